@@ -1,0 +1,192 @@
+//! IR3xx: control planes, injectors and revision tags.
+
+use super::Options;
+use crate::finding::{Code, Finding, ObjectRef};
+use crate::mesh::Mesh;
+use crate::revision::{DEFAULT_REVISION, is_dns1123_label};
+use std::collections::BTreeSet;
+
+pub fn check(mesh: &Mesh, _options: &Options) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for cp in &mesh.control_planes {
+        if !cp.ready {
+            out.push(
+                Finding::new(
+                    Code::IR301,
+                    cp.object(),
+                    format!(
+                        "control plane {} ({}) is not ready: {}/{} replicas ready",
+                        cp.revision, cp.name, cp.ready_replicas, cp.replicas
+                    ),
+                )
+                .revisions([cp.revision.clone()])
+                .fix(format!(
+                    "kubectl -n {} describe deployment {}; kubectl -n {} logs deployment/{}",
+                    cp.namespace, cp.name, cp.namespace, cp.name
+                )),
+            );
+        }
+        if cp.revision != DEFAULT_REVISION && !is_dns1123_label(&cp.revision) {
+            out.push(bad_name(cp.object(), "revision", &cp.revision));
+        }
+    }
+    for injector in &mesh.injectors {
+        let object = ObjectRef::cluster("MutatingWebhookConfiguration", &injector.name);
+        let cp_reported = mesh.control_plane(&injector.revision).is_some();
+        if injector.revision != DEFAULT_REVISION
+            && !is_dns1123_label(&injector.revision)
+            && !cp_reported
+        {
+            out.push(bad_name(object.clone(), "revision", &injector.revision));
+        }
+        if let Some(tag) = &injector.tag {
+            if !is_dns1123_label(tag) {
+                out.push(bad_name(object.clone(), "tag", tag));
+            }
+            if mesh.control_plane(&injector.revision).is_none() {
+                let fix = match mesh.newest_control_plane() {
+                    Some(cp) => format!(
+                        "istioctl tag set {tag} --revision {} --overwrite",
+                        cp.revision
+                    ),
+                    None => format!("istioctl tag remove {tag}"),
+                };
+                out.push(
+                    Finding::new(
+                        Code::IR303,
+                        object,
+                        format!(
+                            "tag {tag} points to revision {} which has no control plane; namespaces using {tag} get no proxy",
+                            injector.revision
+                        ),
+                    )
+                    .revisions([injector.revision.clone()])
+                    .fix(fix),
+                );
+            }
+        }
+    }
+    if mesh.narrowed_to.is_none() {
+        out.extend(unused_revisions(mesh));
+    }
+    out
+}
+
+fn bad_name(object: ObjectRef, what: &str, name: &str) -> Finding {
+    Finding::new(
+        Code::IR302,
+        object,
+        format!("{what} {name:?} is not a DNS-1123 label (lowercase letters, digits and '-'); Istio puts it in object names, so dots break install"),
+    )
+    .revisions([name.to_string()])
+    .fix(format!("reinstall under a name like {:?}", name.to_lowercase().replace(['.', '_'], "-")))
+}
+
+/// IR304: a control plane no pod runs, no namespace or workload selects, and no tag points to.
+fn unused_revisions(mesh: &Mesh) -> Vec<Finding> {
+    let mut used: BTreeSet<&str> = BTreeSet::new();
+    for w in &mesh.workloads {
+        used.extend(w.running.keys().map(String::as_str));
+        used.extend(w.selected.revision());
+    }
+    for ns in &mesh.namespaces {
+        used.extend(ns.selected.revision());
+    }
+    for injector in mesh.injectors.iter().filter(|i| i.tag.is_some()) {
+        used.insert(&injector.revision);
+    }
+    mesh.control_planes
+        .iter()
+        .filter(|cp| !used.contains(cp.revision.as_str()))
+        .map(|cp| {
+            Finding::new(
+                Code::IR304,
+                cp.object(),
+                format!(
+                    "revision {} is no longer used: no proxy runs it, no namespace, workload or tag selects it; safe to remove",
+                    cp.revision
+                ),
+            )
+            .revisions([cp.revision.clone()])
+            .fix(if cp.revision == DEFAULT_REVISION {
+                "istioctl uninstall --revision default (check first that nothing relies on istio-injection=enabled)".to_string()
+            } else {
+                format!(
+                    "istioctl uninstall --revision {r} (1.8–1.14: istioctl x uninstall --revision {r}; operator flow: kubectl delete istiooperator -n {} <its control-plane CR>)",
+                    cp.namespace,
+                    r = cp.revision
+                )
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testing::*;
+
+    fn findings(yaml: &str) -> Vec<(Code, String)> {
+        check(&mesh(yaml), &Options::default())
+            .into_iter()
+            .map(|f| (f.code, f.object.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn not_ready_and_unused() {
+        let y = [
+            istiod("1-8-0", "1.8.0", true),
+            injector("1-8-0"),
+            istiod("1-8-1", "1.8.1", false),
+            injector("1-8-1"),
+            namespace("a", &[("istio.io/rev", "1-8-1")]),
+        ]
+        .concat();
+        let f = findings(&y);
+        assert!(
+            f.contains(&(Code::IR301, "Deployment/istio-system/istiod-1-8-1".into())),
+            "{f:?}"
+        );
+        assert!(
+            f.contains(&(Code::IR304, "Deployment/istio-system/istiod-1-8-0".into())),
+            "{f:?}"
+        );
+        assert_eq!(f.len(), 2);
+    }
+
+    #[test]
+    fn dotted_revision_and_dangling_tag() {
+        let y = [
+            istiod("1.8.1", "1.8.1", true),
+            injector("1.8.1"),
+            tag("prod", "1-7-0"),
+            namespace("a", &[("istio.io/rev", "1.8.1")]),
+        ]
+        .concat();
+        let f = findings(&y);
+        assert!(
+            f.contains(&(Code::IR302, "Deployment/istio-system/istiod-1.8.1".into())),
+            "{f:?}"
+        );
+        assert!(
+            f.contains(&(
+                Code::IR303,
+                "MutatingWebhookConfiguration/istio-revision-tag-prod".into()
+            )),
+            "{f:?}"
+        );
+        assert_eq!(f.len(), 2, "{f:?}");
+    }
+
+    #[test]
+    fn a_tag_keeps_its_revision_in_use() {
+        let y = [
+            istiod("1-8-1", "1.8.1", true),
+            injector("1-8-1"),
+            tag("canary", "1-8-1"),
+        ]
+        .concat();
+        assert_eq!(findings(&y), vec![]);
+    }
+}

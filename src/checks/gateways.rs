@@ -1,0 +1,231 @@
+//! IR2xx: gateways, which the doc upgrades last, after workloads are verified on the new
+//! revision.
+
+use super::workloads::sorted;
+use super::{Options, pods, reference_revision, revision_counts};
+use crate::finding::{Code, Finding};
+use crate::mesh::{GatewayKind, Mesh, UNKNOWN_REVISION, WorkloadView};
+use crate::revision::LABEL_REV;
+
+pub fn check(mesh: &Mesh, options: &Options) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let reference = reference_revision(mesh, options);
+    for gw in mesh.gateways() {
+        let object = gw.object();
+        let what = format!("gateway {}/{}", gw.namespace, gw.name);
+        let running: Vec<&str> = sorted(
+            mesh,
+            gw.running
+                .keys()
+                .map(String::as_str)
+                .filter(|r| *r != UNKNOWN_REVISION),
+        )
+        .into_iter()
+        .map(|r| {
+            gw.running
+                .get_key_value(&r)
+                .map(|(k, _)| k.as_str())
+                .unwrap_or_default()
+        })
+        .collect();
+
+        if running.len() > 1 {
+            out.push(
+                Finding::new(
+                    Code::IR204,
+                    object.clone(),
+                    format!(
+                        "{what} runs {} revisions: {}",
+                        running.len(),
+                        revision_counts(
+                            mesh,
+                            gw.running.iter().filter(|(r, _)| *r != UNKNOWN_REVISION)
+                        )
+                    ),
+                )
+                .revisions(running.iter().map(|s| s.to_string()))
+                .fix(format!(
+                    "{} and wait for the rollout to finish",
+                    gw.restart_command()
+                )),
+            );
+        }
+
+        for rev in &running {
+            if mesh.control_plane(rev).is_none() {
+                out.push(
+                    Finding::new(
+                        Code::IR202,
+                        object.clone(),
+                        format!(
+                            "{what} runs {rev} ({}) but no control plane serves {rev}: it gets no configuration updates and its certificates will not rotate",
+                            pods(gw.running[*rev])
+                        ),
+                    )
+                    .revisions([rev.to_string()])
+                    .fix(upgrade_command(gw, reference.unwrap_or("<revision>"))),
+                );
+            } else if let Some(reference) = reference
+                && mesh.is_older(rev, reference)
+            {
+                let against = if options.target.is_some() {
+                    format!("the target {reference}")
+                } else {
+                    format!("the newest control plane {reference}")
+                };
+                out.push(
+                    Finding::new(
+                        Code::IR201,
+                        object.clone(),
+                        format!(
+                            "{what} runs {rev} ({}), older than {against}",
+                            pods(gw.running[*rev])
+                        ),
+                    )
+                    .revisions([rev.to_string(), reference.to_string()])
+                    .fix(upgrade_command(gw, reference)),
+                );
+            }
+        }
+
+        // Needs every workload in view, which `-n` takes away.
+        if mesh.narrowed_to.is_none()
+            && let Some(newest) = running.last()
+        {
+            let behind: Vec<&WorkloadView> = mesh
+                .sidecar_workloads()
+                .filter(|w| {
+                    w.running
+                        .keys()
+                        .any(|r| r != UNKNOWN_REVISION && mesh.is_older(r, newest))
+                })
+                .collect();
+            if !behind.is_empty() {
+                let pods_behind: usize = behind
+                    .iter()
+                    .flat_map(|w| w.running.iter())
+                    .filter(|(r, _)| *r != UNKNOWN_REVISION && mesh.is_older(r, newest))
+                    .map(|(_, n)| n)
+                    .sum();
+                let old: Vec<String> = sorted(
+                    mesh,
+                    behind
+                        .iter()
+                        .flat_map(|w| w.running.keys())
+                        .map(String::as_str)
+                        .filter(|r| *r != UNKNOWN_REVISION && mesh.is_older(r, newest)),
+                );
+                let mut revisions = old.clone();
+                revisions.push(newest.to_string());
+                out.push(
+                    Finding::new(
+                        Code::IR203,
+                        object.clone(),
+                        format!(
+                            "{what} already runs {newest} while {} in {} workload{} still run {}; gateways should move last",
+                            pods(pods_behind),
+                            behind.len(),
+                            if behind.len() == 1 { "" } else { "s" },
+                            old.join(", ")
+                        ),
+                    )
+                    .revisions(revisions)
+                    .fix(format!(
+                        "move the workloads first (e.g. {}), or roll the gateway back to {}",
+                        behind[0].restart_command(),
+                        old[old.len() - 1]
+                    )),
+                );
+            }
+        }
+    }
+    out
+}
+
+/// How the doc moves a gateway to `revision`, by gateway kind.
+fn upgrade_command(gw: &WorkloadView, revision: &str) -> String {
+    match gw.gateway {
+        Some(GatewayKind::Operator) => format!(
+            "istioctl install -f gateways.yaml --revision {revision} (operator: set spec.revision: {revision} in the gateways IstioOperator), then {}",
+            gw.restart_command()
+        ),
+        _ => format!(
+            "kubectl label namespace {} {LABEL_REV}={revision} --overwrite (or move its revision tag), then {}",
+            gw.namespace,
+            gw.restart_command()
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testing::*;
+
+    fn findings(yaml: &str, options: &Options) -> Vec<(Code, String)> {
+        check(&mesh(yaml), options)
+            .into_iter()
+            .map(|f| (f.code, f.object.to_string()))
+            .collect()
+    }
+
+    const GW: &str = "Deployment/istio-system/istio-ingressgateway";
+
+    fn two_revisions() -> String {
+        [
+            istiod("1-8-0", "1.8.0", true),
+            injector("1-8-0"),
+            istiod("1-8-1", "1.8.1", true),
+            injector("1-8-1"),
+        ]
+        .concat()
+    }
+
+    #[test]
+    fn gateway_lagging_the_newest_control_plane() {
+        let y = [two_revisions(), gateway_pod(1, "1-8-0")].concat();
+        assert_eq!(
+            findings(&y, &Options::default()),
+            vec![(Code::IR201, GW.into())]
+        );
+    }
+
+    #[test]
+    fn gateway_on_target_is_not_lagging() {
+        let y = [two_revisions(), gateway_pod(1, "1-8-0")].concat();
+        let target = Options {
+            target: Some("1-8-0".into()),
+        };
+        assert_eq!(findings(&y, &target), vec![]);
+    }
+
+    #[test]
+    fn gateway_without_control_plane() {
+        let y = [
+            istiod("1-8-1", "1.8.1", true),
+            injector("1-8-1"),
+            gateway_pod(1, "1-8-0"),
+        ]
+        .concat();
+        assert_eq!(
+            findings(&y, &Options::default()),
+            vec![(Code::IR202, GW.into())]
+        );
+    }
+
+    #[test]
+    fn gateway_first_and_mixed() {
+        let y = [
+            two_revisions(),
+            namespace("bookinfo", &[("istio.io/rev", "1-8-0")]),
+            pod("bookinfo", "ratings", 1, "1-8-0"),
+            gateway_pod(1, "1-8-1"),
+            gateway_pod(2, "1-8-0"),
+        ]
+        .concat();
+        let f = findings(&y, &Options::default());
+        assert!(f.contains(&(Code::IR204, GW.into())), "{f:?}");
+        assert!(f.contains(&(Code::IR203, GW.into())), "{f:?}");
+        assert!(f.contains(&(Code::IR201, GW.into())), "{f:?}");
+    }
+}

@@ -1,0 +1,126 @@
+//! The checks: plain functions from the mesh view to findings. Each finding code is raised in
+//! exactly one place, so searching for `Code::IRnnn` finds its check.
+
+pub mod control_plane;
+pub mod gateways;
+pub mod workloads;
+
+use crate::finding::{Finding, sort_findings};
+use crate::mesh::Mesh;
+
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// `--target`: the revision the upgrade moves to.
+    pub target: Option<String>,
+}
+
+pub fn run(mesh: &Mesh, options: &Options) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    findings.extend(workloads::check(mesh, options));
+    findings.extend(gateways::check(mesh, options));
+    findings.extend(control_plane::check(mesh, options));
+    sort_findings(&mut findings);
+    findings
+}
+
+/// The revision the upgrade is heading to: `--target`, else the newest control plane.
+pub fn reference_revision<'a>(mesh: &'a Mesh, options: &'a Options) -> Option<&'a str> {
+    options
+        .target
+        .as_deref()
+        .or_else(|| mesh.newest_control_plane().map(|c| c.revision.as_str()))
+}
+
+pub(crate) fn pods(n: usize) -> String {
+    if n == 1 {
+        "1 pod".to_string()
+    } else {
+        format!("{n} pods")
+    }
+}
+
+/// `1-8-0 (2 pods), 1-8-1 (1 pod)`, oldest first.
+pub(crate) fn revision_counts<'a>(
+    mesh: &Mesh,
+    running: impl Iterator<Item = (&'a String, &'a usize)>,
+) -> String {
+    let mut v: Vec<(&String, &usize)> = running.collect();
+    v.sort_by(|a, b| {
+        mesh.revision_key(a.0)
+            .cmp(&mesh.revision_key(b.0))
+            .then(a.0.cmp(b.0))
+    });
+    v.iter()
+        .map(|(r, n)| format!("{r} ({})", pods(**n)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! Builds small meshes from YAML, the way the snapshot source reads them.
+    use crate::inventory::Inventory;
+    use crate::mesh::{Mesh, resolve};
+
+    pub fn mesh(yaml: &str) -> Mesh {
+        let mut inv = Inventory::default();
+        crate::snapshot::read_stream(yaml.as_bytes(), "test", Some(false), &mut inv)
+            .expect("test YAML parses");
+        resolve(&inv, None)
+    }
+
+    pub fn istiod(rev: &str, version: &str, ready: bool) -> String {
+        let name = if rev == "default" {
+            "istiod".to_string()
+        } else {
+            format!("istiod-{rev}")
+        };
+        let label = if rev == "default" {
+            String::new()
+        } else {
+            format!("\n    istio.io/rev: {rev}")
+        };
+        let ready_replicas = if ready { 1 } else { 0 };
+        let available = if ready { "True" } else { "False" };
+        format!(
+            "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\n  namespace: istio-system\n  labels:\n    app: istiod{label}\nspec:\n  replicas: 1\n  template:\n    metadata:\n      labels:\n        app: istiod\n    spec:\n      containers:\n      - name: discovery\n        image: docker.io/istio/pilot:{version}\nstatus:\n  replicas: 1\n  readyReplicas: {ready_replicas}\n  conditions:\n  - type: Available\n    status: \"{available}\"\n"
+        )
+    }
+
+    /// A 1.8-style revisioned injector.
+    pub fn injector(rev: &str) -> String {
+        format!(
+            "---\napiVersion: admissionregistration.k8s.io/v1\nkind: MutatingWebhookConfiguration\nmetadata:\n  name: istio-sidecar-injector-{rev}\n  labels:\n    istio.io/rev: {rev}\nwebhooks:\n- name: sidecar-injector.istio.io\n  clientConfig:\n    service: {{name: istiod-{rev}, namespace: istio-system}}\n  namespaceSelector:\n    matchExpressions:\n    - {{key: istio.io/rev, operator: In, values: [\"{rev}\"]}}\n    - {{key: istio-injection, operator: DoesNotExist}}\n"
+        )
+    }
+
+    pub fn tag(tag: &str, rev: &str) -> String {
+        format!(
+            "---\napiVersion: admissionregistration.k8s.io/v1\nkind: MutatingWebhookConfiguration\nmetadata:\n  name: istio-revision-tag-{tag}\n  labels:\n    istio.io/rev: {rev}\n    istio.io/tag: {tag}\nwebhooks:\n- name: rev.namespace.sidecar-injector.istio.io\n  namespaceSelector:\n    matchExpressions:\n    - {{key: istio.io/rev, operator: In, values: [\"{tag}\"]}}\n    - {{key: istio-injection, operator: DoesNotExist}}\n"
+        )
+    }
+
+    pub fn namespace(name: &str, labels: &[(&str, &str)]) -> String {
+        let mut s = format!(
+            "---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: {name}\n  labels:\n    kubernetes.io/metadata.name: {name}\n"
+        );
+        for (k, v) in labels {
+            s.push_str(&format!("    {k}: \"{v}\"\n"));
+        }
+        s
+    }
+
+    /// A pod of Deployment `deploy` running revision `rev` (1.11+ status annotation).
+    pub fn pod(ns: &str, deploy: &str, i: usize, rev: &str) -> String {
+        format!(
+            "---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: {deploy}-5d8f7c9b4-{i:05}\n  namespace: {ns}\n  labels:\n    app: {deploy}\n    pod-template-hash: 5d8f7c9b4\n  annotations:\n    sidecar.istio.io/status: '{{\"revision\":\"{rev}\"}}'\n  ownerReferences:\n  - {{apiVersion: apps/v1, kind: ReplicaSet, name: {deploy}-5d8f7c9b4, uid: u, controller: true}}\nspec:\n  containers:\n  - name: app\n    image: app:1\n  - name: istio-proxy\n    image: docker.io/istio/proxyv2:1\n    args: [proxy, sidecar]\nstatus:\n  phase: Running\n"
+        )
+    }
+
+    /// An operator-rendered ingress gateway pod on `rev`.
+    pub fn gateway_pod(i: usize, rev: &str) -> String {
+        format!(
+            "---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: istio-ingressgateway-6f7d8c-{i:05}\n  namespace: istio-system\n  labels:\n    app: istio-ingressgateway\n    istio.io/rev: {rev}\n    operator.istio.io/component: IngressGateways\n    sidecar.istio.io/inject: \"false\"\n    pod-template-hash: 6f7d8c\n  ownerReferences:\n  - {{apiVersion: apps/v1, kind: ReplicaSet, name: istio-ingressgateway-6f7d8c, uid: u, controller: true}}\nspec:\n  containers:\n  - name: istio-proxy\n    image: docker.io/istio/proxyv2:1\n    args: [proxy, router]\n    env:\n    - {{name: CA_ADDR, value: istiod-{rev}.istio-system.svc:15012}}\nstatus:\n  phase: Running\n"
+        )
+    }
+}

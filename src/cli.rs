@@ -1,0 +1,96 @@
+//! Command-line interface. kubectl passes every flag through to a plugin untouched, so the
+//! plugin implements kubectl's own flags itself.
+
+use crate::finding::FailOn;
+use crate::render::{ColorChoice, Format};
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kubectl-istio_rev",
+    bin_name = "kubectl istio-rev",
+    version,
+    about = "Istio revisions, canary upgrades and gateways: where the mesh stands and what is wrong",
+    long_about = None
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Control-plane revisions and tags, gateways, namespaces and pods per revision, with findings.
+    Status(StatusArgs),
+    /// Print the finding catalogue: every code, its default severity and meaning.
+    Codes(OutputArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SourceArgs {
+    /// Read the cluster from a snapshot (`kubectl get ... -A -o yaml|json` output) instead of a
+    /// live cluster: a file, a directory of *.yaml/*.yml/*.json, or - for stdin. Repeatable.
+    #[arg(long = "snapshot", value_name = "PATH")]
+    pub snapshots: Vec<String>,
+
+    /// Only look at this namespace (control planes and injectors stay in view).
+    #[arg(short = 'n', long)]
+    pub namespace: Option<String>,
+
+    /// Look at all namespaces (the default; overrides -n, as in kubectl).
+    #[arg(short = 'A', long)]
+    pub all_namespaces: bool,
+}
+
+impl SourceArgs {
+    /// The namespace to narrow to; kubectl's rule: `-A` beats `-n`.
+    pub fn narrowed_to(&self) -> Option<&str> {
+        if self.all_namespaces {
+            None
+        } else {
+            self.namespace.as_deref()
+        }
+    }
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct OutputArgs {
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+
+    /// When to color the table output (NO_COLOR is honoured under auto).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// Same as --color never.
+    #[arg(long)]
+    pub no_color: bool,
+}
+
+impl OutputArgs {
+    pub fn color_choice(&self) -> ColorChoice {
+        if self.no_color {
+            ColorChoice::Never
+        } else {
+            self.color
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+
+    /// The revision the upgrade is moving to (default: the newest control plane).
+    #[arg(long, value_name = "REV")]
+    pub target: Option<String>,
+
+    /// Exit 1 when a finding at or above this severity exists.
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}

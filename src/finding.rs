@@ -1,0 +1,224 @@
+//! The finding contract pipelines rely on.
+//!
+//! Codes are stable: never renumbered, never reused. A new check gets a new code and a row in
+//! [`CATALOGUE`]; the README's catalogue is generated from the same table by a test, so the two
+//! cannot drift apart.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `--fail-on`: the lowest severity that makes the run exit 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    Error,
+    Warning,
+    Info,
+    None,
+}
+
+impl FailOn {
+    pub fn trips(self, severity: Severity) -> bool {
+        match self {
+            FailOn::None => false,
+            FailOn::Info => true,
+            FailOn::Warning => severity >= Severity::Warning,
+            FailOn::Error => severity >= Severity::Error,
+        }
+    }
+}
+
+/// The object a finding is about. `namespace` is empty for cluster-scoped objects.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ObjectRef {
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub namespace: String,
+    pub name: String,
+}
+
+impl ObjectRef {
+    pub fn new(kind: &str, namespace: &str, name: &str) -> Self {
+        ObjectRef {
+            kind: kind.to_string(),
+            namespace: namespace.to_string(),
+            name: name.to_string(),
+        }
+    }
+
+    pub fn cluster(kind: &str, name: &str) -> Self {
+        Self::new(kind, "", name)
+    }
+}
+
+impl fmt::Display for ObjectRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.namespace.is_empty() {
+            write!(f, "{}/{}", self.kind, self.name)
+        } else {
+            write!(f, "{}/{}/{}", self.kind, self.namespace, self.name)
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    pub code: Code,
+    pub severity: Severity,
+    pub message: String,
+    pub object: ObjectRef,
+    /// Revisions involved, oldest first where an order is known.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub revisions: Vec<String>,
+    /// What a person would run to resolve it.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub fix: String,
+}
+
+impl Finding {
+    pub fn new(code: Code, object: ObjectRef, message: impl Into<String>) -> Self {
+        Finding {
+            code,
+            severity: code.severity(),
+            message: message.into(),
+            object,
+            revisions: Vec::new(),
+            fix: String::new(),
+        }
+    }
+
+    pub fn revisions<I, S>(mut self, revisions: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.revisions = revisions.into_iter().map(Into::into).collect();
+        self
+    }
+
+    pub fn fix(mut self, fix: impl Into<String>) -> Self {
+        self.fix = fix.into();
+        self
+    }
+
+    pub fn severity(mut self, severity: Severity) -> Self {
+        self.severity = severity;
+        self
+    }
+}
+
+/// Sorts findings the way every output prints them: worst first, then by code and object.
+pub fn sort_findings(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(a.code.cmp(&b.code))
+            .then(a.object.cmp(&b.object))
+    });
+}
+
+macro_rules! catalogue {
+    ($( $variant:ident = $code:literal, $sev:ident, $title:literal; )*) => {
+        /// A finding code. Serialized as its stable string, e.g. `IR102`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        pub enum Code {
+            $( #[serde(rename = $code)] $variant, )*
+        }
+
+        impl Code {
+            pub fn as_str(self) -> &'static str {
+                match self { $( Code::$variant => $code, )* }
+            }
+            /// The default severity; a check may lower it where the catalogue says so.
+            pub fn severity(self) -> Severity {
+                match self { $( Code::$variant => Severity::$sev, )* }
+            }
+            pub fn title(self) -> &'static str {
+                match self { $( Code::$variant => $title, )* }
+            }
+        }
+
+        /// Every code, in catalogue order.
+        pub const CATALOGUE: &[Code] = &[ $( Code::$variant, )* ];
+    };
+}
+
+catalogue! {
+    IR101 = "IR101", Warning, "a workload's pods run more than one revision";
+    IR102 = "IR102", Warning, "stale proxy: pods run a revision other than the one their namespace/pod labels select now (restart needed)";
+    IR103 = "IR103", Error, "pods run a revision that has no control plane";
+    IR104 = "IR104", Warning, "namespace carries both istio-injection and istio.io/rev (istio-injection wins)";
+    IR105 = "IR105", Error, "a namespace or pod selects a revision or tag that no injector serves";
+    IR106 = "IR106", Warning, "with --target: a namespace still selects a revision other than the target";
+    IR201 = "IR201", Warning, "gateway lagging: runs an older revision than the newest control plane (or --target)";
+    IR202 = "IR202", Error, "gateway runs a revision that has no control plane";
+    IR203 = "IR203", Warning, "gateway moved to a newer revision while workloads still run an older one (gateways go last)";
+    IR204 = "IR204", Warning, "a gateway's pods run more than one revision";
+    IR301 = "IR301", Error, "control plane not ready";
+    IR302 = "IR302", Error, "revision name is not a DNS-1123 label (no dots)";
+    IR303 = "IR303", Error, "revision tag points to a revision that has no control plane";
+    IR304 = "IR304", Info, "revision nothing uses any more: safe to remove";
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_well_formed() {
+        let mut seen = std::collections::BTreeSet::new();
+        for code in CATALOGUE {
+            let s = code.as_str();
+            assert!(seen.insert(s), "duplicate code {s}");
+            assert!(
+                s.len() == 5 && s.starts_with("IR") && s[2..].chars().all(|c| c.is_ascii_digit())
+            );
+        }
+    }
+
+    #[test]
+    fn fail_on_thresholds() {
+        assert!(FailOn::Error.trips(Severity::Error));
+        assert!(!FailOn::Error.trips(Severity::Warning));
+        assert!(FailOn::Warning.trips(Severity::Warning));
+        assert!(!FailOn::Warning.trips(Severity::Info));
+        assert!(FailOn::Info.trips(Severity::Info));
+        assert!(!FailOn::None.trips(Severity::Error));
+    }
+
+    #[test]
+    fn code_serializes_as_its_string() {
+        assert_eq!(serde_json::to_string(&Code::IR304).unwrap(), "\"IR304\"");
+        let back: Code = serde_json::from_str("\"IR101\"").unwrap();
+        assert_eq!(back, Code::IR101);
+    }
+}

@@ -1,0 +1,142 @@
+//! The inventory: every object the checks read, from whichever source filled it.
+//!
+//! Snapshot files ([`crate::snapshot`]) and a live cluster are the two sources; the checks see
+//! only this type.
+
+pub mod parse;
+pub mod types;
+
+pub use parse::Object;
+pub use types::*;
+
+use std::collections::{BTreeMap, HashMap};
+
+/// Something a source could not read, so the checks could not look at it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Unreadable {
+    /// The resource, e.g. `pods`.
+    pub resource: String,
+    /// Empty for cluster-wide.
+    pub namespace: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct Inventory {
+    pub namespaces: Vec<Namespace>,
+    pub workloads: Vec<Workload>,
+    pub pods: Vec<Pod>,
+    pub webhooks: Vec<MutatingWebhookConfiguration>,
+    pub istio_operators: Vec<IstioOperator>,
+    /// Objects of kinds no check reads, counted by kind.
+    pub skipped: BTreeMap<String, usize>,
+    pub unreadable: Vec<Unreadable>,
+    /// Where each object sits in its vector, so a later copy of the same object (the same
+    /// snapshot passed twice, overlapping dumps) replaces the earlier one instead of doubling it.
+    index: HashMap<(Slot, String, String), usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Slot {
+    Namespace,
+    Workload(WorkloadKind),
+    Pod,
+    Webhook,
+    IstioOperator,
+}
+
+fn upsert<T>(
+    index: &mut HashMap<(Slot, String, String), usize>,
+    items: &mut Vec<T>,
+    slot: Slot,
+    meta: &Meta,
+    item: T,
+) {
+    let key = (slot, meta.namespace().to_string(), meta.name().to_string());
+    match index.get(&key) {
+        Some(&i) => items[i] = item,
+        None => {
+            index.insert(key, items.len());
+            items.push(item);
+        }
+    }
+}
+
+impl Inventory {
+    pub fn add(&mut self, object: Object) {
+        let index = &mut self.index;
+        match object {
+            Object::Namespace(o) => {
+                let meta = o.meta.clone();
+                upsert(index, &mut self.namespaces, Slot::Namespace, &meta, o)
+            }
+            Object::Workload(o) => {
+                let meta = o.meta.clone();
+                upsert(
+                    index,
+                    &mut self.workloads,
+                    Slot::Workload(o.kind),
+                    &meta,
+                    *o,
+                )
+            }
+            Object::Pod(o) => {
+                let key = (
+                    Slot::Pod,
+                    o.meta.namespace().to_string(),
+                    o.meta.name().to_string(),
+                );
+                match index.get(&key) {
+                    Some(&i) => self.pods[i] = o,
+                    None => {
+                        index.insert(key, self.pods.len());
+                        self.pods.push(o);
+                    }
+                }
+            }
+            Object::MutatingWebhookConfiguration(o) => {
+                let meta = o.meta.clone();
+                upsert(index, &mut self.webhooks, Slot::Webhook, &meta, o)
+            }
+            Object::IstioOperator(o) => {
+                let meta = o.meta.clone();
+                upsert(
+                    index,
+                    &mut self.istio_operators,
+                    Slot::IstioOperator,
+                    &meta,
+                    o,
+                )
+            }
+            Object::Skipped { kind } => *self.skipped.entry(kind).or_default() += 1,
+        }
+    }
+
+    /// Keeps only what lives in `namespace` (cluster-scoped objects stay: injectors and
+    /// control planes decide what a namespace selects).
+    pub fn restrict_to_namespace(&mut self, namespace: &str) {
+        self.namespaces.retain(|n| n.meta.name() == namespace);
+        self.workloads
+            .retain(|w| w.meta.namespace() == namespace || is_control_plane_namespace_object(w));
+        self.pods
+            .retain(|p| p.meta.namespace() == namespace || is_control_plane_pod(p));
+        self.index.clear();
+    }
+
+    pub fn object_count(&self) -> usize {
+        self.namespaces.len()
+            + self.workloads.len()
+            + self.pods.len()
+            + self.webhooks.len()
+            + self.istio_operators.len()
+    }
+}
+
+/// Control planes stay visible under `-n`: a namespace's revision means nothing without them.
+fn is_control_plane_namespace_object(w: &Workload) -> bool {
+    w.meta.label("app") == Some("istiod")
+}
+
+fn is_control_plane_pod(p: &Pod) -> bool {
+    p.meta.label("app") == Some("istiod")
+}

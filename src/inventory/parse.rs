@@ -1,0 +1,328 @@
+//! One streaming visitor for every input shape: a single object, or a `List`/`*List` whose items
+//! are handed to a sink one at a time, so a list is never held whole.
+
+use super::types::*;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use std::fmt;
+
+/// One object of a kind the inventory keeps, or the kind of one it skipped.
+#[derive(Debug, Clone)]
+pub enum Object {
+    Namespace(Namespace),
+    Workload(Box<Workload>),
+    Pod(Pod),
+    MutatingWebhookConfiguration(MutatingWebhookConfiguration),
+    IstioOperator(IstioOperator),
+    Skipped { kind: String },
+}
+
+pub type Sink<'a> = dyn FnMut(Object) -> Result<(), String> + 'a;
+
+/// Reads one document (a map) and sends every object in it to `sink`.
+pub struct DocumentSeed<'a, 'b> {
+    pub sink: &'a mut Sink<'b>,
+}
+
+impl<'de> DeserializeSeed<'de> for DocumentSeed<'_, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        let sink = self.sink;
+        let RawOutcome { raw, items } = d.deserialize_any(RawVisitor {
+            sink: Some(&mut *sink),
+        })?;
+        match items {
+            Some(_) => match raw.kind.as_deref() {
+                Some(kind) if !kind.ends_with("List") => Err(de::Error::custom(format!(
+                    "has `items` but kind {kind} is not a List"
+                ))),
+                _ => Ok(()),
+            },
+            None => {
+                let object = raw.into_object().map_err(de::Error::custom)?;
+                sink(object).map_err(de::Error::custom)
+            }
+        }
+    }
+}
+
+#[derive(Default)]
+enum Body {
+    #[default]
+    None,
+    Pod(PodSpec),
+    Workload(Box<WorkloadSpec>),
+    Any(serde_json::Value),
+}
+
+#[derive(Default)]
+enum StatusBody {
+    #[default]
+    None,
+    Pod(PodStatus),
+    Workload(WorkloadStatus),
+    Any(serde_json::Value),
+}
+
+#[derive(Default)]
+struct RawObject {
+    kind: Option<String>,
+    meta: Option<Meta>,
+    spec: Body,
+    status: StatusBody,
+    webhooks: Option<Vec<Webhook>>,
+}
+
+struct RawOutcome {
+    raw: RawObject,
+    items: Option<usize>,
+}
+
+/// How a kind's `spec` is read, decided by the `kind` seen before it (kubectl and the API
+/// server always print `kind` first; an object that does not is read generically).
+#[derive(Clone, Copy, PartialEq)]
+enum Shape {
+    Pod,
+    Workload,
+    Keep,
+    Ignore,
+    Unknown,
+}
+
+fn shape(kind: Option<&str>) -> Shape {
+    match kind {
+        None => Shape::Unknown,
+        Some("Pod") => Shape::Pod,
+        Some(k) if WorkloadKind::from_kind(k).is_some() => Shape::Workload,
+        Some("IstioOperator") => Shape::Keep,
+        Some(_) => Shape::Ignore,
+    }
+}
+
+struct RawVisitor<'a, 'b> {
+    sink: Option<&'a mut Sink<'b>>,
+}
+
+impl<'de> Visitor<'de> for RawVisitor<'_, '_> {
+    type Value = RawOutcome;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a Kubernetes object or List (a map with apiVersion and kind)")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<RawOutcome, A::Error> {
+        let mut raw = RawObject::default();
+        let mut items = None;
+        while let Some(key) = map.next_key::<FieldKey>()? {
+            match key {
+                FieldKey::Kind => raw.kind = Some(map.next_value()?),
+                FieldKey::Metadata => raw.meta = Some(map.next_value()?),
+                FieldKey::Spec => {
+                    raw.spec = match shape(raw.kind.as_deref()) {
+                        Shape::Pod => Body::Pod(map.next_value()?),
+                        Shape::Workload => Body::Workload(Box::new(map.next_value()?)),
+                        Shape::Keep | Shape::Unknown => Body::Any(map.next_value()?),
+                        Shape::Ignore => {
+                            map.next_value::<IgnoredAny>()?;
+                            Body::None
+                        }
+                    }
+                }
+                FieldKey::Status => {
+                    raw.status = match shape(raw.kind.as_deref()) {
+                        Shape::Pod => StatusBody::Pod(map.next_value()?),
+                        Shape::Workload => StatusBody::Workload(map.next_value()?),
+                        Shape::Unknown => StatusBody::Any(map.next_value()?),
+                        Shape::Keep | Shape::Ignore => {
+                            map.next_value::<IgnoredAny>()?;
+                            StatusBody::None
+                        }
+                    }
+                }
+                FieldKey::Webhooks => raw.webhooks = map.next_value::<Option<Vec<Webhook>>>()?,
+                FieldKey::Items => match self.sink.take() {
+                    Some(sink) => items = Some(map.next_value_seed(ItemsSeed { sink })?),
+                    None => {
+                        return Err(de::Error::custom("a List nested inside a List item"));
+                    }
+                },
+                FieldKey::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(RawOutcome { raw, items })
+    }
+}
+
+enum FieldKey {
+    Kind,
+    Metadata,
+    Spec,
+    Status,
+    Webhooks,
+    Items,
+    Other,
+}
+
+impl<'de> serde::Deserialize<'de> for FieldKey {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = FieldKey;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<FieldKey, E> {
+                Ok(match v {
+                    "kind" => FieldKey::Kind,
+                    "metadata" => FieldKey::Metadata,
+                    "spec" => FieldKey::Spec,
+                    "status" => FieldKey::Status,
+                    "webhooks" => FieldKey::Webhooks,
+                    "items" => FieldKey::Items,
+                    _ => FieldKey::Other,
+                })
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+struct ItemsSeed<'a, 'b> {
+    sink: &'a mut Sink<'b>,
+}
+
+impl<'de> DeserializeSeed<'de> for ItemsSeed<'_, '_> {
+    type Value = usize;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<usize, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ItemsSeed<'_, '_> {
+    type Value = usize;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a list of Kubernetes objects")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<usize, E> {
+        Ok(0)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<usize, A::Error> {
+        let mut count = 0;
+        loop {
+            let next = seq
+                .next_element_seed(ItemSeed)
+                .map_err(|e| de::Error::custom(format!("item {}: {e}", count + 1)))?;
+            let Some(raw) = next else { break };
+            count += 1;
+            let object = raw
+                .into_object()
+                .map_err(|e| de::Error::custom(format!("item {count}: {e}")))?;
+            (self.sink)(object).map_err(|e| de::Error::custom(format!("item {count}: {e}")))?;
+        }
+        Ok(count)
+    }
+}
+
+struct ItemSeed;
+
+impl<'de> DeserializeSeed<'de> for ItemSeed {
+    type Value = RawObject;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<RawObject, D::Error> {
+        Ok(d.deserialize_any(RawVisitor { sink: None })?.raw)
+    }
+}
+
+fn typed<T: serde::de::DeserializeOwned + Default>(
+    value: serde_json::Value,
+    what: &str,
+) -> Result<T, String> {
+    serde_json::from_value(value).map_err(|e| format!("invalid {what}: {e}"))
+}
+
+impl RawObject {
+    fn into_object(self) -> Result<Object, String> {
+        let kind = self
+            .kind
+            .filter(|k| !k.is_empty())
+            .ok_or_else(|| "not a Kubernetes object: it has no kind".to_string())?;
+        let keep = matches!(
+            kind.as_str(),
+            "Namespace" | "Pod" | "MutatingWebhookConfiguration" | "IstioOperator"
+        ) || WorkloadKind::from_kind(&kind).is_some();
+        if !keep {
+            return Ok(Object::Skipped { kind });
+        }
+        let mut meta = self.meta.ok_or_else(|| format!("{kind} has no metadata"))?;
+        if meta.name().is_empty() {
+            return Err(format!("{kind} has no metadata.name"));
+        }
+        let cluster_scoped = matches!(kind.as_str(), "Namespace" | "MutatingWebhookConfiguration");
+        if cluster_scoped {
+            meta.namespace = None;
+        } else if meta.namespace().is_empty() {
+            // What kubectl does with a namespaced object that names none.
+            meta.namespace = Some("default".to_string());
+        }
+        let describe = |kind: &str, meta: &Meta| {
+            if meta.namespace().is_empty() {
+                format!("{kind} {}", meta.name())
+            } else {
+                format!("{kind} {}/{}", meta.namespace(), meta.name())
+            }
+        };
+        let context = describe(&kind, &meta);
+        let in_context = |e: String| format!("{context}: {e}");
+        Ok(match kind.as_str() {
+            "Namespace" => Object::Namespace(Namespace { meta }),
+            "Pod" => {
+                let spec = match self.spec {
+                    Body::Pod(s) => s,
+                    Body::Any(v) => typed(v, "spec").map_err(in_context)?,
+                    _ => PodSpec::default(),
+                };
+                let status = match self.status {
+                    StatusBody::Pod(s) => s,
+                    StatusBody::Any(v) => typed(v, "status").map_err(in_context)?,
+                    _ => PodStatus::default(),
+                };
+                Object::Pod(Pod { meta, spec, status })
+            }
+            "MutatingWebhookConfiguration" => {
+                Object::MutatingWebhookConfiguration(MutatingWebhookConfiguration {
+                    meta,
+                    webhooks: self.webhooks.unwrap_or_default(),
+                })
+            }
+            "IstioOperator" => Object::IstioOperator(IstioOperator {
+                meta,
+                spec: match self.spec {
+                    Body::Any(v) => v,
+                    _ => serde_json::Value::Null,
+                },
+            }),
+            other => {
+                let kind = WorkloadKind::from_kind(other).expect("checked above");
+                let spec = match self.spec {
+                    Body::Workload(s) => *s,
+                    Body::Any(v) => typed(v, "spec").map_err(in_context)?,
+                    _ => WorkloadSpec::default(),
+                };
+                let status = match self.status {
+                    StatusBody::Workload(s) => s,
+                    StatusBody::Any(v) => typed(v, "status").map_err(in_context)?,
+                    _ => WorkloadStatus::default(),
+                };
+                Object::Workload(Box::new(Workload {
+                    kind,
+                    meta,
+                    spec,
+                    status,
+                }))
+            }
+        })
+    }
+}

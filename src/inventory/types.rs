@@ -1,0 +1,449 @@
+//! The slim objects an inventory holds: only the fields the checks read.
+//!
+//! They deserialize straight from `kubectl get -o json|yaml` output (and from API responses), so
+//! a 100k-pod snapshot never exists as full typed objects: unknown fields are skipped while
+//! parsing, and the few annotations and env vars that carry revisions are extracted on the way.
+
+use crate::selector::{LabelSelector, Labels};
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OwnerReference {
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub uid: String,
+    #[serde(default)]
+    pub controller: Option<bool>,
+}
+
+/// Object metadata, without managedFields and with only the Istio annotations.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Meta {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub namespace: Option<String>,
+    #[serde(default)]
+    pub uid: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub labels: Labels,
+    #[serde(default)]
+    pub annotations: IstioAnnotations,
+    #[serde(default, deserialize_with = "nullable")]
+    pub owner_references: Vec<OwnerReference>,
+}
+
+impl Meta {
+    pub fn name(&self) -> &str {
+        self.name.as_deref().unwrap_or_default()
+    }
+    pub fn namespace(&self) -> &str {
+        self.namespace.as_deref().unwrap_or_default()
+    }
+    pub fn label(&self, key: &str) -> Option<&str> {
+        self.labels.get(key).map(String::as_str)
+    }
+    /// The owner the garbage collector follows: the one marked `controller: true`.
+    pub fn controller(&self) -> Option<&OwnerReference> {
+        self.owner_references
+            .iter()
+            .find(|o| o.controller == Some(true))
+            .or_else(|| self.owner_references.first())
+    }
+}
+
+/// A JSON `null` where a map or list is expected means empty, as in the API server.
+fn nullable<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+pub const ANNOTATION_REV: &str = "istio.io/rev";
+pub const ANNOTATION_STATUS: &str = "sidecar.istio.io/status";
+pub const ANNOTATION_TEMPLATES: &str = "inject.istio.io/templates";
+pub const ANNOTATION_INJECT: &str = "sidecar.istio.io/inject";
+
+/// The annotations that say which revision injected a pod and how.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IstioAnnotations {
+    /// `istio.io/rev` (written by injection templates since 1.18).
+    pub rev: Option<String>,
+    /// `sidecar.istio.io/status` is present: the pod went through the injector.
+    pub injected: bool,
+    /// The `revision` field of `sidecar.istio.io/status` (1.11+).
+    pub status_revision: Option<String>,
+    /// `inject.istio.io/templates`, e.g. `gateway`.
+    pub templates: Option<String>,
+    /// `sidecar.istio.io/inject` as an annotation (the older, pre-label form).
+    pub inject: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for IstioAnnotations {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = IstioAnnotations;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a map of annotations")
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(IstioAnnotations::default())
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(IstioAnnotations::default())
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut out = IstioAnnotations::default();
+                while let Some(key) = map.next_key::<KeyBuf>()? {
+                    match key.0.as_str() {
+                        ANNOTATION_REV => out.rev = Some(map.next_value()?),
+                        ANNOTATION_STATUS => {
+                            let raw: String = map.next_value()?;
+                            out.injected = true;
+                            out.status_revision = status_revision(&raw);
+                        }
+                        ANNOTATION_TEMPLATES => out.templates = Some(map.next_value()?),
+                        ANNOTATION_INJECT => out.inject = Some(map.next_value()?),
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(out)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// The `revision` in a `sidecar.istio.io/status` JSON value. Injectors before 1.11 do not write
+/// one, and a malformed value must not fail the whole snapshot: it just carries no revision.
+fn status_revision(raw: &str) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Status {
+        #[serde(default)]
+        revision: Option<String>,
+    }
+    serde_json::from_str::<Status>(raw)
+        .ok()
+        .and_then(|s| s.revision)
+        .filter(|r| !r.is_empty())
+}
+
+/// An owned key, whatever form (borrowed or not) the deserializer hands out.
+struct KeyBuf(String);
+
+impl<'de> Deserialize<'de> for KeyBuf {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = KeyBuf;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string key")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<KeyBuf, E> {
+                Ok(KeyBuf(v.to_string()))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<KeyBuf, E> {
+                Ok(KeyBuf(v))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// What an `istio-proxy` container is running as, from its first two args.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProxyRole {
+    Sidecar,
+    Router,
+}
+
+/// A container, reduced to what identifies an Istio proxy and the control plane it talks to.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Container {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub image: Option<String>,
+    #[serde(default, deserialize_with = "proxy_role")]
+    pub args: Option<ProxyRole>,
+    #[serde(default)]
+    pub env: ProxyEnv,
+}
+
+fn proxy_role<'de, D: Deserializer<'de>>(d: D) -> Result<Option<ProxyRole>, D::Error> {
+    let args: Option<Vec<String>> = Option::deserialize(d)?;
+    let args = args.unwrap_or_default();
+    Ok(
+        match (
+            args.first().map(String::as_str),
+            args.get(1).map(String::as_str),
+        ) {
+            (Some("proxy"), Some("router")) => Some(ProxyRole::Router),
+            (Some("proxy"), Some("sidecar")) => Some(ProxyRole::Sidecar),
+            _ => None,
+        },
+    )
+}
+
+/// The two env vars that name the istiod a proxy was configured for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProxyEnv {
+    /// `CA_ADDR`, e.g. `istiod-1-8-0.istio-system.svc:15012`.
+    pub ca_addr: Option<String>,
+    /// `discoveryAddress` inside `PROXY_CONFIG`.
+    pub discovery_address: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for ProxyEnv {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct EnvVar {
+            #[serde(default)]
+            name: String,
+            #[serde(default)]
+            value: Option<String>,
+        }
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ProxyEnv;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a list of env vars")
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<ProxyEnv, E> {
+                Ok(ProxyEnv::default())
+            }
+            fn visit_none<E: de::Error>(self) -> Result<ProxyEnv, E> {
+                Ok(ProxyEnv::default())
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ProxyEnv, A::Error> {
+                let mut out = ProxyEnv::default();
+                while let Some(var) = seq.next_element::<EnvVar>()? {
+                    match var.name.as_str() {
+                        "CA_ADDR" => out.ca_addr = var.value,
+                        "PROXY_CONFIG" => {
+                            out.discovery_address = var.value.as_deref().and_then(discovery_address)
+                        }
+                        _ => {}
+                    }
+                }
+                Ok(out)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+fn discovery_address(proxy_config: &str) -> Option<String> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct ProxyConfig {
+        #[serde(default)]
+        discovery_address: Option<String>,
+    }
+    serde_json::from_str::<ProxyConfig>(proxy_config)
+        .ok()
+        .and_then(|c| c.discovery_address)
+}
+
+pub const PROXY_CONTAINER: &str = "istio-proxy";
+
+/// The containers of a pod or pod template, of which only the proxy is kept.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodSpec {
+    #[serde(default, deserialize_with = "only_proxy")]
+    pub containers: Option<Container>,
+    /// Native sidecars (Istio 1.19+ with `ENABLE_NATIVE_SIDECARS`) put the proxy here.
+    #[serde(default, deserialize_with = "only_proxy")]
+    pub init_containers: Option<Container>,
+}
+
+impl PodSpec {
+    pub fn proxy(&self) -> Option<&Container> {
+        self.containers.as_ref().or(self.init_containers.as_ref())
+    }
+}
+
+fn only_proxy<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Container>, D::Error> {
+    let all: Option<Vec<Container>> = Option::deserialize(d)?;
+    Ok(all
+        .unwrap_or_default()
+        .into_iter()
+        .find(|c| c.name == PROXY_CONTAINER))
+}
+
+/// Pod-template containers kept for the control plane's version: the `discovery` container.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TemplateSpec {
+    #[serde(default, deserialize_with = "nullable")]
+    pub containers: Vec<Container>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub init_containers: Vec<Container>,
+}
+
+impl TemplateSpec {
+    pub fn container(&self, name: &str) -> Option<&Container> {
+        self.containers
+            .iter()
+            .chain(self.init_containers.iter())
+            .find(|c| c.name == name)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct PodTemplate {
+    #[serde(default)]
+    pub metadata: Meta,
+    #[serde(default)]
+    pub spec: TemplateSpec,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkloadSpec {
+    #[serde(default)]
+    pub replicas: Option<i64>,
+    #[serde(default)]
+    pub selector: Option<LabelSelector>,
+    #[serde(default)]
+    pub template: PodTemplate,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct Condition {
+    #[serde(rename = "type", default)]
+    pub type_: String,
+    #[serde(default)]
+    pub status: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkloadStatus {
+    #[serde(default)]
+    pub replicas: Option<i64>,
+    #[serde(default)]
+    pub ready_replicas: Option<i64>,
+    #[serde(default)]
+    pub available_replicas: Option<i64>,
+    #[serde(default)]
+    pub updated_replicas: Option<i64>,
+    /// DaemonSets count differently.
+    #[serde(default)]
+    pub number_ready: Option<i64>,
+    #[serde(default)]
+    pub desired_number_scheduled: Option<i64>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub conditions: Vec<Condition>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum WorkloadKind {
+    Deployment,
+    StatefulSet,
+    DaemonSet,
+    ReplicaSet,
+}
+
+impl WorkloadKind {
+    pub fn from_kind(kind: &str) -> Option<Self> {
+        Some(match kind {
+            "Deployment" => WorkloadKind::Deployment,
+            "StatefulSet" => WorkloadKind::StatefulSet,
+            "DaemonSet" => WorkloadKind::DaemonSet,
+            "ReplicaSet" => WorkloadKind::ReplicaSet,
+            _ => return None,
+        })
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkloadKind::Deployment => "Deployment",
+            WorkloadKind::StatefulSet => "StatefulSet",
+            WorkloadKind::DaemonSet => "DaemonSet",
+            WorkloadKind::ReplicaSet => "ReplicaSet",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Workload {
+    pub kind: WorkloadKind,
+    pub meta: Meta,
+    pub spec: WorkloadSpec,
+    pub status: WorkloadStatus,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct PodStatus {
+    #[serde(default)]
+    pub phase: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pod {
+    pub meta: Meta,
+    pub spec: PodSpec,
+    pub status: PodStatus,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Namespace {
+    pub meta: Meta,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct ServiceReference {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub namespace: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct ClientConfig {
+    #[serde(default)]
+    pub service: Option<ServiceReference>,
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Webhook {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub client_config: ClientConfig,
+    #[serde(default)]
+    pub namespace_selector: Option<LabelSelector>,
+    #[serde(default)]
+    pub object_selector: Option<LabelSelector>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MutatingWebhookConfiguration {
+    pub meta: Meta,
+    pub webhooks: Vec<Webhook>,
+}
+
+/// IstioOperator CRs are few and `check-overlap` needs their whole spec, so it is kept as is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IstioOperator {
+    pub meta: Meta,
+    pub spec: serde_json::Value,
+}

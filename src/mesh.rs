@@ -1,0 +1,612 @@
+//! The mesh as the checks see it: control planes, injectors and tags, namespaces, workloads and
+//! gateways, each with the revision it selects now and the revisions its pods run.
+
+use crate::finding::ObjectRef;
+use crate::inventory::{Inventory, Pod, ProxyRole, Workload, WorkloadKind};
+use crate::revision::{
+    self, DEFAULT_REVISION, LABEL_INJECTION, LABEL_REV, LABEL_TAG, image_tag, running_revision,
+    version_key,
+};
+use crate::selector::{Labels, optional_matches};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ControlPlane {
+    pub revision: String,
+    pub namespace: String,
+    pub name: String,
+    pub version: Option<String>,
+    pub ready: bool,
+    pub ready_replicas: i64,
+    pub replicas: i64,
+    /// Revision tags pointing here.
+    pub tags: Vec<String>,
+    /// Answers `istio-injection=enabled`.
+    pub default: bool,
+}
+
+impl ControlPlane {
+    pub fn object(&self) -> ObjectRef {
+        ObjectRef::new("Deployment", &self.namespace, &self.name)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Injector {
+    pub name: String,
+    pub revision: String,
+    pub tag: Option<String>,
+    #[serde(skip)]
+    pub webhooks: Vec<crate::inventory::Webhook>,
+}
+
+/// What a namespace or pod template selects now, as the API server's webhook matching decides.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "lowercase")]
+pub enum Selection {
+    /// No injection.
+    None,
+    /// `revision`, possibly through `tag`.
+    Revision {
+        revision: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        tag: Option<String>,
+    },
+    /// Asks for `requested` (a revision, a tag, or `default` via `istio-injection=enabled`)
+    /// but no injector answers.
+    Unserved { requested: String },
+}
+
+impl Selection {
+    pub fn revision(&self) -> Option<&str> {
+        match self {
+            Selection::Revision { revision, .. } => Some(revision),
+            _ => None,
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            Selection::None => "-".to_string(),
+            Selection::Revision {
+                revision,
+                tag: Some(tag),
+            } => format!("{revision} (tag {tag})"),
+            Selection::Revision {
+                revision,
+                tag: None,
+            } => revision.clone(),
+            Selection::Unserved { requested } => format!("{requested} (no injector)"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GatewayKind {
+    /// Rendered by istioctl/the operator (`operator.istio.io/component`), upgraded by
+    /// re-installing the gateways IstioOperator with the new revision.
+    Operator,
+    /// Injected with the `gateway` template (`image: auto`), upgraded by relabel or tag move
+    /// plus a restart.
+    Injected,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WorkloadView {
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+    pub gateway: Option<GatewayKind>,
+    pub selected: Selection,
+    /// Pods per running revision; `unknown` for a proxy whose revision nothing tells.
+    pub running: BTreeMap<String, usize>,
+    /// Pods with no proxy.
+    pub without_proxy: usize,
+}
+
+impl WorkloadView {
+    pub fn object(&self) -> ObjectRef {
+        ObjectRef::new(&self.kind, &self.namespace, &self.name)
+    }
+
+    pub fn proxies(&self) -> usize {
+        self.running.values().sum()
+    }
+
+    /// The `kubectl` command that replaces this workload's pods.
+    pub fn restart_command(&self) -> String {
+        match self.kind.as_str() {
+            "Deployment" | "StatefulSet" | "DaemonSet" => format!(
+                "kubectl rollout restart {} {} -n {}",
+                self.kind.to_lowercase(),
+                self.name,
+                self.namespace
+            ),
+            "Pod" => format!(
+                "kubectl delete pod {} -n {} (a bare pod is not recreated: re-create it from its manifest)",
+                self.name, self.namespace
+            ),
+            other => format!(
+                "re-create the pods of {} {}/{}",
+                other.to_lowercase(),
+                self.namespace,
+                self.name
+            ),
+        }
+    }
+}
+
+pub const UNKNOWN_REVISION: &str = "unknown";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NamespaceView {
+    pub name: String,
+    /// The injection labels, as set.
+    pub injection_label: Option<String>,
+    pub rev_label: Option<String>,
+    pub selected: Selection,
+    pub running: BTreeMap<String, usize>,
+    /// Proxies whose revision differs from what their workload selects now.
+    pub stale: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Mesh {
+    /// Oldest first.
+    pub control_planes: Vec<ControlPlane>,
+    pub injectors: Vec<Injector>,
+    pub namespaces: Vec<NamespaceView>,
+    /// Every workload with a proxy, or selecting injection, gateways included.
+    pub workloads: Vec<WorkloadView>,
+    /// Revisions named anywhere (control planes, injectors, pods), oldest first.
+    pub revisions: Vec<String>,
+    /// Set under `-n`: what lives in other namespaces was not looked at.
+    pub narrowed_to: Option<String>,
+}
+
+impl Mesh {
+    pub fn control_plane(&self, revision: &str) -> Option<&ControlPlane> {
+        self.control_planes.iter().find(|c| c.revision == revision)
+    }
+
+    pub fn newest_control_plane(&self) -> Option<&ControlPlane> {
+        self.control_planes.last()
+    }
+
+    /// Orders two revisions: by their control planes' versions when known, else by the
+    /// numbers in their names.
+    pub fn revision_key(&self, revision: &str) -> Vec<u64> {
+        self.control_plane(revision)
+            .and_then(|c| c.version.as_deref())
+            .map(version_key)
+            .filter(|k| !k.is_empty())
+            .unwrap_or_else(|| version_key(revision))
+    }
+
+    pub fn is_older(&self, a: &str, b: &str) -> bool {
+        self.revision_key(a) < self.revision_key(b)
+    }
+
+    pub fn gateways(&self) -> impl Iterator<Item = &WorkloadView> {
+        self.workloads.iter().filter(|w| w.gateway.is_some())
+    }
+
+    pub fn sidecar_workloads(&self) -> impl Iterator<Item = &WorkloadView> {
+        self.workloads.iter().filter(|w| w.gateway.is_none())
+    }
+}
+
+/// Resolves the inventory into the mesh view.
+pub fn resolve(inventory: &Inventory, narrowed_to: Option<&str>) -> Mesh {
+    let injectors = injectors(inventory);
+    let namespace_labels: HashMap<&str, &Labels> = inventory
+        .namespaces
+        .iter()
+        .map(|n| (n.meta.name(), &n.meta.labels))
+        .collect();
+
+    let mut control_planes = control_planes(inventory, &injectors);
+    let known: BTreeSet<String> = control_planes
+        .iter()
+        .map(|c| c.revision.clone())
+        .chain(injectors.iter().map(|i| i.revision.clone()))
+        .collect();
+
+    let workloads = workloads(inventory, &injectors, &known, &namespace_labels);
+
+    let mut namespaces: Vec<NamespaceView> = inventory
+        .namespaces
+        .iter()
+        .map(|n| {
+            let name = n.meta.name().to_string();
+            let selected = select(&injectors, &n.meta.labels, &Labels::new(), false);
+            let mut running = BTreeMap::new();
+            let mut stale = 0;
+            for w in workloads.iter().filter(|w| w.namespace == name) {
+                for (rev, count) in &w.running {
+                    *running.entry(rev.clone()).or_insert(0) += count;
+                    if w.selected.revision().is_some_and(|s| s != rev) {
+                        stale += count;
+                    }
+                }
+            }
+            NamespaceView {
+                name,
+                injection_label: n.meta.label(LABEL_INJECTION).map(str::to_string),
+                rev_label: n.meta.label(LABEL_REV).map(str::to_string),
+                selected,
+                running,
+                stale,
+            }
+        })
+        .collect();
+    namespaces.sort_by(|a, b| a.name.cmp(&b.name));
+
+    let mut revisions: BTreeSet<String> = known.clone();
+    for w in &workloads {
+        revisions.extend(w.running.keys().filter(|r| *r != UNKNOWN_REVISION).cloned());
+    }
+    let mut mesh = Mesh {
+        control_planes: Vec::new(),
+        injectors,
+        namespaces,
+        workloads,
+        revisions: Vec::new(),
+        narrowed_to: narrowed_to.map(str::to_string),
+    };
+    control_planes.sort_by(|a, b| {
+        version_key(a.version.as_deref().unwrap_or(&a.revision))
+            .cmp(&version_key(b.version.as_deref().unwrap_or(&b.revision)))
+            .then(a.revision.cmp(&b.revision))
+    });
+    mesh.control_planes = control_planes;
+    let mut revisions: Vec<String> = revisions.into_iter().collect();
+    revisions.sort_by(|a, b| {
+        mesh.revision_key(a)
+            .cmp(&mesh.revision_key(b))
+            .then(a.cmp(b))
+    });
+    mesh.revisions = revisions;
+    mesh
+}
+
+fn injectors(inventory: &Inventory) -> Vec<Injector> {
+    let mut out: Vec<Injector> = inventory
+        .webhooks
+        .iter()
+        .filter_map(|mwc| {
+            let revision = mwc.meta.label(LABEL_REV)?;
+            Some(Injector {
+                name: mwc.meta.name().to_string(),
+                revision: revision.to_string(),
+                tag: mwc.meta.label(LABEL_TAG).map(str::to_string),
+                webhooks: mwc.webhooks.clone(),
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out
+}
+
+fn control_planes(inventory: &Inventory, injectors: &[Injector]) -> Vec<ControlPlane> {
+    let default_revisions: BTreeSet<&str> = injectors
+        .iter()
+        .filter(|i| {
+            let enabled: Labels = [(LABEL_INJECTION.to_string(), "enabled".to_string())].into();
+            i.webhooks.iter().any(|w| {
+                optional_matches(w.namespace_selector.as_ref(), &enabled)
+                    && optional_matches(w.object_selector.as_ref(), &Labels::new())
+            })
+        })
+        .map(|i| i.revision.as_str())
+        .collect();
+    inventory
+        .workloads
+        .iter()
+        .filter(|w| w.kind == WorkloadKind::Deployment && w.meta.label("app") == Some("istiod"))
+        .map(|w| {
+            let revision = w
+                .meta
+                .label(LABEL_REV)
+                .or_else(|| w.spec.template.metadata.label(LABEL_REV))
+                .filter(|r| !r.is_empty())
+                .unwrap_or(DEFAULT_REVISION)
+                .to_string();
+            let version = w
+                .spec
+                .template
+                .spec
+                .container("discovery")
+                .and_then(|c| c.image.as_deref())
+                .and_then(image_tag)
+                .map(str::to_string);
+            let replicas = w.spec.replicas.unwrap_or(1);
+            let ready_replicas = w.status.ready_replicas.unwrap_or(0);
+            let available = w
+                .status
+                .conditions
+                .iter()
+                .find(|c| c.type_ == "Available")
+                .is_none_or(|c| c.status == "True");
+            let mut tags: Vec<String> = injectors
+                .iter()
+                .filter(|i| i.revision == revision)
+                .filter_map(|i| i.tag.clone())
+                .collect();
+            tags.sort();
+            tags.dedup();
+            ControlPlane {
+                default: default_revisions.contains(revision.as_str()),
+                ready: ready_replicas >= 1 && available,
+                revision,
+                namespace: w.meta.namespace().to_string(),
+                name: w.meta.name().to_string(),
+                version,
+                ready_replicas,
+                replicas,
+                tags,
+            }
+        })
+        .collect()
+}
+
+/// Evaluates every injector's webhooks against a namespace's and a pod's labels, as the API
+/// server does on pod CREATE. `opted_out` is the pod-level `sidecar.istio.io/inject: "false"`
+/// annotation, which the injector itself honours.
+pub fn select(
+    injectors: &[Injector],
+    namespace_labels: &Labels,
+    pod_labels: &Labels,
+    opted_out: bool,
+) -> Selection {
+    if opted_out {
+        return Selection::None;
+    }
+    let matching: Vec<&Injector> = injectors
+        .iter()
+        .filter(|i| {
+            i.webhooks.iter().any(|w| {
+                optional_matches(w.namespace_selector.as_ref(), namespace_labels)
+                    && optional_matches(w.object_selector.as_ref(), pod_labels)
+            })
+        })
+        .collect();
+    // Several matching injectors (an overlap istioctl refuses to create) inject in webhook
+    // order; the first by name is the API server's order.
+    if let Some(i) = matching.first() {
+        return Selection::Revision {
+            revision: i.revision.clone(),
+            tag: i.tag.clone(),
+        };
+    }
+    let requested = match namespace_labels.get(LABEL_INJECTION).map(String::as_str) {
+        Some("enabled") => Some(DEFAULT_REVISION.to_string()),
+        Some(_) => None,
+        None => namespace_labels
+            .get(LABEL_REV)
+            .or_else(|| pod_labels.get(LABEL_REV))
+            .cloned(),
+    };
+    let pod_opt_out = pod_labels
+        .get("sidecar.istio.io/inject")
+        .map(String::as_str)
+        == Some("false");
+    match requested {
+        Some(requested) if !pod_opt_out => Selection::Unserved { requested },
+        _ => Selection::None,
+    }
+}
+
+/// A workload's identity: the top owner of its pods.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct Owner {
+    kind: String,
+    namespace: String,
+    name: String,
+}
+
+fn top_owner(pod: &Pod, replica_sets: &HashMap<(&str, &str), &Workload>) -> Owner {
+    let ns = pod.meta.namespace().to_string();
+    let Some(owner) = pod.meta.controller() else {
+        return Owner {
+            kind: "Pod".into(),
+            namespace: ns,
+            name: pod.meta.name().to_string(),
+        };
+    };
+    if owner.kind == "ReplicaSet" {
+        if let Some(rs) = replica_sets.get(&(pod.meta.namespace(), owner.name.as_str())) {
+            if let Some(deploy) = rs.meta.controller() {
+                return Owner {
+                    kind: deploy.kind.clone(),
+                    namespace: ns,
+                    name: deploy.name.clone(),
+                };
+            }
+        } else if let Some(hash) = pod.meta.label("pod-template-hash") {
+            // The ReplicaSet was not in the snapshot: its name is `<deployment>-<hash>`.
+            if let Some(deploy) = owner.name.strip_suffix(&format!("-{hash}")) {
+                return Owner {
+                    kind: "Deployment".into(),
+                    namespace: ns,
+                    name: deploy.to_string(),
+                };
+            }
+        }
+    }
+    Owner {
+        kind: owner.kind.clone(),
+        namespace: ns,
+        name: owner.name.clone(),
+    }
+}
+
+fn gateway_kind(
+    labels: &Labels,
+    annotations: &crate::inventory::IstioAnnotations,
+    proxy_role: Option<ProxyRole>,
+) -> Option<GatewayKind> {
+    if matches!(
+        labels
+            .get("operator.istio.io/component")
+            .map(String::as_str),
+        Some("IngressGateways" | "EgressGateways")
+    ) {
+        return Some(GatewayKind::Operator);
+    }
+    if annotations
+        .templates
+        .as_deref()
+        .is_some_and(|t| t.split(',').any(|t| t.trim() == "gateway"))
+    {
+        return Some(GatewayKind::Injected);
+    }
+    (proxy_role == Some(ProxyRole::Router)).then_some(GatewayKind::Operator)
+}
+
+fn workloads(
+    inventory: &Inventory,
+    injectors: &[Injector],
+    known: &BTreeSet<String>,
+    namespace_labels: &HashMap<&str, &Labels>,
+) -> Vec<WorkloadView> {
+    let no_labels = Labels::new();
+    let replica_sets: HashMap<(&str, &str), &Workload> = inventory
+        .workloads
+        .iter()
+        .filter(|w| w.kind == WorkloadKind::ReplicaSet)
+        .map(|w| ((w.meta.namespace(), w.meta.name()), w))
+        .collect();
+    let owners: HashMap<(&str, &str, &str), &Workload> = inventory
+        .workloads
+        .iter()
+        .filter(|w| w.kind != WorkloadKind::ReplicaSet || w.meta.controller().is_none())
+        .map(|w| ((w.kind.as_str(), w.meta.namespace(), w.meta.name()), w))
+        .collect();
+
+    struct Acc<'a> {
+        template: Option<&'a Workload>,
+        first_pod: Option<&'a Pod>,
+        running: BTreeMap<String, usize>,
+        without_proxy: usize,
+        router: bool,
+    }
+    let mut groups: BTreeMap<Owner, Acc> = BTreeMap::new();
+    let is_known = |r: &str| known.contains(r);
+    for pod in &inventory.pods {
+        if matches!(pod.status.phase.as_deref(), Some("Succeeded" | "Failed")) {
+            continue;
+        }
+        let owner = top_owner(pod, &replica_sets);
+        let acc = groups.entry(owner.clone()).or_insert_with(|| Acc {
+            template: owners
+                .get(&(
+                    owner.kind.as_str(),
+                    owner.namespace.as_str(),
+                    owner.name.as_str(),
+                ))
+                .copied(),
+            first_pod: None,
+            running: BTreeMap::new(),
+            without_proxy: 0,
+            router: false,
+        });
+        acc.first_pod.get_or_insert(pod);
+        match running_revision(pod, is_known) {
+            Some(r) => {
+                let rev = r.revision.unwrap_or_else(|| UNKNOWN_REVISION.to_string());
+                *acc.running.entry(rev).or_insert(0) += 1;
+                acc.router |= pod.spec.proxy().and_then(|c| c.args) == Some(ProxyRole::Router);
+            }
+            None => acc.without_proxy += 1,
+        }
+    }
+    // Workloads with no pod yet (scaled to zero, or not scheduled) still select a revision.
+    for w in inventory.workloads.iter() {
+        if w.kind == WorkloadKind::ReplicaSet && w.meta.controller().is_some() {
+            continue;
+        }
+        let owner = Owner {
+            kind: w.kind.as_str().to_string(),
+            namespace: w.meta.namespace().to_string(),
+            name: w.meta.name().to_string(),
+        };
+        groups.entry(owner).or_insert(Acc {
+            template: Some(w),
+            first_pod: None,
+            running: BTreeMap::new(),
+            without_proxy: 0,
+            router: false,
+        });
+    }
+
+    let mut out = Vec::new();
+    for (owner, acc) in groups {
+        let (labels, annotations, template_role) = match (acc.template, acc.first_pod) {
+            (Some(w), _) => (
+                &w.spec.template.metadata.labels,
+                &w.spec.template.metadata.annotations,
+                w.spec
+                    .template
+                    .spec
+                    .container(crate::inventory::PROXY_CONTAINER)
+                    .and_then(|c| c.args),
+            ),
+            (None, Some(p)) => (&p.meta.labels, &p.meta.annotations, None),
+            (None, None) => continue,
+        };
+        let role = if acc.router {
+            Some(ProxyRole::Router)
+        } else {
+            template_role
+        };
+        let gateway = gateway_kind(labels, annotations, role);
+        let ns = namespace_labels
+            .get(owner.namespace.as_str())
+            .copied()
+            .unwrap_or(&no_labels);
+        let selected = match gateway {
+            Some(GatewayKind::Operator) => match labels.get(LABEL_REV) {
+                Some(rev) if !rev.is_empty() => Selection::Revision {
+                    revision: rev.clone(),
+                    tag: None,
+                },
+                _ => Selection::None,
+            },
+            _ => select(
+                injectors,
+                ns,
+                labels,
+                annotations.inject.as_deref() == Some("false"),
+            ),
+        };
+        let istiod = labels.get("app").map(String::as_str) == Some("istiod");
+        if istiod || (acc.running.is_empty() && selected == Selection::None && gateway.is_none()) {
+            continue;
+        }
+        out.push(WorkloadView {
+            kind: owner.kind,
+            namespace: owner.namespace,
+            name: owner.name,
+            gateway,
+            selected,
+            running: acc.running,
+            without_proxy: acc.without_proxy,
+        });
+    }
+    out
+}
+
+/// Every revision name the cluster uses where a DNS-1123 label is required.
+pub fn revision_names_in_use(mesh: &Mesh) -> BTreeSet<&str> {
+    mesh.control_planes
+        .iter()
+        .map(|c| c.revision.as_str())
+        .chain(mesh.injectors.iter().map(|i| i.revision.as_str()))
+        .filter(|r| *r != DEFAULT_REVISION)
+        .collect()
+}
+
+pub use revision::is_dns1123_label;

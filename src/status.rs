@@ -1,0 +1,230 @@
+//! The `status` report: where the cluster stands in the doc's upgrade flow, and what is wrong.
+
+use crate::checks::{self, Options};
+use crate::finding::Finding;
+use crate::inventory::{Inventory, Unreadable};
+use crate::mesh::{ControlPlane, Mesh, NamespaceView, Selection, UNKNOWN_REVISION};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusReport {
+    pub progress: String,
+    pub control_planes: Vec<ControlPlane>,
+    pub gateways: Vec<GatewayRow>,
+    pub namespaces: Vec<NamespaceView>,
+    pub pods_per_revision: BTreeMap<String, usize>,
+    pub findings: Vec<Finding>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_checked: Vec<Unreadable>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub skipped_kinds: BTreeMap<String, usize>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GatewayRow {
+    pub namespace: String,
+    pub name: String,
+    pub kind: crate::mesh::GatewayKind,
+    pub selected: Selection,
+    pub running: BTreeMap<String, usize>,
+    /// The revision it should move to, when it runs an older one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lagging_behind: Option<String>,
+}
+
+pub fn build(inventory: &Inventory, mesh: &Mesh, options: &Options) -> StatusReport {
+    let findings = checks::run(mesh, options);
+    let reference = checks::reference_revision(mesh, options);
+    let gateways = mesh
+        .gateways()
+        .map(|g| GatewayRow {
+            namespace: g.namespace.clone(),
+            name: g.name.clone(),
+            kind: g.gateway.expect("gateways() yields gateways"),
+            selected: g.selected.clone(),
+            running: g.running.clone(),
+            lagging_behind: reference
+                .filter(|r| {
+                    g.running
+                        .keys()
+                        .any(|k| k != UNKNOWN_REVISION && mesh.is_older(k, r))
+                })
+                .map(str::to_string),
+        })
+        .collect();
+    let mut pods_per_revision = BTreeMap::new();
+    for w in &mesh.workloads {
+        for (rev, n) in &w.running {
+            *pods_per_revision.entry(rev.clone()).or_insert(0) += n;
+        }
+    }
+    let namespaces: Vec<NamespaceView> = mesh
+        .namespaces
+        .iter()
+        .filter(|n| {
+            n.selected != Selection::None
+                || !n.running.is_empty()
+                || n.rev_label.is_some()
+                || n.injection_label.is_some()
+        })
+        .cloned()
+        .collect();
+    StatusReport {
+        progress: progress(mesh, options),
+        control_planes: mesh.control_planes.clone(),
+        gateways,
+        namespaces,
+        pods_per_revision,
+        findings,
+        not_checked: inventory.unreadable.clone(),
+        skipped_kinds: inventory.skipped.clone(),
+    }
+}
+
+/// One line: where the cluster is in the doc's flow (install new control plane → relabel →
+/// restart workloads → upgrade gateways → remove the old control plane) and the next step.
+pub fn progress(mesh: &Mesh, options: &Options) -> String {
+    let Some(newest) = checks::reference_revision(mesh, options) else {
+        return if mesh.workloads.iter().any(|w| w.proxies() > 0) {
+            "no control plane found, but proxies are running — next: install a control plane"
+                .to_string()
+        } else {
+            "no Istio control plane found".to_string()
+        };
+    };
+    let new_cp = mesh.control_plane(newest);
+    let proxies_on = |rev: &str, gateways: bool| -> usize {
+        mesh.workloads
+            .iter()
+            .filter(|w| w.gateway.is_some() == gateways)
+            .map(|w| w.running.get(rev).copied().unwrap_or(0))
+            .sum()
+    };
+    // The oldest revision still in play: running somewhere, or still installed.
+    let old = mesh
+        .revisions
+        .iter()
+        .filter(|r| r.as_str() != newest && r.as_str() != UNKNOWN_REVISION)
+        .find(|r| mesh.is_older(r, newest) || mesh.control_plane(r).is_some());
+    let mut parts = Vec::new();
+    let header = match old {
+        Some(old) => format!("canary {old} → {newest}"),
+        None => format!("revision {newest}"),
+    };
+    match new_cp {
+        Some(cp) if cp.ready => parts.push(if old.is_some() {
+            "new control plane ready".to_string()
+        } else {
+            "control plane ready".to_string()
+        }),
+        Some(_) => parts.push(format!("control plane {newest} NOT ready")),
+        None => parts.push(format!("no control plane for {newest}")),
+    }
+    let injected: Vec<&NamespaceView> = mesh
+        .namespaces
+        .iter()
+        .filter(|n| !matches!(n.selected, Selection::None))
+        .collect();
+    let moved: Vec<&&NamespaceView> = injected
+        .iter()
+        .filter(|n| n.selected.revision() == Some(newest))
+        .collect();
+    let not_moved: Vec<&str> = injected
+        .iter()
+        .filter(|n| n.selected.revision() != Some(newest))
+        .map(|n| n.name.as_str())
+        .collect();
+    if old.is_some() {
+        parts.push(format!(
+            "{} of {} namespaces moved",
+            moved.len(),
+            injected.len()
+        ));
+    } else {
+        parts.push(format!(
+            "{} namespace{} injected",
+            injected.len(),
+            if injected.len() == 1 { "" } else { "s" }
+        ));
+    }
+    let behind: usize = mesh
+        .sidecar_workloads()
+        .flat_map(|w| w.running.iter())
+        .filter(|(r, _)| r.as_str() != newest && r.as_str() != UNKNOWN_REVISION)
+        .map(|(_, n)| n)
+        .sum();
+    if let Some(old) = old {
+        parts.push(format!(
+            "{behind} pod{} still on {}",
+            if behind == 1 { "" } else { "s" },
+            if behind > 0 && proxies_on(old, false) == behind {
+                old.to_string()
+            } else {
+                "older revisions".to_string()
+            }
+        ));
+    } else {
+        parts.push(format!("{} pods on {newest}", proxies_on(newest, false)));
+    }
+    let gateway_revs: Vec<String> = {
+        let mut v: Vec<String> = mesh
+            .gateways()
+            .flat_map(|g| g.running.keys().cloned())
+            .collect();
+        v.sort_by(|a, b| {
+            mesh.revision_key(a)
+                .cmp(&mesh.revision_key(b))
+                .then(a.cmp(b))
+        });
+        v.dedup();
+        v
+    };
+    if !gateway_revs.is_empty() {
+        parts.push(format!("gateways on {}", gateway_revs.join(", ")));
+    }
+
+    let stale_namespaces: Vec<&str> = mesh
+        .namespaces
+        .iter()
+        .filter(|n| n.stale > 0)
+        .map(|n| n.name.as_str())
+        .collect();
+    let gateways_behind = gateway_revs.iter().any(|r| r != newest);
+    let next = if new_cp.is_none() {
+        format!("install the control plane for {newest}")
+    } else if !new_cp.is_some_and(|c| c.ready) {
+        format!("wait until istiod {newest} is ready before moving anything")
+    } else if !not_moved.is_empty() {
+        format!(
+            "label namespaces {} with istio.io/rev={newest} (or move their tag)",
+            list(&not_moved)
+        )
+    } else if !stale_namespaces.is_empty() {
+        format!("restart workloads in {}", list(&stale_namespaces))
+    } else if behind > 0 {
+        "restart the remaining workloads on older revisions".to_string()
+    } else if gateways_behind {
+        format!(
+            "upgrade the gateways to {newest} (istioctl install -f gateways.yaml --revision {newest}) and restart them"
+        )
+    } else if let Some(old) = old.filter(|o| mesh.control_plane(o).is_some()) {
+        format!("remove the old control plane (istioctl x uninstall --revision {old})")
+    } else {
+        "nothing to do".to_string()
+    };
+    format!("{header}: {} — next: {next}", parts.join("; "))
+}
+
+fn list(items: &[&str]) -> String {
+    const SHOWN: usize = 5;
+    if items.len() <= SHOWN {
+        items.join(", ")
+    } else {
+        format!(
+            "{} and {} more",
+            items[..SHOWN].join(", "),
+            items.len() - SHOWN
+        )
+    }
+}
