@@ -156,8 +156,8 @@ pub fn progress(mesh: &Mesh, options: &Options) -> String {
         .sum();
     if let Some(old) = old {
         parts.push(format!(
-            "{behind} pod{} still on {}",
-            if behind == 1 { "" } else { "s" },
+            "{} still on {}",
+            checks::pods(behind),
             if behind > 0 && proxies_on(old, false) == behind {
                 old.to_string()
             } else {
@@ -165,7 +165,10 @@ pub fn progress(mesh: &Mesh, options: &Options) -> String {
             }
         ));
     } else {
-        parts.push(format!("{} pods on {newest}", proxies_on(newest, false)));
+        parts.push(format!(
+            "{} on {newest}",
+            checks::pods(proxies_on(newest, false))
+        ));
     }
     let gateway_revs: Vec<String> = {
         let mut v: Vec<String> = mesh
