@@ -6,7 +6,7 @@ use crate::mesh::Mesh;
 use crate::revision::{DEFAULT_REVISION, is_dns1123_label};
 use std::collections::BTreeSet;
 
-pub fn check(mesh: &Mesh, _options: &Options) -> Vec<Finding> {
+pub fn check(mesh: &Mesh, options: &Options) -> Vec<Finding> {
     let mut out = Vec::new();
     for cp in &mesh.control_planes {
         if !cp.ready {
@@ -32,11 +32,7 @@ pub fn check(mesh: &Mesh, _options: &Options) -> Vec<Finding> {
     }
     for injector in &mesh.injectors {
         let object = ObjectRef::cluster("MutatingWebhookConfiguration", &injector.name);
-        let cp_reported = mesh.control_plane(&injector.revision).is_some();
-        if injector.revision != DEFAULT_REVISION
-            && !is_dns1123_label(&injector.revision)
-            && !cp_reported
-        {
+        if injector.revision != DEFAULT_REVISION && !is_dns1123_label(&injector.revision) {
             out.push(bad_name(object.clone(), "revision", &injector.revision));
         }
         if let Some(tag) = &injector.tag {
@@ -67,7 +63,7 @@ pub fn check(mesh: &Mesh, _options: &Options) -> Vec<Finding> {
         }
     }
     if mesh.narrowed_to.is_none() {
-        out.extend(unused_revisions(mesh));
+        out.extend(unused_revisions(mesh, options));
     }
     out
 }
@@ -83,7 +79,10 @@ fn bad_name(object: ObjectRef, what: &str, name: &str) -> Finding {
 }
 
 /// IR304: a control plane no pod runs, no namespace or workload selects, and no tag points to.
-fn unused_revisions(mesh: &Mesh) -> Vec<Finding> {
+/// The revision being upgraded to is never "unused any more": a canary just installed is idle
+/// until namespaces move to it.
+fn unused_revisions(mesh: &Mesh, options: &Options) -> Vec<Finding> {
+    let heading_to = super::reference_revision(mesh, options);
     let mut used: BTreeSet<&str> = BTreeSet::new();
     for w in &mesh.workloads {
         used.extend(w.running.keys().map(String::as_str));
@@ -98,6 +97,7 @@ fn unused_revisions(mesh: &Mesh) -> Vec<Finding> {
     mesh.control_planes
         .iter()
         .filter(|cp| !used.contains(cp.revision.as_str()))
+        .filter(|cp| Some(cp.revision.as_str()) != heading_to)
         .map(|cp| {
             Finding::new(
                 Code::IR304,
@@ -176,7 +176,20 @@ mod tests {
             )),
             "{f:?}"
         );
-        assert_eq!(f.len(), 2, "{f:?}");
+        assert_eq!(f.len(), 3, "{f:?}");
+    }
+
+    #[test]
+    fn a_fresh_canary_is_not_unused() {
+        let y = [
+            istiod("1-8-0", "1.8.0", true),
+            injector("1-8-0"),
+            istiod("1-8-1", "1.8.1", true),
+            injector("1-8-1"),
+            namespace("a", &[("istio.io/rev", "1-8-0")]),
+        ]
+        .concat();
+        assert_eq!(findings(&y), vec![]);
     }
 
     #[test]

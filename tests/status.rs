@@ -1,0 +1,177 @@
+//! End-to-end: the real binary on every scenario under `testdata/scenarios/`, asserting the exact
+//! findings (`expected.txt`) and the exit-code contract for every output format.
+
+use assert_cmd::cargo::cargo_bin_cmd;
+use std::path::{Path, PathBuf};
+
+fn scenarios() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/scenarios");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
+        .expect("testdata/scenarios exists")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("cluster.yaml").exists())
+        .collect();
+    dirs.sort();
+    assert!(
+        dirs.len() >= 20,
+        "expected the full scenario set, found {}",
+        dirs.len()
+    );
+    dirs
+}
+
+fn extra_args(dir: &Path) -> Vec<String> {
+    std::fs::read_to_string(dir.join("args"))
+        .map(|s| s.split_whitespace().map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+fn status(dir: &Path, extra: &[&str]) -> (i32, String) {
+    let out = cargo_bin_cmd!("kubectl-istio_rev")
+        .arg("status")
+        .arg("--snapshot")
+        .arg(dir.join("cluster.yaml"))
+        .args(extra_args(dir))
+        .args(extra)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(
+        out.stderr.is_empty(),
+        "{}: unexpected stderr: {}",
+        dir.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stdout).unwrap(),
+    )
+}
+
+fn finding_lines(report: &serde_json::Value) -> Vec<String> {
+    let mut lines: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let o = &f["object"];
+            format!(
+                "{} {} {}/{}",
+                f["code"].as_str().unwrap(),
+                o["kind"].as_str().unwrap(),
+                o["namespace"].as_str().unwrap_or(""),
+                o["name"].as_str().unwrap()
+            )
+        })
+        .collect();
+    lines.sort();
+    lines
+}
+
+#[test]
+fn every_scenario_gives_exactly_its_expected_findings() {
+    let mut failures = Vec::new();
+    for dir in scenarios() {
+        let expected: Vec<String> = {
+            let mut v: Vec<String> = std::fs::read_to_string(dir.join("expected.txt"))
+                .unwrap_or_default()
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_string)
+                .collect();
+            v.sort();
+            v
+        };
+        let (code, json) = status(&dir, &["-o", "json"]);
+        let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let got = finding_lines(&report);
+        if got != expected {
+            failures.push(format!(
+                "{}:\n  expected {expected:#?}\n  got      {got:#?}",
+                dir.file_name().unwrap().to_string_lossy()
+            ));
+        }
+        let has_error = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["severity"] == "error");
+        assert_eq!(code, i32::from(has_error), "{}: exit code", dir.display());
+        for format in ["yaml", "table"] {
+            let (c, _) = status(&dir, &["-o", format]);
+            assert_eq!(c, code, "{}: -o {format} exits like -o json", dir.display());
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn finished_upgrades_are_clean_even_at_fail_on_info() {
+    for name in ["istioctl-6-old-removed", "operator-6-old-removed"] {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("testdata/scenarios")
+            .join(name);
+        let (code, out) = status(&dir, &["--fail-on", "info"]);
+        assert_eq!(code, 0, "{name}:\n{out}");
+        assert!(out.contains("No findings."), "{out}");
+    }
+}
+
+#[test]
+fn fail_on_moves_the_threshold() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/scenarios/istioctl-3-relabeled");
+    assert_eq!(status(&dir, &["--fail-on", "error"]).0, 0);
+    assert_eq!(status(&dir, &["--fail-on", "warning"]).0, 1);
+    assert_eq!(status(&dir, &["--fail-on", "none"]).0, 0);
+}
+
+#[test]
+fn table_output_snapshots() {
+    insta::glob!("../testdata", "scenarios/*/cluster.yaml", |path| {
+        let dir = path.parent().unwrap();
+        let (_, out) = status(dir, &[]);
+        insta::assert_snapshot!(out);
+    });
+}
+
+#[test]
+fn json_and_yaml_carry_the_same_report() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/scenarios/istioctl-3-relabeled");
+    let (_, json) = status(&dir, &["-o", "json"]);
+    let (_, yaml) = status(&dir, &["-o", "yaml"]);
+    let from_json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let from_yaml: serde_json::Value = serde_saphyr::from_str(&yaml).unwrap();
+    assert_eq!(from_json, from_yaml);
+    assert!(
+        from_json["progress"]
+            .as_str()
+            .unwrap()
+            .starts_with("canary 1-8-0 → 1-8-1")
+    );
+}
+
+#[test]
+fn namespace_flag_narrows_the_report() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/scenarios/istioctl-3-relabeled");
+    let (_, json) = status(&dir, &["-n", "bookinfo", "-o", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    for f in report["findings"].as_array().unwrap() {
+        let ns = f["object"]["namespace"].as_str().unwrap_or("");
+        assert!(
+            ns == "bookinfo" || ns == "istio-system" || ns.is_empty(),
+            "{f}"
+        );
+    }
+    let names: Vec<&str> = report["namespaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["bookinfo"]);
+    // -A overrides -n, as in kubectl.
+    let (_, all) = status(&dir, &["-n", "bookinfo", "-A", "-o", "json"]);
+    let all: serde_json::Value = serde_json::from_str(&all).unwrap();
+    assert!(all["namespaces"].as_array().unwrap().len() > 1);
+}
