@@ -115,6 +115,26 @@ def _scalar(s):
     return s
 
 
+BEST_WIDTH = 80
+
+
+def _fold_plain(s, column, indent):
+    """go-yaml v2 write_plain: a space becomes a line break when the column is past 80."""
+    lines, cur, col = [], "", column
+    for i, ch in enumerate(s):
+        if ch == " ":
+            prev_space = i > 0 and s[i - 1] == " "
+            nxt_space = i + 1 < len(s) and s[i + 1] == " "
+            if not prev_space and col > BEST_WIDTH and not nxt_space:
+                lines.append(cur)
+                cur, col = " " * indent, indent
+                continue
+        cur += ch
+        col += 1
+    lines.append(cur)
+    return lines
+
+
 def _emit(v, indent, out, in_list=False):
     pad = " " * indent
     if isinstance(v, dict):
@@ -138,7 +158,16 @@ def _emit(v, indent, out, in_list=False):
                     out.append(f"{prefix}{ks}: {line[0]}")
                     out.extend(line[1:])
                 else:
-                    out.append(f"{prefix}{ks}: {line}")
+                    head = f"{prefix}{ks}: "
+                    col = (indent if (first_in_list_item := (prefix == "")) else 0) + len(head)
+                    if isinstance(val, str) and " " in val and line == val:
+                        parts = _fold_plain(val, col, indent + 2)
+                        out.append(head + parts[0])
+                        out.extend(parts[1:])
+                    else:
+                        if isinstance(val, str) and " " in val and col + len(line) > BEST_WIDTH:
+                            raise ValueError(f"quoted scalar would be folded by go-yaml: {line!r}")
+                        out.append(head + line)
         return None
     if isinstance(v, list):
         for item in v:
