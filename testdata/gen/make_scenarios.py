@@ -765,7 +765,38 @@ def render_all():
     for name, fn in scenarios().items():
         files[os.path.join(OUT, name, "cluster.yaml")] = to_yaml(fn().to_list())
     # a GOOD JSON input: the same objects as broken-ir203-gateway-first, as `kubectl get -o json` prints them
-    files[os.path.join(BAD, "list.json")] = to_json(broken_ir203().to_list())
+    ir203 = broken_ir203().to_list()
+    files[os.path.join(BAD, "list.json")] = to_json(ir203)
+    files.update(bad_inputs(ir203))
+    return files
+
+
+def bad_inputs(lst):
+    """Error-path inputs (and one GOOD multi-document stream) built from broken-ir203 objects."""
+    items = lst["items"]
+
+    def find(kind, ns, prefix):
+        return next(o for o in items if o["kind"] == kind and o["metadata"].get("namespace", "") == ns
+                    and o["metadata"]["name"].startswith(prefix))
+    ns = find("Namespace", "", "bookinfo")
+    dep = find("Deployment", "bookinfo", "productpage")
+    pod = find("Pod", "bookinfo", "productpage-")
+    files = {}
+    files[os.path.join(BAD, "multi-doc.yaml")] = "---\n".join(to_yaml(o) for o in (ns, dep, pod))
+    broken = copy.deepcopy(dep)
+    del broken["kind"]
+    small = {"apiVersion": "v1", "items": [ns, find("Namespace", "", "istio-system"), broken, pod],
+             "kind": "List", "metadata": {"resourceVersion": ""}}
+    files[os.path.join(BAD, "list-broken-item.yaml")] = to_yaml(small)
+    noname = copy.deepcopy(pod)
+    del noname["metadata"]["name"]
+    files[os.path.join(BAD, "no-name.yaml")] = to_yaml(noname)
+    files[os.path.join(BAD, "not-k8s.yaml")] = (
+        "# valid YAML, but a list of strings, not a Kubernetes object or List\n"
+        "- bookinfo\n- shop\n- legacy\n")
+    files[os.path.join(BAD, "not-yaml.yaml")] = (
+        "apiVersion: v1\nitems:\n- kind: Pod\n  metadata: {name: productpage, labels: [app: productpage\n"
+        "\tnamespace: bookinfo\n  spec: : :\n]]} @@@ `rm -rf`\n")
     return files
 
 
