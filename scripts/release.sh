@@ -21,6 +21,6 @@ uri="https://github.com/kubectl-istio-rev/kubectl-istio-rev/releases/download/$v
 sed -i \
     -e "s|^  version: .*|  version: \"$version\"|" \
     -e "s|^      uri: .*|      uri: $uri|" \
-    -e "s|^      sha256: .*|      sha256: $sha|" \
+    -e "s|^      sha256: .*|      sha256: \"$sha\"|" \
     plugin.yaml
 echo "$dist/$name.tar.gz sha256 $sha"

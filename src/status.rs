@@ -154,7 +154,9 @@ pub fn progress(mesh: &Mesh, options: &Options) -> String {
         .filter(|(r, _)| r.as_str() != newest && r.as_str() != UNKNOWN_REVISION)
         .map(|(_, n)| n)
         .sum();
-    if let Some(old) = old {
+    if old.is_some() && behind == 0 {
+        parts.push(format!("all pods on {newest}"));
+    } else if let Some(old) = old {
         parts.push(format!(
             "{} still on {}",
             checks::pods(behind),
@@ -188,10 +190,16 @@ pub fn progress(mesh: &Mesh, options: &Options) -> String {
     }
 
     let stale_namespaces: Vec<&str> = mesh
-        .namespaces
-        .iter()
-        .filter(|n| n.stale > 0)
-        .map(|n| n.name.as_str())
+        .sidecar_workloads()
+        .filter(|w| is_stale(w))
+        .map(|w| w.namespace.as_str())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let stale_gateways: Vec<String> = mesh
+        .gateways()
+        .filter(|g| is_stale(g))
+        .map(|g| g.restart_command())
         .collect();
     let gateways_behind = gateway_revs.iter().any(|r| r != newest);
     let next = if new_cp.is_none() {
@@ -207,6 +215,8 @@ pub fn progress(mesh: &Mesh, options: &Options) -> String {
         format!("restart workloads in {}", list(&stale_namespaces))
     } else if behind > 0 {
         "restart the remaining workloads on older revisions".to_string()
+    } else if !stale_gateways.is_empty() {
+        format!("restart the gateways: {}", stale_gateways.join("; "))
     } else if gateways_behind {
         format!(
             "upgrade the gateways to {newest} (istioctl install -f gateways.yaml --revision {newest}) and restart them"
@@ -217,6 +227,13 @@ pub fn progress(mesh: &Mesh, options: &Options) -> String {
         "nothing to do".to_string()
     };
     format!("{header}: {} — next: {next}", parts.join("; "))
+}
+
+/// Pods run a revision other than the one the workload selects now.
+fn is_stale(w: &crate::mesh::WorkloadView) -> bool {
+    w.selected
+        .revision()
+        .is_some_and(|s| w.running.keys().any(|r| r != s && r != UNKNOWN_REVISION))
 }
 
 fn list(items: &[&str]) -> String {

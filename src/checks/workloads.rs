@@ -95,21 +95,21 @@ pub fn check(mesh: &Mesh, options: &Options) -> Vec<Finding> {
             let count: usize = stale.iter().map(|(_, n)| **n).sum();
             if count > 0 {
                 let why = if w.gateway == Some(crate::mesh::GatewayKind::Operator) {
-                    "its pod template"
+                    "its pod template selects"
                 } else {
-                    "its namespace/pod labels"
+                    "its namespace and pod labels select"
                 };
                 let mut revisions = sorted(mesh, stale.iter().map(|(r, _)| r.as_str()));
+                let stale_list = revisions.join(", ");
                 revisions.push(selected.to_string());
                 out.push(
                     Finding::new(
                         Code::IR102,
                         object.clone(),
                         format!(
-                            "{what}: {} of {} run {} but {why} select {} now; restart to pick it up",
-                            count,
+                            "{what}: {count} of {} still run{} {stale_list}, but {why} {} now; restart to pick it up",
                             pods(w.proxies()),
-                            revision_counts(mesh, stale.into_iter()),
+                            if count == 1 { "s" } else { "" },
                             w.selected.describe()
                         ),
                     )
@@ -263,7 +263,7 @@ mod tests {
         assert_eq!(f[0].code, Code::IR102);
         assert_eq!(f[0].revisions, vec!["1-8-0", "1-8-1"]);
         assert!(
-            f[0].message.contains("2 of 2 pods run 1-8-0 (2 pods)"),
+            f[0].message.contains("2 of 2 pods still run 1-8-0, but"),
             "{}",
             f[0].message
         );
