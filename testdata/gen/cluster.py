@@ -336,8 +336,6 @@ class Cluster:
             conds.append({"lastTransitionTime": ts(created), "lastUpdateTime": ts(at(last, seconds=10)),
                           "message": f'ReplicaSet "{new_rs}" is progressing.',
                           "reason": "ReplicaSetUpdated", "status": "True", "type": "Progressing"})
-        if not available_ok:
-            conds.reverse()
         status = {"conditions": conds, "observedGeneration": gen, "replicas": pods_total}
         if ready_total:
             status["availableReplicas"] = ready_total
