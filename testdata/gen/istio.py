@@ -172,11 +172,9 @@ def revision_tag(c, tag, rev, created, version):
     """`istioctl tag set <tag> --revision <rev>`: MWC istio-revision-tag-<tag>, as
     manifest-generate-latest/input-extra-resources/default_tag.yaml."""
     name = f"istio-revision-tag-{tag}"
-    labels = {"app": "sidecar-injector", "app.kubernetes.io/instance": "istio",
-              "app.kubernetes.io/managed-by": "Helm", "app.kubernetes.io/name": "istiod",
-              "app.kubernetes.io/part-of": "istio", "app.kubernetes.io/version": version,
-              "helm.sh/chart": f"istiod-{version}", "istio.io/rev": rev, "istio.io/tag": tag,
-              "operator.istio.io/component": "Pilot", "release": "istio"}
+    # labels exactly as in default_tag.yaml (no operator.istio.io/component: `istioctl uninstall
+    # --revision` does not select tag webhooks, which is how broken-ir303's dangling tag survives)
+    labels = {"app": "sidecar-injector", "istio.io/rev": rev, "istio.io/tag": tag, "release": "istio"}
     svc = istiod_name(rev)
     whs = [
         _webhook("rev.namespace.sidecar-injector.istio.io", svc,
