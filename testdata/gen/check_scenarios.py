@@ -180,7 +180,9 @@ def model(lst, target=None):
     def resolve(ns_labels, pod_labels):
         revs = {m["metadata"]["labels"]["istio.io/rev"] for m in mwcs for w in m["webhooks"]
                 if sel_match(w.get("namespaceSelector"), ns_labels) and sel_match(w.get("objectSelector"), pod_labels)}
-        return revs.pop() if len(revs) == 1 else (None if not revs else "AMBIGUOUS")
+        if len(revs) > 1:
+            out.add(f"AMBIGUOUS-WEBHOOKS {sorted(revs)} for ns={ns_labels} pod={pod_labels}")
+        return revs.pop() if len(revs) == 1 else None
 
     selected_by_ns = set()
     for ns, lab in nss.items():
