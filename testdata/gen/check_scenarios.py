@@ -198,6 +198,21 @@ def model(lst, target=None):
                 if target and r != target:
                     out.add(f"IR106 Namespace /{ns}")
 
+    # IR105, pod-template form: a workload in a namespace without injection labels whose pod
+    # template asks for a revision/tag through the `istio.io/rev` label that no webhook serves
+    owned = {p["metadata"]["uid"] for p in get("Pod") if p["metadata"].get("ownerReferences")}
+    for o in items:
+        if o["kind"] in ("Deployment", "StatefulSet", "DaemonSet"):
+            tl = o["spec"]["template"]["metadata"].get("labels", {})
+        elif o["kind"] == "Pod" and o["metadata"]["uid"] not in owned:
+            tl = o["metadata"].get("labels", {})
+        else:
+            continue
+        nl = nss[o["metadata"]["namespace"]]
+        if "istio.io/rev" in tl and tl.get("sidecar.istio.io/inject") != "false" \
+                and "istio.io/rev" not in nl and "istio-injection" not in nl and resolve(nl, tl) is None:
+            out.add(f"IR105 {o['kind']} {o['metadata']['namespace']}/{o['metadata']['name']}")
+
     def running(p):
         a = p["metadata"].get("annotations", {})
         if "istio.io/rev" in a:
