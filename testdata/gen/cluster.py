@@ -414,7 +414,9 @@ class Cluster:
                 self._pod(ns, pname, rev.template, plan, owner, extra_labels={
                     "controller-revision-hash": hsh, "pod-template-generation": str(gi + 1)},
                     spec_extra={"affinity": aff}, generate_name=f"{name}-",
-                    tolerations=copy.deepcopy(rev.template["spec"].get("tolerations", [])) + DS_TOLERATIONS)
+                    tolerations=copy.deepcopy(rev.template["spec"].get("tolerations", [])) + DS_TOLERATIONS
+                    + ([{"effect": "NoSchedule", "key": "node.kubernetes.io/network-unavailable",
+                         "operator": "Exists"}] if rev.template["spec"].get("hostNetwork") else []))
                 ready += 1 if plan.ready else 0
                 updated += 1 if gi == len(revisions) - 1 else 0
         gen = len(revisions)
