@@ -180,7 +180,9 @@ def model(lst, target=None):
     def resolve(ns_labels, pod_labels):
         revs = {m["metadata"]["labels"]["istio.io/rev"] for m in mwcs for w in m["webhooks"]
                 if sel_match(w.get("namespaceSelector"), ns_labels) and sel_match(w.get("objectSelector"), pod_labels)}
-        return revs.pop() if len(revs) == 1 else (None if not revs else "AMBIGUOUS")
+        if len(revs) > 1:
+            out.add(f"AMBIGUOUS-WEBHOOKS {sorted(revs)} for ns={ns_labels} pod={pod_labels}")
+        return revs.pop() if len(revs) == 1 else None
 
     selected_by_ns = set()
     for ns, lab in nss.items():
@@ -195,6 +197,21 @@ def model(lst, target=None):
                 selected_by_ns.add(r)
                 if target and r != target:
                     out.add(f"IR106 Namespace /{ns}")
+
+    # IR105, pod-template form: a workload in a namespace without injection labels whose pod
+    # template asks for a revision/tag through the `istio.io/rev` label that no webhook serves
+    owned = {p["metadata"]["uid"] for p in get("Pod") if p["metadata"].get("ownerReferences")}
+    for o in items:
+        if o["kind"] in ("Deployment", "StatefulSet", "DaemonSet"):
+            tl = o["spec"]["template"]["metadata"].get("labels", {})
+        elif o["kind"] == "Pod" and o["metadata"]["uid"] not in owned:
+            tl = o["metadata"].get("labels", {})
+        else:
+            continue
+        nl = nss[o["metadata"]["namespace"]]
+        if "istio.io/rev" in tl and tl.get("sidecar.istio.io/inject") != "false" \
+                and "istio.io/rev" not in nl and "istio-injection" not in nl and resolve(nl, tl) is None:
+            out.add(f"IR105 {o['kind']} {o['metadata']['namespace']}/{o['metadata']['name']}")
 
     def running(p):
         a = p["metadata"].get("annotations", {})

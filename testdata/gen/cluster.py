@@ -113,7 +113,7 @@ class Cluster:
 
     # ------------------------------------------------------------------ Pods
     def _pod(self, ns, name, template, plan, owner, extra_labels=None, node=None, spec_extra=None,
-             tolerations=None, mirror=False):
+             tolerations=None, mirror=False, generate_name=None):
         tmpl = copy.deepcopy(template)
         md = tmpl.get("metadata", {})
         labels = dict(md.get("labels", {}))
@@ -129,6 +129,8 @@ class Cluster:
         node = plan.node or node or WORKERS[int(hexid("node", name)[:2], 16) % len(WORKERS)]
         created = plan.created
         meta = self._meta("Pod", name, ns, created, labels, annotations)
+        if generate_name:
+            meta["generateName"] = generate_name
         if owner:
             meta["ownerReferences"] = [owner]
         # server side: service account admission + defaults
@@ -294,7 +296,8 @@ class Cluster:
                      "kind": "ReplicaSet", "name": rs_name, "uid": rs["metadata"]["uid"]}
             for j, plan in enumerate(rev.pods):
                 pname = f"{rs_name}-{safe(5, self.flow, rs_name, j, ts(plan.created))}"
-                self._pod(ns, pname, rev.template, plan, owner, extra_labels={"pod-template-hash": phash})
+                self._pod(ns, pname, rev.template, plan, owner, extra_labels={"pod-template-hash": phash},
+                          generate_name=f"{rs_name}-")
         gen = generation or (len(revisions) + (1 if paused else 0) + (1 if template is not None else 0))
         dep_ann = {"deployment.kubernetes.io/revision": str(len(revisions))}
         dep_ann.update(annotations or {})
@@ -336,8 +339,6 @@ class Cluster:
             conds.append({"lastTransitionTime": ts(created), "lastUpdateTime": ts(at(last, seconds=10)),
                           "message": f'ReplicaSet "{new_rs}" is progressing.',
                           "reason": "ReplicaSetUpdated", "status": "True", "type": "Progressing"})
-        if not available_ok:
-            conds.reverse()
         status = {"conditions": conds, "observedGeneration": gen, "replicas": pods_total}
         if ready_total:
             status["availableReplicas"] = ready_total
@@ -412,8 +413,10 @@ class Cluster:
                 plan.node = node
                 self._pod(ns, pname, rev.template, plan, owner, extra_labels={
                     "controller-revision-hash": hsh, "pod-template-generation": str(gi + 1)},
-                    spec_extra={"affinity": aff},
-                    tolerations=copy.deepcopy(rev.template["spec"].get("tolerations", [])) + DS_TOLERATIONS)
+                    spec_extra={"affinity": aff}, generate_name=f"{name}-",
+                    tolerations=copy.deepcopy(rev.template["spec"].get("tolerations", [])) + DS_TOLERATIONS
+                    + ([{"effect": "NoSchedule", "key": "node.kubernetes.io/network-unavailable",
+                         "operator": "Exists"}] if rev.template["spec"].get("hostNetwork") else []))
                 ready += 1 if plan.ready else 0
                 updated += 1 if gi == len(revisions) - 1 else 0
         gen = len(revisions)

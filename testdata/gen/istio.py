@@ -172,11 +172,9 @@ def revision_tag(c, tag, rev, created, version):
     """`istioctl tag set <tag> --revision <rev>`: MWC istio-revision-tag-<tag>, as
     manifest-generate-latest/input-extra-resources/default_tag.yaml."""
     name = f"istio-revision-tag-{tag}"
-    labels = {"app": "sidecar-injector", "app.kubernetes.io/instance": "istio",
-              "app.kubernetes.io/managed-by": "Helm", "app.kubernetes.io/name": "istiod",
-              "app.kubernetes.io/part-of": "istio", "app.kubernetes.io/version": version,
-              "helm.sh/chart": f"istiod-{version}", "istio.io/rev": rev, "istio.io/tag": tag,
-              "operator.istio.io/component": "Pilot", "release": "istio"}
+    # labels exactly as in default_tag.yaml (no operator.istio.io/component: `istioctl uninstall
+    # --revision` does not select tag webhooks, which is how broken-ir303's dangling tag survives)
+    labels = {"app": "sidecar-injector", "istio.io/rev": rev, "istio.io/tag": tag, "release": "istio"}
     svc = istiod_name(rev)
     whs = [
         _webhook("rev.namespace.sidecar-injector.istio.io", svc,
@@ -252,13 +250,13 @@ def _common_env(ca_addr, ns, wl_name, owner_uri, app_containers, pod_ports, era)
                      **fieldref("metadata.labels['service.istio.io/canonical-revision']")),
                 {"name": "PROXY_CONFIG", "value": "{\"proxyMetadata\":{\"DNS_AGENT\":\"\"}}\n"}]
     else:
-        env += [{"name": "ISTIO_CPU_LIMIT", "valueFrom": {"resourceFieldRef": {"divisor": "0",
+        env += [{"name": "ISTIO_CPU_LIMIT", "valueFrom": {"resourceFieldRef": {"divisor": "1",
                                                                                 "resource": "limits.cpu"}}},
                 {"name": "PROXY_CONFIG", "value": "{}\n"}]
     env.append({"name": "ISTIO_META_POD_PORTS", "value": "[\n" + ",".join(
         "    " + json.dumps(p, separators=(",", ":")) + "\n" for p in pod_ports) + "]"})
     if era == "latest":
-        env.append({"name": "GOMEMLIMIT", "valueFrom": {"resourceFieldRef": {"divisor": "0",
+        env.append({"name": "GOMEMLIMIT", "valueFrom": {"resourceFieldRef": {"divisor": "1",
                                                                               "resource": "limits.memory"}}})
     env.append({"name": "ISTIO_META_APP_CONTAINERS", "value": ",".join(app_containers)} if app_containers
                else {"name": "ISTIO_META_APP_CONTAINERS"})
@@ -526,11 +524,11 @@ def gateway_injection(rev, version, ns, wl_name, hub="docker.io/istio"):
                     dict(name="INSTANCE_IP", **fieldref("status.podIP")),
                     dict(name="SERVICE_ACCOUNT", **fieldref("spec.serviceAccountName")),
                     dict(name="HOST_IP", **fieldref("status.hostIP")),
-                    {"name": "ISTIO_CPU_LIMIT", "valueFrom": {"resourceFieldRef": {"divisor": "0",
+                    {"name": "ISTIO_CPU_LIMIT", "valueFrom": {"resourceFieldRef": {"divisor": "1",
                                                                                     "resource": "limits.cpu"}}},
                     {"name": "PROXY_CONFIG", "value": "{}\n"},
                     {"name": "ISTIO_META_POD_PORTS", "value": "[\n]"},
-                    {"name": "GOMEMLIMIT", "valueFrom": {"resourceFieldRef": {"divisor": "0",
+                    {"name": "GOMEMLIMIT", "valueFrom": {"resourceFieldRef": {"divisor": "1",
                                                                                "resource": "limits.memory"}}},
                     {"name": "ISTIO_META_APP_CONTAINERS"},
                     {"name": "ISTIO_META_CLUSTER_ID", "value": "Kubernetes"},

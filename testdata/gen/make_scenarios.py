@@ -593,6 +593,21 @@ def broken_ir105():
         return app_template("checkout", "v1", "ghcr.io/example/checkout:2.4.0", 8080, "checkout")
     mesh_deployment(c, mesh, "checkout", "checkout", tc, 2, at(t_apps, minutes=201),
                     [(None, at(t_apps, minutes=201), None, 2)])
+    # istio-injection=enabled, but there is no default revision and no `default` tag
+    c.namespace("payments", {"istio-injection": "enabled"}, created=at(t_apps, minutes=210))
+
+    def tp(restarted):
+        return app_template("payments-api", "v5", "ghcr.io/example/payments-api:5.2.0", 8443, "payments-api")
+    mesh_deployment(c, mesh, "payments", "payments-api", tp, 2, at(t_apps, minutes=211),
+                    [(None, at(t_apps, minutes=211), None, 2)])
+    # unlabelled namespace, the pod template asks for revision tag `canary` that does not exist
+    c.namespace("tools", created=at(t_apps, minutes=220))
+
+    def th(restarted):
+        return app_template("httpbin", "v1", "docker.io/mccutchen/go-httpbin:v2.15.0", 8080, "httpbin",
+                            extra_labels={"istio.io/rev": "canary"})
+    mesh_deployment(c, mesh, "tools", "httpbin", th, 1, at(t_apps, minutes=221),
+                    [(None, at(t_apps, minutes=221), None, 1)], selector={"app": "httpbin", "version": "v1"})
     return c
 
 
