@@ -21,7 +21,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Control-plane revisions and tags, gateways, namespaces and pods per revision, with findings.
-    Status(StatusArgs),
+    Status(Box<StatusArgs>),
     /// Print the finding catalogue: every code, its default severity and meaning.
     Codes(OutputArgs),
 }
@@ -40,9 +40,48 @@ pub struct SourceArgs {
     /// Look at all namespaces (the default; overrides -n, as in kubectl).
     #[arg(short = 'A', long)]
     pub all_namespaces: bool,
+
+    /// Only pods matching this label selector (live cluster).
+    #[arg(short = 'l', long = "selector", value_name = "SELECTOR")]
+    pub selector: Option<String>,
+
+    /// Path to the kubeconfig file (default: $KUBECONFIG, several files merged, or ~/.kube/config;
+    /// in a pod, the in-cluster service account).
+    #[arg(long, value_name = "PATH")]
+    pub kubeconfig: Option<String>,
+
+    /// The kubeconfig context to use.
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+
+    /// The kubeconfig cluster to use.
+    #[arg(long, value_name = "NAME")]
+    pub cluster: Option<String>,
+
+    /// The kubeconfig user to use.
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
+
+    /// How long to wait for each API request (e.g. 30s, 1m; 0 = no limit).
+    #[arg(long, value_name = "DURATION", value_parser = parse_timeout)]
+    pub request_timeout: Option<Option<std::time::Duration>>,
+}
+
+fn parse_timeout(s: &str) -> Result<Option<std::time::Duration>, String> {
+    crate::live::client::parse_timeout(s)
 }
 
 impl SourceArgs {
+    pub fn connect_args(&self) -> crate::live::client::ConnectArgs {
+        crate::live::client::ConnectArgs {
+            kubeconfig: self.kubeconfig.clone(),
+            context: self.context.clone(),
+            cluster: self.cluster.clone(),
+            user: self.user.clone(),
+            request_timeout: self.request_timeout.flatten(),
+        }
+    }
+
     /// The namespace to narrow to; kubectl's rule: `-A` beats `-n`.
     pub fn narrowed_to(&self) -> Option<&str> {
         if self.all_namespaces {

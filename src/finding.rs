@@ -181,6 +181,7 @@ catalogue! {
     IR302 = "IR302", Error, "revision name is not a DNS-1123 label (no dots)";
     IR303 = "IR303", Error, "revision tag points to a revision that has no control plane";
     IR304 = "IR304", Info, "revision nothing uses any more: safe to remove";
+    IR901 = "IR901", Warning, "not checked: the cluster refused or failed a list, so findings may be incomplete";
 }
 
 impl fmt::Display for Code {

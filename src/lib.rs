@@ -9,6 +9,7 @@ pub mod cli;
 pub mod error;
 pub mod finding;
 pub mod inventory;
+pub mod live;
 pub mod mesh;
 pub mod render;
 pub mod revision;
@@ -96,9 +97,7 @@ fn write(stdout: &mut dyn std::io::Write, text: &str) -> Result<(), Error> {
 
 fn load_inventory(source: &cli::SourceArgs) -> Result<inventory::Inventory, Error> {
     if source.snapshots.is_empty() {
-        return Err(Error::Input(
-            "no --snapshot given: this build reads snapshots only (kubectl get ns,deploy,sts,ds,rs,pods,mutatingwebhookconfigurations,istiooperators -A -o yaml > cluster.yaml)".to_string(),
-        ));
+        return read_live(source);
     }
     let inputs: Vec<snapshot::Input> = source
         .snapshots
@@ -110,6 +109,21 @@ fn load_inventory(source: &cli::SourceArgs) -> Result<inventory::Inventory, Erro
         inventory.restrict_to_namespace(ns);
     }
     Ok(inventory)
+}
+
+fn read_live(source: &cli::SourceArgs) -> Result<inventory::Inventory, Error> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Cluster(format!("cannot start the async runtime: {e}")))?;
+    runtime.block_on(async {
+        let (client, _context_namespace) = live::client::connect(&source.connect_args()).await?;
+        let scope = live::Scope {
+            namespace: source.narrowed_to().map(str::to_string),
+            pod_selector: source.selector.clone(),
+        };
+        live::read_inventory(client, &scope).await
+    })
 }
 
 /// The exit-code contract, the same for every output format. A report that could not see part

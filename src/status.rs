@@ -34,7 +34,9 @@ pub struct GatewayRow {
 }
 
 pub fn build(inventory: &Inventory, mesh: &Mesh, options: &Options) -> StatusReport {
-    let findings = checks::run(mesh, options);
+    let mut findings = checks::run(mesh, options);
+    findings.extend(checks::access::check(&inventory.unreadable));
+    crate::finding::sort_findings(&mut findings);
     let reference = checks::reference_revision(mesh, options);
     let gateways = mesh
         .gateways()

@@ -1,6 +1,7 @@
 //! The checks: plain functions from the mesh view to findings. Each finding code is raised in
 //! exactly one place, so searching for `Code::IRnnn` finds its check.
 
+pub mod access;
 pub mod control_plane;
 pub mod gateways;
 pub mod workloads;

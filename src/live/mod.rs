@@ -1,0 +1,580 @@
+//! A live cluster as a source of the inventory, through kube-rs.
+//!
+//! Only the kinds the checks read are listed, every list is paginated and the lists run
+//! concurrently, each page going into the inventory as it arrives. Pods are listed
+//! metadata-only (every revision signal but the proxy's istiod address is a label or an
+//! annotation); a pod's full spec is fetched only when its metadata does not tell its revision.
+//!
+//! A list the token may not read (403) or that keeps failing (429/5xx after bounded retries)
+//! becomes an [`Unreadable`] entry, reported as finding IR901, and the run goes on; an API that
+//! does not exist (no IstioOperator CRD) is skipped quietly; an unreachable server or a timeout
+//! ends the run with exit 3.
+
+pub mod client;
+pub mod convert;
+
+use crate::error::Error;
+use crate::inventory::{
+    Condition, Inventory, IstioOperator, Namespace, Object, Pod, PodSpec, PodStatus, Unreadable,
+    Workload, WorkloadKind, WorkloadSpec, WorkloadStatus, types::Container,
+};
+use crate::revision::running_revision;
+use k8s_openapi::api::admissionregistration::v1::MutatingWebhookConfiguration;
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
+use k8s_openapi::api::core::v1 as core;
+use kube::Client;
+use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams, ObjectList};
+use serde::de::DeserializeOwned;
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+/// Which part of the cluster to read.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    /// One namespace, or all.
+    pub namespace: Option<String>,
+    /// `-l`: narrows the pods listed.
+    pub pod_selector: Option<String>,
+}
+
+const PAGE: u32 = 500;
+const MAX_RETRIES: u32 = 5;
+
+/// A page of objects from one list, or what could not be read.
+enum Msg {
+    Objects(Vec<Object>),
+    Unreadable(Unreadable),
+    Progress {
+        resource: &'static str,
+        count: usize,
+    },
+}
+
+/// Reads the inventory from the cluster behind `client`.
+pub async fn read_inventory(client: Client, scope: &Scope) -> Result<Inventory, Error> {
+    let (tx, mut rx) = mpsc::channel::<Msg>(16);
+    let ns = scope.namespace.clone();
+    let mut tasks = tokio::task::JoinSet::new();
+
+    macro_rules! spawn_list {
+        (namespaced $ty:ty, $resource:literal, $convert:expr) => {{
+            let client = client.clone();
+            let tx = tx.clone();
+            let ns = ns.clone();
+            tasks.spawn(async move {
+                let api: Api<$ty> = match &ns {
+                    Some(ns) => Api::namespaced(client, ns),
+                    None => Api::all(client),
+                };
+                list_all(
+                    api,
+                    $resource,
+                    ns.as_deref(),
+                    ListParams::default(),
+                    &tx,
+                    $convert,
+                )
+                .await
+            });
+        }};
+        (cluster $ty:ty, $resource:literal, $convert:expr) => {{
+            let client = client.clone();
+            let tx = tx.clone();
+            tasks.spawn(async move {
+                let api: Api<$ty> = Api::all(client);
+                list_all(api, $resource, None, ListParams::default(), &tx, $convert).await
+            });
+        }};
+    }
+
+    match &ns {
+        // A token scoped to one namespace may not list namespaces cluster-wide.
+        Some(name) => {
+            let client = client.clone();
+            let tx = tx.clone();
+            let name = name.clone();
+            tasks.spawn(async move {
+                let api: Api<core::Namespace> = Api::all(client);
+                match with_retries(|| api.get_opt(&name)).await {
+                    Ok(Some(n)) => {
+                        let _ = tx.send(Msg::Objects(vec![namespace(n)])).await;
+                        Ok(())
+                    }
+                    Ok(None) => Err(Error::Input(format!("namespace {name} not found"))),
+                    Err(e) => degrade(e, "namespaces", None, &tx).await,
+                }
+            });
+        }
+        None => spawn_list!(cluster core::Namespace, "namespaces", |n| vec![namespace(n)]),
+    }
+    spawn_list!(namespaced Deployment, "deployments", |d: Deployment| vec![deployment(d)]);
+    spawn_list!(namespaced StatefulSet, "statefulsets", |d: StatefulSet| vec![statefulset(d)]);
+    spawn_list!(namespaced DaemonSet, "daemonsets", |d: DaemonSet| vec![daemonset(d)]);
+    spawn_list!(namespaced ReplicaSet, "replicasets", |d: ReplicaSet| vec![replicaset(d)]);
+    spawn_list!(
+        cluster MutatingWebhookConfiguration,
+        "mutatingwebhookconfigurations",
+        |m: MutatingWebhookConfiguration| vec![Object::MutatingWebhookConfiguration(
+            convert::webhooks(&m)
+        )]
+    );
+    {
+        let client = client.clone();
+        let tx = tx.clone();
+        let ns = ns.clone();
+        tasks.spawn(async move { list_istio_operators(client, ns.as_deref(), &tx).await });
+    }
+    {
+        let client = client.clone();
+        let tx = tx.clone();
+        let ns = ns.clone();
+        let selector = scope.pod_selector.clone();
+        tasks
+            .spawn(async move { list_pods(client, ns.as_deref(), selector.as_deref(), &tx).await });
+    }
+    drop(tx);
+
+    let mut inventory = Inventory::default();
+    let mut progress = Progress::new();
+    while let Some(msg) = rx.recv().await {
+        match msg {
+            Msg::Objects(objects) => objects.into_iter().for_each(|o| inventory.add(o)),
+            Msg::Unreadable(u) => inventory.unreadable.push(u),
+            Msg::Progress { resource, count } => progress.update(resource, count),
+        }
+    }
+    progress.finish();
+    while let Some(joined) = tasks.join_next().await {
+        joined.map_err(|e| Error::Cluster(format!("a list task failed: {e}")))??;
+    }
+    inventory
+        .unreadable
+        .sort_by(|a, b| (&a.resource, &a.namespace).cmp(&(&b.resource, &b.namespace)));
+    Ok(inventory)
+}
+
+/// Lists every page of `api`, sending converted objects as each page arrives. A continue token
+/// that expired (410) restarts the list: re-sent objects replace the earlier copies.
+async fn list_all<K, F>(
+    api: Api<K>,
+    resource: &'static str,
+    ns: Option<&str>,
+    base: ListParams,
+    tx: &mpsc::Sender<Msg>,
+    convert: F,
+) -> Result<(), Error>
+where
+    K: kube::Resource + Clone + DeserializeOwned + std::fmt::Debug,
+    F: Fn(K) -> Vec<Object>,
+{
+    let mut token: Option<String> = None;
+    let mut count = 0usize;
+    let mut restarts = 0;
+    loop {
+        let mut lp = base.clone().limit(PAGE);
+        if let Some(t) = &token {
+            lp = lp.continue_token(t);
+        }
+        let page: ObjectList<K> = match with_retries(|| api.list(&lp)).await {
+            Ok(page) => page,
+            Err(kube::Error::Api(s)) if s.code == 410 && token.is_some() && restarts < 3 => {
+                restarts += 1;
+                token = None;
+                continue;
+            }
+            Err(e) => return degrade(e, resource, ns, tx).await,
+        };
+        count += page.items.len();
+        let objects = page.items.into_iter().flat_map(&convert).collect();
+        if tx.send(Msg::Objects(objects)).await.is_err() {
+            return Ok(());
+        }
+        let _ = tx.send(Msg::Progress { resource, count }).await;
+        match page.metadata.continue_.filter(|c| !c.is_empty()) {
+            Some(next) => token = Some(next),
+            None => return Ok(()),
+        }
+    }
+}
+
+/// Pods, metadata only; the full spec only for pods whose metadata does not tell the revision.
+async fn list_pods(
+    client: Client,
+    ns: Option<&str>,
+    selector: Option<&str>,
+    tx: &mpsc::Sender<Msg>,
+) -> Result<(), Error> {
+    let api: Api<core::Pod> = match ns {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    };
+    let mut base = ListParams::default();
+    if let Some(sel) = selector {
+        base = base.labels(sel);
+    }
+    let mut token: Option<String> = None;
+    let mut count = 0usize;
+    let mut restarts = 0;
+    loop {
+        let mut lp = base.clone().limit(PAGE);
+        if let Some(t) = &token {
+            lp = lp.continue_token(t);
+        }
+        let page = match with_retries(|| api.list_metadata(&lp)).await {
+            Ok(page) => page,
+            Err(kube::Error::Api(s)) if s.code == 410 && token.is_some() && restarts < 3 => {
+                restarts += 1;
+                token = None;
+                continue;
+            }
+            Err(e) => return degrade(e, "pods", ns, tx).await,
+        };
+        count += page.items.len();
+        let mut objects = Vec::with_capacity(page.items.len());
+        for item in page.items {
+            let pod = pod_from_metadata(&item.metadata);
+            let unresolved = running_revision(&pod, |_| true).is_some_and(|r| r.revision.is_none());
+            if unresolved {
+                // 1.6–1.10 pods injected without a label: only the proxy's env tells.
+                let pods: Api<core::Pod> = Api::namespaced(client.clone(), pod.meta.namespace());
+                match with_retries(|| pods.get_opt(pod.meta.name())).await {
+                    Ok(Some(full)) => objects.push(Object::Pod(full_pod(full))),
+                    Ok(None) => {}
+                    Err(e) => {
+                        degrade(e, "pods (full spec)", Some(pod.meta.namespace()), tx).await?;
+                        objects.push(Object::Pod(pod));
+                    }
+                }
+            } else {
+                objects.push(Object::Pod(pod));
+            }
+        }
+        if tx.send(Msg::Objects(objects)).await.is_err() {
+            return Ok(());
+        }
+        let _ = tx
+            .send(Msg::Progress {
+                resource: "pods",
+                count,
+            })
+            .await;
+        match page.metadata.continue_.filter(|c| !c.is_empty()) {
+            Some(next) => token = Some(next),
+            None => return Ok(()),
+        }
+    }
+}
+
+async fn list_istio_operators(
+    client: Client,
+    ns: Option<&str>,
+    tx: &mpsc::Sender<Msg>,
+) -> Result<(), Error> {
+    let gvk = GroupVersionKind::gvk("install.istio.io", "v1alpha1", "IstioOperator");
+    let resource = ApiResource::from_gvk_with_plural(&gvk, "istiooperators");
+    let api: Api<DynamicObject> = match ns {
+        Some(ns) => Api::namespaced_with(client, ns, &resource),
+        None => Api::all_with(client, &resource),
+    };
+    let mut token: Option<String> = None;
+    loop {
+        let mut lp = ListParams::default().limit(PAGE);
+        if let Some(t) = &token {
+            lp = lp.continue_token(t);
+        }
+        let page = match with_retries(|| api.list(&lp)).await {
+            Ok(page) => page,
+            // No IstioOperator CRD: since 1.21 istioctl no longer installs it.
+            Err(kube::Error::Api(s)) if s.code == 404 => return Ok(()),
+            Err(e) => return degrade(e, "istiooperators", ns, tx).await,
+        };
+        let objects = page
+            .items
+            .into_iter()
+            .map(|o| {
+                Object::IstioOperator(IstioOperator {
+                    meta: convert::meta(&o.metadata),
+                    spec: o.data.get("spec").cloned().unwrap_or_default(),
+                })
+            })
+            .collect();
+        if tx.send(Msg::Objects(objects)).await.is_err() {
+            return Ok(());
+        }
+        match page.metadata.continue_.filter(|c| !c.is_empty()) {
+            Some(next) => token = Some(next),
+            None => return Ok(()),
+        }
+    }
+}
+
+/// Retries throttling (429) and server errors (5xx) with bounded backoff, waiting what the
+/// server asks (`retryAfterSeconds`, which the API server sets with its `Retry-After` header).
+async fn with_retries<T, F, Fut>(mut call: F) -> Result<T, kube::Error>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, kube::Error>>,
+{
+    let mut attempt = 0;
+    loop {
+        match call().await {
+            Err(e) if attempt < MAX_RETRIES && retryable(&e) => {
+                attempt += 1;
+                tokio::time::sleep(backoff(&e, attempt)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+fn retryable(e: &kube::Error) -> bool {
+    match e {
+        kube::Error::Api(s) => s.code == 429 || (500..600).contains(&s.code),
+        // A reset connection or a body cut short is worth another try; a refused connection or
+        // a timeout is not (the server is not there, or too slow for --request-timeout).
+        kube::Error::HyperError(_) | kube::Error::Service(_) => !is_unreachable(e),
+        _ => false,
+    }
+}
+
+fn backoff(e: &kube::Error, attempt: u32) -> Duration {
+    let asked = match e {
+        kube::Error::Api(s) => s
+            .details
+            .as_ref()
+            .map(|d| d.retry_after_seconds)
+            .filter(|s| *s > 0),
+        _ => None,
+    };
+    match asked {
+        Some(secs) => Duration::from_secs(u64::from(secs.min(30))),
+        None => Duration::from_millis(200 * 2u64.pow(attempt.min(5))),
+    }
+}
+
+fn is_unreachable(e: &kube::Error) -> bool {
+    let text = error_chain(e).to_lowercase();
+    text.contains("connection refused")
+        || text.contains("timed out")
+        || text.contains("timeout")
+        || text.contains("dns error")
+        || text.contains("no route to host")
+}
+
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut source = e.source();
+    while let Some(inner) = source {
+        let part = inner.to_string();
+        if !s.contains(&part) {
+            s.push_str(": ");
+            s.push_str(&part);
+        }
+        source = inner.source();
+    }
+    s
+}
+
+/// An API refusal becomes an [`Unreadable`]; a transport failure ends the run (exit 3).
+async fn degrade(
+    e: kube::Error,
+    resource: &str,
+    ns: Option<&str>,
+    tx: &mpsc::Sender<Msg>,
+) -> Result<(), Error> {
+    match &e {
+        kube::Error::Api(s) => {
+            let reason = match s.code {
+                401 => return Err(Error::Cluster(format!("unauthorized: {}", s.message))),
+                403 => format!("forbidden: {}", s.message),
+                429 => format!("throttled (429) after {MAX_RETRIES} retries: {}", s.message),
+                code => format!("{code} {}: {}", s.reason, s.message),
+            };
+            let _ = tx
+                .send(Msg::Unreadable(Unreadable {
+                    resource: resource.to_string(),
+                    namespace: ns.unwrap_or_default().to_string(),
+                    reason,
+                }))
+                .await;
+            Ok(())
+        }
+        _ => Err(Error::Cluster(crate::error::one_line(&format!(
+            "cannot read {resource} from the cluster: {}",
+            error_chain(&e)
+        )))),
+    }
+}
+
+fn namespace(n: core::Namespace) -> Object {
+    Object::Namespace(Namespace {
+        meta: convert::meta(&n.metadata),
+    })
+}
+
+fn status_conditions<'a, I>(conds: I) -> Vec<Condition>
+where
+    I: IntoIterator<Item = (&'a String, &'a String)>,
+{
+    convert::conditions(conds.into_iter().map(|(t, s)| (t.as_str(), s.as_str())))
+}
+
+fn deployment(d: Deployment) -> Object {
+    let spec = d.spec.as_ref();
+    let status = d.status.as_ref();
+    Object::Workload(Box::new(Workload {
+        kind: WorkloadKind::Deployment,
+        meta: convert::meta(&d.metadata),
+        spec: WorkloadSpec {
+            replicas: spec.and_then(|s| s.replicas).map(i64::from),
+            selector: spec.map(|s| convert::selector(&s.selector)),
+            template: convert::pod_template(spec.map(|s| &s.template)),
+        },
+        status: WorkloadStatus {
+            replicas: status.and_then(|s| s.replicas).map(i64::from),
+            ready_replicas: status.and_then(|s| s.ready_replicas).map(i64::from),
+            available_replicas: status.and_then(|s| s.available_replicas).map(i64::from),
+            updated_replicas: status.and_then(|s| s.updated_replicas).map(i64::from),
+            conditions: status_conditions(
+                status
+                    .and_then(|s| s.conditions.as_ref())
+                    .into_iter()
+                    .flatten()
+                    .map(|c| (&c.type_, &c.status)),
+            ),
+            ..WorkloadStatus::default()
+        },
+    }))
+}
+
+fn statefulset(d: StatefulSet) -> Object {
+    let spec = d.spec.as_ref();
+    let status = d.status.as_ref();
+    Object::Workload(Box::new(Workload {
+        kind: WorkloadKind::StatefulSet,
+        meta: convert::meta(&d.metadata),
+        spec: WorkloadSpec {
+            replicas: spec.and_then(|s| s.replicas).map(i64::from),
+            selector: spec.map(|s| convert::selector(&s.selector)),
+            template: convert::pod_template(spec.map(|s| &s.template)),
+        },
+        status: WorkloadStatus {
+            replicas: status.map(|s| i64::from(s.replicas)),
+            ready_replicas: status.and_then(|s| s.ready_replicas).map(i64::from),
+            available_replicas: status.and_then(|s| s.available_replicas).map(i64::from),
+            updated_replicas: status.and_then(|s| s.updated_replicas).map(i64::from),
+            ..WorkloadStatus::default()
+        },
+    }))
+}
+
+fn daemonset(d: DaemonSet) -> Object {
+    let spec = d.spec.as_ref();
+    let status = d.status.as_ref();
+    Object::Workload(Box::new(Workload {
+        kind: WorkloadKind::DaemonSet,
+        meta: convert::meta(&d.metadata),
+        spec: WorkloadSpec {
+            replicas: None,
+            selector: spec.map(|s| convert::selector(&s.selector)),
+            template: convert::pod_template(spec.map(|s| &s.template)),
+        },
+        status: WorkloadStatus {
+            number_ready: status.map(|s| i64::from(s.number_ready)),
+            desired_number_scheduled: status.map(|s| i64::from(s.desired_number_scheduled)),
+            ..WorkloadStatus::default()
+        },
+    }))
+}
+
+fn replicaset(d: ReplicaSet) -> Object {
+    let spec = d.spec.as_ref();
+    let status = d.status.as_ref();
+    Object::Workload(Box::new(Workload {
+        kind: WorkloadKind::ReplicaSet,
+        meta: convert::meta(&d.metadata),
+        spec: WorkloadSpec {
+            replicas: spec.and_then(|s| s.replicas).map(i64::from),
+            selector: spec.map(|s| convert::selector(&s.selector)),
+            template: convert::pod_template(spec.and_then(|s| s.template.as_ref())),
+        },
+        status: WorkloadStatus {
+            replicas: status.map(|s| i64::from(s.replicas)),
+            ready_replicas: status.and_then(|s| s.ready_replicas).map(i64::from),
+            available_replicas: status.and_then(|s| s.available_replicas).map(i64::from),
+            ..WorkloadStatus::default()
+        },
+    }))
+}
+
+/// A pod seen through its metadata: the proxy is inferred from the injector's status
+/// annotation or the operator gateway labels, its env is unknown.
+fn pod_from_metadata(m: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> Pod {
+    let meta = convert::meta(m);
+    let gateway = matches!(
+        meta.label("operator.istio.io/component"),
+        Some("IngressGateways" | "EgressGateways")
+    );
+    let has_proxy = meta.annotations.injected || gateway;
+    Pod {
+        spec: PodSpec {
+            containers: has_proxy.then(|| Container {
+                name: crate::inventory::PROXY_CONTAINER.to_string(),
+                args: gateway.then_some(crate::inventory::ProxyRole::Router),
+                ..Container::default()
+            }),
+            init_containers: None,
+        },
+        status: PodStatus::default(),
+        meta,
+    }
+}
+
+fn full_pod(p: core::Pod) -> Pod {
+    Pod {
+        meta: convert::meta(&p.metadata),
+        spec: convert::pod_spec(p.spec.as_ref()),
+        status: PodStatus {
+            phase: p.status.and_then(|s| s.phase),
+        },
+    }
+}
+
+/// A progress line on stderr for lists that run long, only when stderr is a terminal.
+struct Progress {
+    started: Instant,
+    enabled: bool,
+    shown: bool,
+    counts: std::collections::BTreeMap<&'static str, usize>,
+}
+
+impl Progress {
+    fn new() -> Self {
+        Progress {
+            started: Instant::now(),
+            enabled: std::io::stderr().is_terminal(),
+            shown: false,
+            counts: Default::default(),
+        }
+    }
+
+    fn update(&mut self, resource: &'static str, count: usize) {
+        self.counts.insert(resource, count);
+        if self.enabled && self.started.elapsed() > Duration::from_secs(1) {
+            let line: Vec<String> = self
+                .counts
+                .iter()
+                .map(|(r, n)| format!("{r} {n}"))
+                .collect();
+            eprint!("\r\x1b[2Klisting: {}", line.join(", "));
+            self.shown = true;
+        }
+    }
+
+    fn finish(&self) {
+        if self.shown {
+            eprint!("\r\x1b[2K");
+        }
+    }
+}
