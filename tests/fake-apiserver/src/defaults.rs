@@ -1,0 +1,1 @@
+//! Server-side defaulting for created objects.
