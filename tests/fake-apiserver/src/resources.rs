@@ -52,8 +52,6 @@ const fn rt(
     }
 }
 
-pub const NAMESPACES: usize = 0;
-pub const PODS: usize = 1;
 pub const ISTIOOPERATORS: usize = 10;
 
 /// All resource types; the IstioOperator CRD is only served when enabled.

@@ -15,7 +15,6 @@ use hyper::body::Incoming;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, RwLock};
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub type Body = BoxBody<Bytes, BoxError>;
@@ -244,7 +243,8 @@ pub fn error_response(e: &ApiError) -> Response<Body> {
 
 fn finish(mut body: Vec<u8>, pretty: bool) -> Vec<u8> {
     if pretty {
-        body = json::indent(&body);
+        // Go's indenting encoder leaves no trailing newline (recordings 01, 76)
+        return json::indent(&body);
     }
     if body.last() != Some(&b'\n') {
         body.push(b'\n');
@@ -409,7 +409,8 @@ fn route(sh: &Shared, ctx: &Ctx) -> Route {
             )))
         };
     }
-    let (ns, rest) = if rest.len() >= 3 && rest[0] == "namespaces" {
+    let ns_sub = rest.len() == 3 && matches!(rest[2], "status" | "finalize");
+    let (ns, rest) = if rest.len() >= 3 && rest[0] == "namespaces" && !ns_sub {
         (Some(rest[1].to_string()), &rest[2..])
     } else {
         (None, rest)
@@ -1056,7 +1057,14 @@ fn list(sh: &Shared, ctx: &Ctx, r: &ResourceReq) -> Result<Response<Body>, ApiEr
         mode,
         done: false,
     };
-    if ctx.pretty || lb.items.len() <= 1 {
+    let small = lb
+        .items
+        .as_slice()
+        .iter()
+        .map(|o| o.bytes.len())
+        .sum::<usize>()
+        < 4 * CONTENT_LENGTH_MAX;
+    if ctx.pretty || small {
         // small or pretty: build in memory (gets a Content-Length when small)
         let mut body = Vec::new();
         while let Poll::Ready(Some(Ok(f))) =

@@ -17,7 +17,6 @@ pub struct StoredObject {
     pub name: String,
     /// Sorted label pairs (for selectors).
     pub labels: Vec<(String, String)>,
-    pub uid: String,
     /// Compact JSON. Built-in kinds: without `kind`/`apiVersion` (as list items are sent);
     /// custom resources: with them (alphabetical keys).
     pub bytes: Bytes,
@@ -64,14 +63,6 @@ impl StoredObject {
         out.extend_from_slice(self.metadata_bytes());
         out.push(b'}');
     }
-    pub fn resource_version(&self) -> u64 {
-        // cheap: parse metadata only
-        let m: Value = serde_json::from_slice(self.metadata_bytes()).unwrap_or(Value::Null);
-        m["resourceVersion"]
-            .as_str()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0)
-    }
 }
 
 pub type Key = (String, String);
@@ -113,7 +104,6 @@ pub fn encode(res: &ResourceType, v: &Value) -> StoredObject {
     let meta = &v["metadata"];
     let namespace = meta["namespace"].as_str().unwrap_or("").to_string();
     let name = meta["name"].as_str().unwrap_or("").to_string();
-    let uid = meta["uid"].as_str().unwrap_or("").to_string();
     let mut labels: Vec<(String, String)> = meta["labels"]
         .as_object()
         .map(|m| {
@@ -133,7 +123,6 @@ pub fn encode(res: &ResourceType, v: &Value) -> StoredObject {
         namespace,
         name,
         labels,
-        uid,
         bytes: Bytes::from(out),
         meta: range,
     }
