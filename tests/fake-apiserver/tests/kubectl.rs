@@ -26,7 +26,12 @@ fn kubectl(srv: &ServerHandle, args: &[&str]) -> (bool, String, String) {
 
 #[test]
 fn kubectl_get_pods_json_and_namespaces() {
-    if Command::new("kubectl").arg("version").arg("--client").output().is_err() {
+    if Command::new("kubectl")
+        .arg("version")
+        .arg("--client")
+        .output()
+        .is_err()
+    {
         eprintln!("kubectl not on PATH; skipping");
         return;
     }
@@ -49,7 +54,10 @@ fn kubectl_get_pods_json_and_namespaces() {
 
     let (ok, out, err) = kubectl(&srv, &["get", "pods", "-n", "rec-a", "-o", "wide"]);
     assert!(ok, "stderr: {err}");
-    assert!(out.contains("productpage-5b9c8d7f6c-x7k2p") && out.contains("rec-node-1"), "{out}");
+    assert!(
+        out.contains("productpage-5b9c8d7f6c-x7k2p") && out.contains("rec-node-1"),
+        "{out}"
+    );
 
     // resource types the fake does not have / short names via discovery
     let (ok, out, err) = kubectl(&srv, &["get", "iop", "-A"]);
@@ -58,19 +66,32 @@ fn kubectl_get_pods_json_and_namespaces() {
 
     // kubectl did discovery with the aggregated v2 Accept header
     let reqs = srv.requests();
-    assert!(reqs.iter().any(|r| r.path == "/apis"
-        && r.header("accept").is_some_and(|a| a.contains("as=APIGroupDiscoveryList"))));
-    assert!(reqs.iter().any(|r| r.path == "/api/v1/pods"
-        && r.query_param("limit").as_deref() == Some("500")));
+    assert!(reqs.iter().any(|r| {
+        r.path == "/apis"
+            && r.header("accept")
+                .is_some_and(|a| a.contains("as=APIGroupDiscoveryList"))
+    }));
+    assert!(
+        reqs.iter()
+            .any(|r| r.path == "/api/v1/pods" && r.query_param("limit").as_deref() == Some("500"))
+    );
 }
 
 #[test]
 fn kubectl_without_istio_crd() {
-    if Command::new("kubectl").arg("version").arg("--client").output().is_err() {
+    if Command::new("kubectl")
+        .arg("version")
+        .arg("--client")
+        .output()
+        .is_err()
+    {
         return;
     }
     let srv = FakeApiServer::new().istio_operator_crd(false).start();
     let (ok, _, err) = kubectl(&srv, &["get", "istiooperators", "-A"]);
     assert!(!ok);
-    assert!(err.contains("the server doesn't have a resource type"), "{err}");
+    assert!(
+        err.contains("the server doesn't have a resource type"),
+        "{err}"
+    );
 }
