@@ -40,21 +40,6 @@ const MF_ORDER: &[&str] = &[
     "subresource",
 ];
 
-fn rank(ctx: Ctx, key: &str) -> usize {
-    match ctx {
-        Ctx::Metadata => META_ORDER.iter().position(|k| *k == key).unwrap_or(100),
-        Ctx::ManagedField => MF_ORDER.iter().position(|k| *k == key).unwrap_or(100),
-        Ctx::Plain => match key {
-            "kind" => 0,
-            "apiVersion" => 1,
-            "metadata" => 2,
-            "spec" => 50,
-            "status" => 60,
-            _ => 10,
-        },
-    }
-}
-
 /// Writes `v` as compact JSON. `sorted` = plain alphabetical order (custom resources).
 pub fn write(out: &mut Vec<u8>, v: &Value, sorted: bool) {
     write_ctx(out, v, Ctx::Plain, sorted, &mut None, false);
@@ -95,23 +80,18 @@ fn write_ctx(
 ) {
     match v {
         Value::Object(m) => {
-            let mut keys: Vec<&String> = m
-                .keys()
-                .filter(|k| !(skip_type && (*k == "kind" || *k == "apiVersion")))
-                .collect();
-            if !sorted {
-                keys.sort_by(|a, b| rank(ctx, a).cmp(&rank(ctx, b)).then_with(|| a.cmp(b)));
-            } else {
-                keys.sort();
-            }
             out.push(b'{');
-            for (i, k) in keys.iter().enumerate() {
-                if i > 0 {
+            let mut first = true;
+            let mut emit = |out: &mut Vec<u8>, k: &String, child: &Value| {
+                if skip_type && (k == "kind" || k == "apiVersion") {
+                    return;
+                }
+                if !first {
                     out.push(b',');
                 }
+                first = false;
                 write_str(out, k);
                 out.push(b':');
-                let child = &m[k.as_str()];
                 let child_ctx = match (ctx, k.as_str()) {
                     (_, "metadata") if !sorted => Ctx::Metadata,
                     (Ctx::Metadata, "managedFields") if !sorted => Ctx::ManagedField,
@@ -122,6 +102,35 @@ fn write_ctx(
                 write_ctx(out, child, child_ctx, sorted, &mut None, false);
                 if capture {
                     *meta_range = Some(start..out.len());
+                }
+            };
+            // serde_json's Map is a BTreeMap (sorted): emit the priority keys first, then the
+            // rest in order, without allocating or sorting.
+            let order: &[&str] = match (sorted, ctx) {
+                (true, _) => &[],
+                (false, Ctx::Plain) => &["kind", "apiVersion", "metadata"],
+                (false, Ctx::Metadata) => META_ORDER,
+                (false, Ctx::ManagedField) => MF_ORDER,
+            };
+            for k in order {
+                if let Some((key, v)) = m.get_key_value(*k) {
+                    emit(out, key, v);
+                }
+            }
+            let tail: &[&str] = if !sorted && ctx == Ctx::Plain {
+                &["spec", "status"]
+            } else {
+                &[]
+            };
+            for (k, v) in m {
+                if order.contains(&k.as_str()) || tail.contains(&k.as_str()) {
+                    continue;
+                }
+                emit(out, k, v);
+            }
+            for k in tail {
+                if let Some((key, v)) = m.get_key_value(*k) {
+                    emit(out, key, v);
                 }
             }
             out.push(b'}');

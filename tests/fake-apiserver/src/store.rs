@@ -91,6 +91,11 @@ impl Store {
         self.tables[res].get(&(ns.to_string(), name.to_string()))
     }
 
+    /// Stores an already-encoded object.
+    pub fn put_encoded(&mut self, res: usize, o: StoredObject) {
+        self.tables[res].insert((o.namespace.clone(), o.name.clone()), Arc::new(o));
+    }
+
     /// Encodes and stores `v` (which must carry final metadata).
     pub fn put(&mut self, res: usize, v: &Value) -> Arc<StoredObject> {
         let o = Arc::new(encode(&RESOURCES[res], v));
