@@ -126,6 +126,20 @@ impl<'de> Deserialize<'de> for IstioAnnotations {
     }
 }
 
+impl IstioAnnotations {
+    /// From a full annotation map, as the API returns it.
+    pub fn from_map(map: &std::collections::BTreeMap<String, String>) -> Self {
+        let status = map.get(ANNOTATION_STATUS);
+        IstioAnnotations {
+            rev: map.get(ANNOTATION_REV).cloned(),
+            injected: status.is_some(),
+            status_revision: status.and_then(|s| status_revision(s)),
+            templates: map.get(ANNOTATION_TEMPLATES).cloned(),
+            inject: map.get(ANNOTATION_INJECT).cloned(),
+        }
+    }
+}
+
 /// The `revision` in a `sidecar.istio.io/status` JSON value. Injectors before 1.11 do not write
 /// one, and a malformed value must not fail the whole snapshot: it just carries no revision.
 fn status_revision(raw: &str) -> Option<String> {
@@ -247,7 +261,7 @@ impl<'de> Deserialize<'de> for ProxyEnv {
     }
 }
 
-fn discovery_address(proxy_config: &str) -> Option<String> {
+pub fn discovery_address(proxy_config: &str) -> Option<String> {
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
     struct ProxyConfig {
