@@ -41,7 +41,7 @@ pub mod profiles;
 pub mod table;
 
 use crate::error::Error;
-use crate::finding::{Code, FailOn, Finding, ObjectRef, Severity, sort_findings};
+use crate::finding::{Code, FailOn, Finding, Severity, sort_findings};
 use crate::inventory::Inventory;
 use crate::revision::{is_dns1123_label, version_key};
 use iop::{Component, Cr, IopInput, Slot};
@@ -616,12 +616,17 @@ fn base_overlap(
     out: &mut Vec<Finding>,
 ) {
     let names: Vec<String> = ids.iter().map(ToString::to_string).collect();
-    let object = ObjectRef::cluster("Component", "base");
+    // The finding sits on the CR being installed: the newer revision, else the second CR.
+    let newer = if version_key(a.revision_label()) > version_key(b.revision_label()) {
+        a
+    } else {
+        b
+    };
     if a.revision == b.revision {
         out.push(
             Finding::new(
                 Code::IR401,
-                object,
+                newer.object(),
                 format!(
                     "base is installed by both {} and {} at revision {}: they overwrite each other's {} and pruning either deletes the other's",
                     a.describe(),
@@ -641,23 +646,28 @@ fn base_overlap(
             "in the cluster they are labelled as owned by {}",
             owners.into_iter().collect::<Vec<_>>().join(", ")
         )
+    } else if a.from_cluster != b.from_cluster {
+        let (live, new) = if a.from_cluster { (a, b) } else { (b, a) };
+        format!(
+            "in the cluster base was installed by {} (revision {}) and installing {} relabels it as that CR's",
+            live.describe(),
+            live.revision_label(),
+            new.describe()
+        )
     } else {
-        "no base object with owner labels is in the input, so the CR installed last owns them"
+        "no base object with owner labels is in the input: the CR installed last owns them"
             .to_string()
     };
     let deleting = match set {
-        ProfileSet::V1_8 => format!(
-            "deleting the owning CR (operator) or `istioctl x uninstall --revision` of its revision removes base's cluster roles, bindings, service accounts and validating webhook (not the CRDs) from under {} (istio#24644)",
-            if owners_name_a_cr(ids, inventory, a) { b.describe() } else { a.describe() }
-        ),
-        ProfileSet::Latest => "`istioctl uninstall --revision` of either leaves base alone; `istioctl uninstall --purge` removes it (CRDs included) for both revisions".to_string(),
+        ProfileSet::V1_8 => "whichever CR owns base, when deleted (operator) or uninstalled (`istioctl x uninstall --revision <its revision>`), takes base's cluster roles, bindings, service accounts and validating webhook (not the CRDs) with it and leaves the other revision without them (istio#24644)",
+        ProfileSet::Latest => "`istioctl uninstall --revision` of either leaves base alone, but `istioctl uninstall --purge` removes it (CRDs included) for both revisions",
     };
     out.push(
         Finding::new(
             Code::IR401,
-            object,
+            newer.object(),
             format!(
-                "base ({}) is shared by {} (revision {}) and {} (revision {}); {owned}; {deleting}",
+                "base ({}) is shared by {} at revision {} and {} at revision {}; {owned}; {deleting}",
                 list(&names),
                 a.describe(),
                 a.revision_label(),
@@ -683,15 +693,6 @@ fn owners_in_cluster(ids: &[ObjId], inventory: &Inventory) -> BTreeSet<String> {
             })
         })
         .collect()
-}
-
-fn owners_name_a_cr(ids: &[ObjId], inventory: &Inventory, cr: &Cr) -> bool {
-    let Some(owner) = cr.owner_name() else {
-        return false;
-    };
-    live_objects(inventory).any(|(id, meta)| {
-        ids.iter().any(|i| same_object(i, &id)) && meta.label(LABEL_OWNER) == Some(owner.as_str())
-    })
 }
 
 /// The inventory objects that carry owner labels, with identities comparable to rendered ones.
