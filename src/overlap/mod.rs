@@ -353,8 +353,11 @@ fn revisions_of(crs: &[&Cr]) -> Vec<String> {
     revs
 }
 
+/// Objects for a message, sorted as read (`Kind/ns/name`) and cut after a few.
 fn list(objects: &[String]) -> String {
     const MAX: usize = 6;
+    let mut objects = objects.to_vec();
+    objects.sort();
     if objects.len() <= MAX {
         objects.join(", ")
     } else {
@@ -578,11 +581,7 @@ fn rendered_overlap(
     base.sort();
     base.dedup();
     if !other.is_empty() {
-        // The object a person recognises first: a workload if any.
-        let first = other
-            .iter()
-            .find(|o| o.kind == "Deployment" || o.kind == "DaemonSet")
-            .unwrap_or(&other[0]);
+        let first = first_workload(&other);
         let names: Vec<String> = other.iter().map(ToString::to_string).collect();
         out.push(
             Finding::new(
@@ -603,6 +602,13 @@ fn rendered_overlap(
     if !base.is_empty() {
         base_overlap(a, b, &base, inventory, set, out);
     }
+}
+
+/// The object a person recognises first: a workload if any. `objs` is not empty.
+fn first_workload(objs: &[ObjId]) -> &ObjId {
+    objs.iter()
+        .find(|o| o.kind == "Deployment" || o.kind == "DaemonSet")
+        .unwrap_or(&objs[0])
 }
 
 /// Base in two CRs: an error at one revision, a warning across revisions (the canary flow
@@ -659,8 +665,12 @@ fn base_overlap(
             .to_string()
     };
     let deleting = match set {
-        ProfileSet::V1_8 => "whichever CR owns base, when deleted (operator) or uninstalled (`istioctl x uninstall --revision <its revision>`), takes base's cluster roles, bindings, service accounts and validating webhook (not the CRDs) with it and leaves the other revision without them (istio#24644)",
-        ProfileSet::Latest => "`istioctl uninstall --revision` of either leaves base alone, but `istioctl uninstall --purge` removes it (CRDs included) for both revisions",
+        ProfileSet::V1_8 => {
+            "whichever CR owns base, when deleted (operator) or uninstalled (`istioctl x uninstall --revision <its revision>`), takes base's cluster roles, bindings, service accounts and validating webhook (not the CRDs) with it and leaves the other revision without them (istio#24644)"
+        }
+        ProfileSet::Latest => {
+            "`istioctl uninstall --revision` of either leaves base alone, but `istioctl uninstall --purge` removes it (CRDs included) for both revisions"
+        }
     };
     out.push(
         Finding::new(
@@ -749,11 +759,12 @@ fn ownership(cr: &Cr, ids: &[ObjId], inventory: &Inventory, out: &mut Vec<Findin
     }
     for (owner, mut objs) in by_owner {
         objs.sort();
+        let first = first_workload(&objs);
         let names: Vec<String> = objs.iter().map(ToString::to_string).collect();
         out.push(
             Finding::new(
                 Code::IR405,
-                objs[0].object_ref(),
+                first.object_ref(),
                 format!(
                     "{} renders {} object(s) the cluster labels as owned by IstioOperator {owner} ({LABEL_OWNER}): {}; installing it takes them over, and {owner}'s next install or prune fights back",
                     cr.describe(),
