@@ -22,6 +22,8 @@ pub struct Cli {
 pub enum Command {
     /// Control-plane revisions and tags, gateways, namespaces and pods per revision, with findings.
     Status(Box<StatusArgs>),
+    /// IstioOperator CRs that would fight over the same objects, and the gateway guide's rules.
+    CheckOverlap(Box<crate::overlap::CheckOverlapArgs>),
     /// Print the finding catalogue: every code, its default severity and meaning.
     Codes(OutputArgs),
 }

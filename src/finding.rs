@@ -181,6 +181,12 @@ catalogue! {
     IR302 = "IR302", Error, "revision name is not a DNS-1123 label (no dots)";
     IR303 = "IR303", Error, "revision tag points to a revision that has no control plane";
     IR304 = "IR304", Info, "revision nothing uses any more: safe to remove";
+    IR401 = "IR401", Error, "two IstioOperator CRs install the same object or component instance (base shared across revisions: warning)";
+    IR402 = "IR402", Error, "IstioOperator CR without metadata.name (its prune deletes other CRs' objects)";
+    IR403 = "IR403", Error, "gateways IstioOperator CR not on the empty profile";
+    IR404 = "IR404", Warning, "control-plane IstioOperator CR also installs gateways (upgraded in place with it)";
+    IR405 = "IR405", Error, "a CR renders a live object labelled as owned by another IstioOperator";
+    IR406 = "IR406", Warning, "IstioOperator revision mismatch: spec.revision differs from --revision, or an operator CR lacks spec.revision";
     IR901 = "IR901", Warning, "not checked: the cluster refused or failed a list, so findings may be incomplete";
 }
 

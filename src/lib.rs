@@ -11,6 +11,7 @@ pub mod finding;
 pub mod inventory;
 pub mod live;
 pub mod mesh;
+pub mod overlap;
 pub mod render;
 pub mod revision;
 pub mod selector;
@@ -45,6 +46,11 @@ pub fn run(cli: Cli, stdout: &mut dyn std::io::Write) -> Result<u8, Error> {
                 args.fail_on,
                 !report.not_checked.is_empty(),
             ))
+        }
+        Command::CheckOverlap(args) => {
+            let (text, code) = overlap::run(&args)?;
+            write(stdout, &text)?;
+            Ok(code)
         }
         Command::Codes(output) => {
             render::set_color(output.color_choice());
