@@ -64,13 +64,18 @@ pub struct SourceArgs {
     #[arg(long, value_name = "NAME")]
     pub user: Option<String>,
 
+    /// Objects per page when listing (as kubectl's --chunk-size).
+    #[arg(long, value_name = "N", default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..))]
+    pub chunk_size: u32,
+
     /// How long to wait for each API request (e.g. 30s, 1m; 0 = no limit).
     #[arg(long, value_name = "DURATION", value_parser = parse_timeout)]
-    pub request_timeout: Option<Option<std::time::Duration>>,
+    pub request_timeout: Option<std::time::Duration>,
 }
 
-fn parse_timeout(s: &str) -> Result<Option<std::time::Duration>, String> {
-    crate::live::client::parse_timeout(s)
+/// `0` (no limit) becomes a zero duration here and no timeout in [`SourceArgs::connect_args`].
+fn parse_timeout(s: &str) -> Result<std::time::Duration, String> {
+    crate::live::client::parse_timeout(s).map(Option::unwrap_or_default)
 }
 
 impl SourceArgs {
@@ -80,7 +85,7 @@ impl SourceArgs {
             context: self.context.clone(),
             cluster: self.cluster.clone(),
             user: self.user.clone(),
-            request_timeout: self.request_timeout.flatten(),
+            request_timeout: self.request_timeout.filter(|d| !d.is_zero()),
         }
     }
 

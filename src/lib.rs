@@ -127,6 +127,7 @@ fn read_live(source: &cli::SourceArgs) -> Result<inventory::Inventory, Error> {
         let scope = live::Scope {
             namespace: source.narrowed_to().map(str::to_string),
             pod_selector: source.selector.clone(),
+            page_size: source.chunk_size,
         };
         live::read_inventory(client, &scope).await
     })

@@ -36,9 +36,9 @@ pub struct Scope {
     pub namespace: Option<String>,
     /// `-l`: narrows the pods listed.
     pub pod_selector: Option<String>,
+    /// Objects per page (`--chunk-size`).
+    pub page_size: u32,
 }
-
-const PAGE: u32 = 500;
 const MAX_RETRIES: u32 = 5;
 
 /// A page of objects from one list, or what could not be read.
@@ -55,6 +55,7 @@ enum Msg {
 pub async fn read_inventory(client: Client, scope: &Scope) -> Result<Inventory, Error> {
     let (tx, mut rx) = mpsc::channel::<Msg>(16);
     let ns = scope.namespace.clone();
+    let page = scope.page_size.max(1);
     let mut tasks = tokio::task::JoinSet::new();
 
     macro_rules! spawn_list {
@@ -83,7 +84,15 @@ pub async fn read_inventory(client: Client, scope: &Scope) -> Result<Inventory, 
             let tx = tx.clone();
             tasks.spawn(async move {
                 let api: Api<$ty> = Api::all(client);
-                list_all(api, $resource, None, ListParams::default(), &tx, $convert).await
+                list_all(
+                    api,
+                    $resource,
+                    None,
+                    ListParams::default().limit(page),
+                    &tx,
+                    $convert,
+                )
+                .await
             });
         }};
     }
@@ -108,6 +117,19 @@ pub async fn read_inventory(client: Client, scope: &Scope) -> Result<Inventory, 
         }
         None => spawn_list!(cluster core::Namespace, "namespaces", |n| vec![namespace(n)]),
     }
+    if ns.is_some() {
+        // Control planes stay in view under -n: a namespace's revision means nothing without them.
+        let client = client.clone();
+        let tx = tx.clone();
+        tasks.spawn(async move {
+            let api: Api<Deployment> = Api::all(client);
+            let lp = ListParams::default().limit(page).labels("app=istiod");
+            list_all(api, "deployments (app=istiod)", None, lp, &tx, |d| {
+                vec![deployment(d)]
+            })
+            .await
+        });
+    }
     spawn_list!(namespaced Deployment, "deployments", |d: Deployment| vec![deployment(d)]);
     spawn_list!(namespaced StatefulSet, "statefulsets", |d: StatefulSet| vec![statefulset(d)]);
     spawn_list!(namespaced DaemonSet, "daemonsets", |d: DaemonSet| vec![daemonset(d)]);
@@ -123,15 +145,16 @@ pub async fn read_inventory(client: Client, scope: &Scope) -> Result<Inventory, 
         let client = client.clone();
         let tx = tx.clone();
         let ns = ns.clone();
-        tasks.spawn(async move { list_istio_operators(client, ns.as_deref(), &tx).await });
+        tasks.spawn(async move { list_istio_operators(client, ns.as_deref(), page, &tx).await });
     }
     {
         let client = client.clone();
         let tx = tx.clone();
         let ns = ns.clone();
         let selector = scope.pod_selector.clone();
-        tasks
-            .spawn(async move { list_pods(client, ns.as_deref(), selector.as_deref(), &tx).await });
+        tasks.spawn(async move {
+            list_pods(client, ns.as_deref(), selector.as_deref(), page, &tx).await
+        });
     }
     drop(tx);
 
@@ -172,7 +195,7 @@ where
     let mut count = 0usize;
     let mut restarts = 0;
     loop {
-        let mut lp = base.clone().limit(PAGE);
+        let mut lp = base.clone();
         if let Some(t) = &token {
             lp = lp.continue_token(t);
         }
@@ -203,13 +226,14 @@ async fn list_pods(
     client: Client,
     ns: Option<&str>,
     selector: Option<&str>,
+    page_size: u32,
     tx: &mpsc::Sender<Msg>,
 ) -> Result<(), Error> {
     let api: Api<core::Pod> = match ns {
         Some(ns) => Api::namespaced(client.clone(), ns),
         None => Api::all(client.clone()),
     };
-    let mut base = ListParams::default();
+    let mut base = ListParams::default().limit(page_size);
     if let Some(sel) = selector {
         base = base.labels(sel);
     }
@@ -217,7 +241,7 @@ async fn list_pods(
     let mut count = 0usize;
     let mut restarts = 0;
     loop {
-        let mut lp = base.clone().limit(PAGE);
+        let mut lp = base.clone();
         if let Some(t) = &token {
             lp = lp.continue_token(t);
         }
@@ -269,6 +293,7 @@ async fn list_pods(
 async fn list_istio_operators(
     client: Client,
     ns: Option<&str>,
+    page_size: u32,
     tx: &mpsc::Sender<Msg>,
 ) -> Result<(), Error> {
     let gvk = GroupVersionKind::gvk("install.istio.io", "v1alpha1", "IstioOperator");
@@ -279,7 +304,7 @@ async fn list_istio_operators(
     };
     let mut token: Option<String> = None;
     loop {
-        let mut lp = ListParams::default().limit(PAGE);
+        let mut lp = ListParams::default().limit(page_size);
         if let Some(t) = &token {
             lp = lp.continue_token(t);
         }

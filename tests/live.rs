@@ -1,0 +1,383 @@
+//! End-to-end against a Kubernetes API server the test starts on loopback (the dev-only
+//! `fake-apiserver` crate, checked against real kube-apiserver recordings in its own tests).
+
+use assert_cmd::cargo::cargo_bin_cmd;
+use fake_apiserver::{FakeApiServer, Fault, ServerHandle};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+fn scenario(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata/scenarios")
+        .join(name)
+}
+
+fn serve(dir: &Path, faults: &[Fault]) -> ServerHandle {
+    let mut server = FakeApiServer::new()
+        .objects_from_file(dir.join("cluster.yaml"))
+        .expect("scenario loads into the fake API server");
+    for f in faults {
+        server = server.fault(f.clone());
+    }
+    server.start()
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(args: &[&str], server: &ServerHandle) -> Run {
+    let out = cargo_bin_cmd!("kubectl-istio_rev")
+        .args(args)
+        .arg("--kubeconfig")
+        .arg(server.kubeconfig_path())
+        .env_remove("KUBECONFIG")
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+fn findings(json: &str) -> Vec<String> {
+    let report: serde_json::Value =
+        serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {json}"));
+    let mut v: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let o = &f["object"];
+            format!(
+                "{} {} {}/{}",
+                f["code"].as_str().unwrap(),
+                o["kind"].as_str().unwrap(),
+                o["namespace"].as_str().unwrap_or(""),
+                o["name"].as_str().unwrap()
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn snapshot_findings(dir: &Path, extra: &[String]) -> (i32, Vec<String>) {
+    let out = cargo_bin_cmd!("kubectl-istio_rev")
+        .args(["status", "-o", "json", "--snapshot"])
+        .arg(dir.join("cluster.yaml"))
+        .args(extra)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        findings(&String::from_utf8(out.stdout).unwrap()),
+    )
+}
+
+#[test]
+fn live_and_snapshot_agree_on_every_scenario() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/scenarios");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    dirs.sort();
+    let mut mismatches = Vec::new();
+    for dir in dirs.iter().filter(|d| d.join("cluster.yaml").exists()) {
+        let extra: Vec<String> = std::fs::read_to_string(dir.join("args"))
+            .map(|s| s.split_whitespace().map(str::to_string).collect())
+            .unwrap_or_default();
+        let server = serve(dir, &[]);
+        let mut args = vec!["status", "-o", "json", "--chunk-size", "3"];
+        args.extend(extra.iter().map(String::as_str));
+        let live = run(&args, &server);
+        let (code, expected) = snapshot_findings(dir, &extra);
+        if live.code != code || findings(&live.stdout) != expected {
+            mismatches.push(format!(
+                "{}: live exit {} {:#?}\nsnapshot exit {code} {expected:#?}\nstderr: {}",
+                dir.display(),
+                live.code,
+                findings(&live.stdout),
+                live.stderr
+            ));
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
+
+#[test]
+fn lists_are_paginated_and_pods_read_metadata_only() {
+    let server = serve(&scenario("istioctl-3-relabeled"), &[]);
+    let r = run(&["status", "-o", "json", "--chunk-size", "2"], &server);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let requests = server.requests();
+    let pod_lists: Vec<_> = requests
+        .iter()
+        .filter(|q| q.method == "GET" && q.path == "/api/v1/pods")
+        .collect();
+    assert!(
+        pod_lists.len() > 1,
+        "paginated: {} pod list requests",
+        pod_lists.len()
+    );
+    for q in &pod_lists {
+        assert_eq!(q.query_param("limit").as_deref(), Some("2"));
+        assert!(
+            q.header("accept")
+                .unwrap_or_default()
+                .contains("as=PartialObjectMetadataList"),
+            "metadata-only: {:?}",
+            q.header("accept")
+        );
+    }
+    assert!(
+        pod_lists
+            .iter()
+            .skip(1)
+            .all(|q| q.query_param("continue").is_some())
+    );
+    assert!(
+        requests.iter().all(|q| q.method == "GET"),
+        "status never writes"
+    );
+}
+
+#[test]
+fn full_pod_is_fetched_only_when_metadata_does_not_tell() {
+    // The 1.8 pod here carries its revision only in CA_ADDR.
+    let server = serve(&scenario("legacy-no-label-ca-addr"), &[]);
+    let live = run(&["status", "-o", "json"], &server);
+    let (code, expected) = snapshot_findings(&scenario("legacy-no-label-ca-addr"), &[]);
+    assert_eq!(
+        (live.code, findings(&live.stdout)),
+        (code, expected),
+        "{}",
+        live.stderr
+    );
+    let gets: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|q| q.path.starts_with("/api/v1/namespaces/") && q.path.contains("/pods/"))
+        .collect();
+    assert!(!gets.is_empty(), "the label-less pod was fetched whole");
+    let total_pods = server.count("pods");
+    assert!(
+        gets.len() < total_pods,
+        "{} gets for {total_pods} pods",
+        gets.len()
+    );
+}
+
+#[test]
+fn forbidden_list_degrades_to_ir901_and_never_reads_clean() {
+    let dir = scenario("istioctl-6-old-removed");
+    let server = serve(
+        &dir,
+        &[Fault::Forbidden {
+            resource: "pods",
+            namespace: None,
+        }],
+    );
+    let r = run(&["status", "-o", "json"], &server);
+    assert_eq!(r.code, 1, "an unseen cluster is never clean: {}", r.stderr);
+    let f = findings(&r.stdout);
+    assert!(f.contains(&"IR901 Resource /pods".to_string()), "{f:?}");
+    let report: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let msg = report["findings"][0]["message"].as_str().unwrap();
+    assert!(msg.contains("forbidden") && msg.contains("pods"), "{msg}");
+    // Table output says what was not checked, too.
+    let t = run(&["status"], &server);
+    assert_eq!(t.code, 1);
+    assert!(t.stdout.contains("NOT CHECKED"), "{}", t.stdout);
+}
+
+#[test]
+fn missing_istio_operator_crd_is_skipped_quietly() {
+    let dir = scenario("tags-3-restarted");
+    let server = FakeApiServer::new()
+        .istio_operator_crd(false)
+        .objects_from_file(dir.join("cluster.yaml"))
+        .unwrap()
+        .start();
+    let r = run(&["status", "-o", "json"], &server);
+    let (code, expected) = snapshot_findings(&dir, &[]);
+    assert_eq!(
+        (r.code, findings(&r.stdout)),
+        (code, expected),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn server_errors_and_throttling_are_retried() {
+    let dir = scenario("istioctl-4-restarted");
+    let (code, expected) = snapshot_findings(&dir, &[]);
+    let server = serve(
+        &dir,
+        &[
+            Fault::ServerErrorThenOk {
+                resource: "deployments",
+                times: 2,
+            },
+            Fault::TooManyRequests {
+                resource: "pods",
+                retry_after_secs: 1,
+                times: 1,
+            },
+        ],
+    );
+    let r = run(&["status", "-o", "json"], &server);
+    assert_eq!(
+        (r.code, findings(&r.stdout)),
+        (code, expected),
+        "{}",
+        r.stderr
+    );
+    let pod_lists = server
+        .requests()
+        .into_iter()
+        .filter(|q| q.path == "/api/v1/pods")
+        .count();
+    assert!(pod_lists >= 2, "the throttled list was retried");
+}
+
+#[test]
+fn persistent_server_errors_become_ir901() {
+    let dir = scenario("istioctl-4-restarted");
+    let server = serve(
+        &dir,
+        &[Fault::ServerErrorThenOk {
+            resource: "replicasets",
+            times: 1000,
+        }],
+    );
+    let r = run(&["status", "-o", "json"], &server);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(findings(&r.stdout).contains(&"IR901 Resource /replicasets".to_string()));
+}
+
+#[test]
+fn expired_continue_token_restarts_the_list() {
+    let dir = scenario("istioctl-3-relabeled");
+    let (code, expected) = snapshot_findings(&dir, &[]);
+    let server = serve(&dir, &[Fault::ExpireContinue { resource: "pods" }]);
+    let r = run(&["status", "-o", "json", "--chunk-size", "2"], &server);
+    assert_eq!(
+        (r.code, findings(&r.stdout)),
+        (code, expected),
+        "{}",
+        r.stderr
+    );
+}
+
+fn assert_cluster_error(r: &Run) {
+    assert_eq!(r.code, 3, "stdout: {} stderr: {}", r.stdout, r.stderr);
+    assert_eq!(r.stderr.lines().count(), 1, "one line: {}", r.stderr);
+    assert!(r.stderr.starts_with("error: "), "{}", r.stderr);
+    assert!(r.stdout.is_empty());
+}
+
+#[test]
+fn slow_server_past_the_request_timeout_exits_3() {
+    let server = serve(
+        &scenario("istioctl-1-installed"),
+        &[Fault::Slow {
+            resource: "pods",
+            delay: Duration::from_secs(10),
+        }],
+    );
+    let r = run(&["status", "--request-timeout", "1s"], &server);
+    assert_cluster_error(&r);
+}
+
+#[test]
+fn connection_reset_and_truncated_body_exit_3() {
+    for fault in [
+        Fault::ConnectionReset {
+            resource: "namespaces",
+        },
+        Fault::TruncatedBody {
+            resource: "namespaces",
+        },
+    ] {
+        let server = serve(&scenario("istioctl-1-installed"), &[fault.clone()]);
+        let r = run(&["status", "--request-timeout", "5s"], &server);
+        assert_cluster_error(&r);
+        assert!(r.stderr.contains("namespaces"), "{fault:?}: {}", r.stderr);
+    }
+}
+
+#[test]
+fn unreachable_server_exits_3() {
+    let server = serve(&scenario("istioctl-1-installed"), &[]);
+    let kubeconfig = std::fs::read_to_string(server.kubeconfig_path()).unwrap();
+    // A port nothing listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kubeconfig");
+    std::fs::write(
+        &path,
+        kubeconfig.replace(&server.port().to_string(), &port.to_string()),
+    )
+    .unwrap();
+    let out = cargo_bin_cmd!("kubectl-istio_rev")
+        .args(["status", "--request-timeout", "5s", "--kubeconfig"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let r = Run {
+        code: out.status.code().unwrap(),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    };
+    assert_cluster_error(&r);
+}
+
+#[test]
+fn namespace_flag_lists_only_that_namespace() {
+    let server = serve(&scenario("istioctl-3-relabeled"), &[]);
+    let r = run(&["status", "-o", "json", "-n", "bookinfo"], &server);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let paths: Vec<String> = server.requests().into_iter().map(|q| q.path).collect();
+    assert!(
+        paths
+            .iter()
+            .any(|p| p == "/api/v1/namespaces/bookinfo/pods"),
+        "{paths:?}"
+    );
+    assert!(!paths.iter().any(|p| p == "/api/v1/pods"), "{paths:?}");
+}
+
+#[test]
+fn runs_through_kubectl_as_a_plugin() {
+    let server = serve(&scenario("istioctl-3-relabeled"), &[]);
+    let bin = Path::new(env!("CARGO_BIN_EXE_kubectl-istio_rev"));
+    let path = format!(
+        "{}:{}",
+        bin.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = std::process::Command::new("kubectl")
+        .args(["istio-rev", "status", "-o", "json"])
+        .env("PATH", path)
+        .env("KUBECONFIG", server.kubeconfig_path())
+        .output()
+        .expect("kubectl is installed (v1.32 on these machines)");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (_, expected) = snapshot_findings(&scenario("istioctl-3-relabeled"), &[]);
+    assert_eq!(findings(&stdout), expected);
+}
