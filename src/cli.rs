@@ -24,6 +24,9 @@ pub enum Command {
     Status(Box<StatusArgs>),
     /// IstioOperator CRs that would fight over the same objects, and the gateway guide's rules.
     CheckOverlap(Box<crate::overlap::CheckOverlapArgs>),
+    /// Save what the checks read from the cluster (the format --snapshot reads), for a bug report
+    /// or an offline replay. Secrets are never read, so never written.
+    Snapshot(Box<SnapshotArgs>),
     /// Print the finding catalogue: every code, its default severity and meaning.
     Codes(OutputArgs),
 }
@@ -139,4 +142,20 @@ pub struct StatusArgs {
 
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SnapshotArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+
+    /// Output format of the snapshot.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = SnapshotFormat::Yaml)]
+    pub format: SnapshotFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SnapshotFormat {
+    Yaml,
+    Json,
 }

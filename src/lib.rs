@@ -52,6 +52,37 @@ pub fn run(cli: Cli, stdout: &mut dyn std::io::Write) -> Result<u8, Error> {
             write(stdout, &text)?;
             Ok(code)
         }
+        Command::Snapshot(args) => {
+            let inventory = load_inventory(&args.source)?;
+            let mut buf = std::io::BufWriter::new(&mut *stdout);
+            let written = match args.format {
+                cli::SnapshotFormat::Json => inventory::write::write_json(&inventory, &mut buf),
+                cli::SnapshotFormat::Yaml => inventory::write::write_yaml(&inventory, &mut buf),
+            };
+            written
+                .and_then(|()| std::io::Write::flush(&mut buf))
+                .or_else(|e| match e.kind() {
+                    std::io::ErrorKind::BrokenPipe => Ok(()),
+                    _ => Err(Error::input("stdout", e)),
+                })?;
+            for u in &inventory.unreadable {
+                eprintln!(
+                    "warning: not in the snapshot: {} in {}: {}",
+                    u.resource,
+                    if u.namespace.is_empty() {
+                        "all namespaces"
+                    } else {
+                        &u.namespace
+                    },
+                    u.reason
+                );
+            }
+            Ok(if inventory.unreadable.is_empty() {
+                0
+            } else {
+                1
+            })
+        }
         Command::Codes(output) => {
             render::set_color(output.color_choice());
             #[derive(serde::Serialize)]

@@ -381,3 +381,31 @@ fn runs_through_kubectl_as_a_plugin() {
     let (_, expected) = snapshot_findings(&scenario("istioctl-3-relabeled"), &[]);
     assert_eq!(findings(&stdout), expected);
 }
+
+#[test]
+fn snapshot_of_a_live_cluster_replays_offline_with_the_same_findings() {
+    let dir = scenario("tags-2-stable-moved");
+    let server = serve(&dir, &[]);
+    let live = run(&["status", "-o", "json"], &server);
+    for format in ["yaml", "json"] {
+        let snap = run(&["snapshot", "-o", format], &server);
+        assert_eq!(snap.code, 0, "{}", snap.stderr);
+        assert!(!snap.stdout.contains("managedFields"));
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join(format!("cluster.{format}"));
+        std::fs::write(&file, &snap.stdout).unwrap();
+        let out = cargo_bin_cmd!("kubectl-istio_rev")
+            .args(["status", "-o", "json", "--snapshot"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(live.code));
+        assert_eq!(
+            findings(&String::from_utf8(out.stdout).unwrap()),
+            findings(&live.stdout),
+            "{format}"
+        );
+    }
+    // Writing a snapshot never writes to the cluster.
+    assert!(server.requests().iter().all(|q| q.method == "GET"));
+}

@@ -5,6 +5,7 @@
 
 pub mod parse;
 pub mod types;
+pub mod write;
 
 pub use parse::Object;
 pub use types::*;
