@@ -55,9 +55,14 @@ pub struct SourceArgs {
     #[arg(long, value_name = "PATH")]
     pub kubeconfig: Option<String>,
 
-    /// The kubeconfig context to use.
-    #[arg(long, value_name = "NAME")]
+    /// The kubeconfig context to use; a comma-separated list checks each cluster concurrently
+    /// and prints one combined report.
+    #[arg(long, value_name = "NAME[,NAME...]")]
     pub context: Option<String>,
+
+    /// Check every context of the kubeconfig, concurrently, in one combined report.
+    #[arg(long, conflicts_with = "context")]
+    pub all_contexts: bool,
 
     /// The kubeconfig cluster to use.
     #[arg(long, value_name = "NAME")]
@@ -82,6 +87,23 @@ fn parse_timeout(s: &str) -> Result<std::time::Duration, String> {
 }
 
 impl SourceArgs {
+    /// The contexts of a fleet run, or `None` for a single cluster (or a snapshot).
+    pub fn fleet(&self) -> Result<Option<Vec<String>>, crate::error::Error> {
+        if self.all_contexts {
+            return crate::live::client::contexts(self.kubeconfig.as_deref()).map(Some);
+        }
+        let Some(list) = self.context.as_deref().filter(|c| c.contains(',')) else {
+            return Ok(None);
+        };
+        let contexts: Vec<String> = list
+            .split(',')
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(str::to_string)
+            .collect();
+        Ok(Some(contexts))
+    }
+
     pub fn connect_args(&self) -> crate::live::client::ConnectArgs {
         crate::live::client::ConnectArgs {
             kubeconfig: self.kubeconfig.clone(),

@@ -29,6 +29,9 @@ pub fn run(cli: Cli, stdout: &mut dyn std::io::Write) -> Result<u8, Error> {
     match cli.command {
         Command::Status(args) => {
             render::set_color(args.output.color_choice());
+            if let Some(contexts) = args.source.fleet()? {
+                return fleet_status(&args, contexts, stdout);
+            }
             let inventory = load_inventory(&args.source)?;
             let mesh = mesh::resolve(&inventory, args.source.narrowed_to());
             let options = checks::Options {
@@ -148,20 +151,141 @@ fn load_inventory(source: &cli::SourceArgs) -> Result<inventory::Inventory, Erro
     Ok(inventory)
 }
 
-fn read_live(source: &cli::SourceArgs) -> Result<inventory::Inventory, Error> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+    tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| Error::Cluster(format!("cannot start the async runtime: {e}")))?;
-    runtime.block_on(async {
+        .map_err(|e| Error::Cluster(format!("cannot start the async runtime: {e}")))
+}
+
+fn live_scope(source: &cli::SourceArgs) -> live::Scope {
+    live::Scope {
+        namespace: source.narrowed_to().map(str::to_string),
+        pod_selector: source.selector.clone(),
+        page_size: source.chunk_size,
+    }
+}
+
+fn read_live(source: &cli::SourceArgs) -> Result<inventory::Inventory, Error> {
+    runtime()?.block_on(async {
         let (client, _context_namespace) = live::client::connect(&source.connect_args()).await?;
-        let scope = live::Scope {
-            namespace: source.narrowed_to().map(str::to_string),
-            pod_selector: source.selector.clone(),
-            page_size: source.chunk_size,
-        };
-        live::read_inventory(client, &scope).await
+        live::read_inventory(client, &live_scope(source)).await
     })
+}
+
+/// `status` on several clusters at once. One cluster that cannot be read does not stop the
+/// others; the exit code is the worst of them (an unreadable cluster counts as 3).
+fn fleet_status(
+    args: &cli::StatusArgs,
+    contexts: Vec<String>,
+    stdout: &mut dyn std::io::Write,
+) -> Result<u8, Error> {
+    if !args.source.snapshots.is_empty() {
+        return Err(Error::Input(
+            "--snapshot reads one cluster; drop --all-contexts or the context list".to_string(),
+        ));
+    }
+    if contexts.is_empty() {
+        return Err(Error::Input("no contexts to check".to_string()));
+    }
+    let scope = live_scope(&args.source);
+    let inventories: Vec<Result<inventory::Inventory, Error>> = runtime()?.block_on(async {
+        let mut tasks = tokio::task::JoinSet::new();
+        for (i, context) in contexts.iter().enumerate() {
+            let mut connect = args.source.connect_args();
+            connect.context = Some(context.clone());
+            let scope = scope.clone();
+            tasks.spawn(async move {
+                let read = async {
+                    let (client, _) = live::client::connect(&connect).await?;
+                    live::read_inventory(client, &scope).await
+                };
+                (i, read.await)
+            });
+        }
+        let mut out: Vec<Option<Result<inventory::Inventory, Error>>> =
+            (0..contexts.len()).map(|_| None).collect();
+        while let Some(joined) = tasks.join_next().await {
+            match joined {
+                Ok((i, result)) => out[i] = Some(result),
+                Err(e) => return Err(Error::Cluster(format!("a cluster task failed: {e}"))),
+            }
+        }
+        Ok(out
+            .into_iter()
+            .map(|r| r.expect("every task reported"))
+            .collect())
+    })?;
+
+    let options = checks::Options {
+        target: args.target.clone(),
+    };
+    let mut worst = 0u8;
+    let mut reports = Vec::new();
+    for (context, result) in contexts.iter().zip(inventories) {
+        match result {
+            Ok(inventory) => {
+                let mesh = mesh::resolve(&inventory, args.source.narrowed_to());
+                let report = status::build(&inventory, &mesh, &options);
+                worst = worst.max(exit_code(
+                    &report.findings,
+                    args.fail_on,
+                    !report.not_checked.is_empty(),
+                ));
+                reports.push((context.clone(), Ok(report)));
+            }
+            Err(e) => {
+                worst = worst.max(e.exit_code());
+                reports.push((context.clone(), Err(e.to_string())));
+            }
+        }
+    }
+    let text = match args.output.format {
+        Format::Table => {
+            let outcomes: Vec<(String, render::status::Outcome)> = reports
+                .iter()
+                .map(|(c, r)| {
+                    let o = match r {
+                        Ok(report) => render::status::Outcome::Report(report),
+                        Err(e) => render::status::Outcome::Failed(e.clone()),
+                    };
+                    (c.clone(), o)
+                })
+                .collect();
+            render::status::fleet_text(&outcomes)
+        }
+        Format::Json | Format::Yaml => {
+            #[derive(serde::Serialize)]
+            struct Cluster<'a> {
+                context: &'a str,
+                #[serde(skip_serializing_if = "Option::is_none")]
+                report: Option<&'a status::StatusReport>,
+                #[serde(skip_serializing_if = "Option::is_none")]
+                error: Option<&'a str>,
+            }
+            #[derive(serde::Serialize)]
+            struct Fleet<'a> {
+                clusters: Vec<Cluster<'a>>,
+            }
+            let fleet = Fleet {
+                clusters: reports
+                    .iter()
+                    .map(|(c, r)| Cluster {
+                        context: c,
+                        report: r.as_ref().ok(),
+                        error: r.as_ref().err().map(String::as_str),
+                    })
+                    .collect(),
+            };
+            if args.output.format == Format::Json {
+                render::json(&fleet)
+            } else {
+                render::yaml(&fleet)
+            }
+        }
+    };
+    write(stdout, &text)?;
+    Ok(worst)
 }
 
 /// The exit-code contract, the same for every output format. A report that could not see part

@@ -409,3 +409,85 @@ fn snapshot_of_a_live_cluster_replays_offline_with_the_same_findings() {
     // Writing a snapshot never writes to the cluster.
     assert!(server.requests().iter().all(|q| q.method == "GET"));
 }
+
+/// A kubeconfig with one context per (name, server address).
+fn fleet_kubeconfig(dir: &Path, clusters: &[(&str, String)]) -> PathBuf {
+    let mut s = String::from("apiVersion: v1\nkind: Config\nclusters:\n");
+    for (name, addr) in clusters {
+        s.push_str(&format!(
+            "- name: {name}\n  cluster:\n    server: http://{addr}\n"
+        ));
+    }
+    s.push_str("contexts:\n");
+    for (name, _) in clusters {
+        s.push_str(&format!(
+            "- name: {name}\n  context:\n    cluster: {name}\n    user: u\n"
+        ));
+    }
+    s.push_str(&format!(
+        "current-context: {}\nusers:\n- name: u\n  user: {{}}\n",
+        clusters[0].0
+    ));
+    let path = dir.join("kubeconfig");
+    std::fs::write(&path, s).unwrap();
+    path
+}
+
+#[test]
+fn a_fleet_is_checked_concurrently_and_one_dead_cluster_does_not_stop_the_others() {
+    let prod = serve(&scenario("istioctl-3-relabeled"), &[]);
+    let staging = serve(&scenario("broken-ir301-not-ready"), &[]);
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = closed.local_addr().unwrap().to_string();
+    drop(closed);
+    let tmp = tempfile::tempdir().unwrap();
+    let kubeconfig = fleet_kubeconfig(
+        tmp.path(),
+        &[
+            ("prod", prod.addr().to_string()),
+            ("staging", staging.addr().to_string()),
+            ("dead", dead),
+        ],
+    );
+    let fleet = |args: &[&str]| {
+        cargo_bin_cmd!("kubectl-istio_rev")
+            .args(args)
+            .args(["--request-timeout", "5s", "--kubeconfig"])
+            .arg(&kubeconfig)
+            .output()
+            .unwrap()
+    };
+
+    let out = fleet(&["status", "-o", "json", "--context", "prod,staging"]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let clusters = report["clusters"].as_array().unwrap();
+    assert_eq!(clusters.len(), 2);
+    assert_eq!(clusters[0]["context"], "prod");
+    let prod_findings = findings(&clusters[0]["report"].to_string());
+    assert_eq!(
+        prod_findings,
+        snapshot_findings(&scenario("istioctl-3-relabeled"), &[]).1
+    );
+    let staging_findings = findings(&clusters[1]["report"].to_string());
+    assert_eq!(
+        staging_findings,
+        snapshot_findings(&scenario("broken-ir301-not-ready"), &[]).1
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "worst of 0 (prod) and 1 (staging has an error)"
+    );
+
+    let out = fleet(&["status", "--all-contexts"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "an unreachable cluster is the worst: {text}"
+    );
+    assert!(text.contains("dead: NOT READ:"), "{text}");
+    assert!(text.contains("prod: canary 1-8-0 → 1-8-1"), "{text}");
+    assert!(text.contains("CLUSTER"), "{text}");
+    assert!(text.contains("[staging]"), "{text}");
+}

@@ -1,4 +1,4 @@
-//! `status` as tables.
+//! `status` as tables, for one cluster or a fleet (then every table gains a CLUSTER column).
 
 use super::{findings_text, heading, table, table_text};
 use crate::finding::Severity;
@@ -17,82 +17,159 @@ fn counts(running: &BTreeMap<String, usize>) -> String {
         .join(" ")
 }
 
-pub fn text(report: &StatusReport) -> String {
-    let mut out = String::new();
-    out.push_str(&format!("{}\n\n", report.progress));
+/// One cluster's outcome in a fleet run.
+pub enum Outcome<'a> {
+    Report(&'a StatusReport),
+    Failed(String),
+}
 
-    out.push_str(&heading("CONTROL PLANES"));
-    out.push('\n');
-    if report.control_planes.is_empty() {
-        out.push_str("none\n");
-    } else {
-        let mut t = table();
-        t.set_header([
+pub fn text(report: &StatusReport) -> String {
+    render(&[(None, Outcome::Report(report))])
+}
+
+pub fn fleet_text(clusters: &[(String, Outcome)]) -> String {
+    let rows: Vec<(Option<&str>, Outcome)> = clusters
+        .iter()
+        .map(|(name, o)| {
+            let o = match o {
+                Outcome::Report(r) => Outcome::Report(r),
+                Outcome::Failed(e) => Outcome::Failed(e.clone()),
+            };
+            (Some(name.as_str()), o)
+        })
+        .collect();
+    render(&rows)
+}
+
+/// A table whose first column is the cluster when there are several.
+struct Section {
+    table: comfy_table::Table,
+    rows: usize,
+    fleet: bool,
+}
+
+impl Section {
+    fn new(fleet: bool, header: &[&str]) -> Self {
+        let mut table = table();
+        let mut h: Vec<&str> = Vec::new();
+        if fleet {
+            h.push("CLUSTER");
+        }
+        h.extend_from_slice(header);
+        table.set_header(h);
+        Section {
+            table,
+            rows: 0,
+            fleet,
+        }
+    }
+
+    fn row(&mut self, cluster: Option<&str>, cells: Vec<String>) {
+        let mut row = Vec::new();
+        if self.fleet {
+            row.push(cluster.unwrap_or_default().to_string());
+        }
+        row.extend(cells);
+        self.table.add_row(row);
+        self.rows += 1;
+    }
+
+    fn write(self, out: &mut String, title: &str) {
+        out.push('\n');
+        out.push_str(&heading(title));
+        out.push('\n');
+        if self.rows == 0 {
+            out.push_str("none\n");
+        } else {
+            out.push_str(&table_text(&self.table));
+        }
+    }
+}
+
+fn render(clusters: &[(Option<&str>, Outcome)]) -> String {
+    let fleet = clusters.iter().any(|(c, _)| c.is_some());
+    let reports: Vec<(Option<&str>, &StatusReport)> = clusters
+        .iter()
+        .filter_map(|(c, o)| match o {
+            Outcome::Report(r) => Some((*c, *r)),
+            Outcome::Failed(_) => None,
+        })
+        .collect();
+    let mut out = String::new();
+    for (cluster, outcome) in clusters {
+        let line = match outcome {
+            Outcome::Report(r) => r.progress.clone(),
+            Outcome::Failed(e) => format!("NOT READ: {e}"),
+        };
+        match cluster {
+            Some(c) => out.push_str(&format!("{c}: {line}\n")),
+            None => out.push_str(&format!("{line}\n")),
+        }
+    }
+
+    let mut control_planes = Section::new(
+        fleet,
+        &[
             "REVISION",
             "VERSION",
             "READY",
             "TAGS",
             "DEFAULT",
             "DEPLOYMENT",
-        ]);
-        for cp in &report.control_planes {
-            t.add_row([
-                cp.revision.clone(),
-                cp.version.clone().unwrap_or_else(|| "-".into()),
-                format!("{}/{}", cp.ready_replicas, cp.replicas),
-                if cp.tags.is_empty() {
-                    "-".into()
-                } else {
-                    cp.tags.join(",")
-                },
-                if cp.default { "yes".into() } else { "-".into() },
-                format!("{}/{}", cp.namespace, cp.name),
-            ]);
-        }
-        out.push_str(&table_text(&t));
-    }
-
-    out.push('\n');
-    out.push_str(&heading("GATEWAYS"));
-    out.push('\n');
-    if report.gateways.is_empty() {
-        out.push_str("none\n");
-    } else {
-        let mut t = table();
-        t.set_header(["NAMESPACE", "NAME", "KIND", "SELECTED", "RUNNING", "LAG"]);
-        for g in &report.gateways {
-            t.add_row([
-                g.namespace.clone(),
-                g.name.clone(),
-                format!("{:?}", g.kind).to_lowercase(),
-                match &g.selected {
-                    Selection::None => "-".into(),
-                    s => s.describe(),
-                },
-                counts(&g.running),
-                g.lagging_behind
-                    .as_ref()
-                    .map(|r| format!("behind {r}"))
-                    .unwrap_or_else(|| "-".into()),
-            ]);
-        }
-        out.push_str(&table_text(&t));
-    }
-
-    out.push('\n');
-    out.push_str(&heading("NAMESPACES"));
-    out.push('\n');
-    if report.namespaces.is_empty() {
-        out.push_str("none\n");
-    } else {
-        let mut t = table();
-        t.set_header([
+        ],
+    );
+    let mut gateways = Section::new(
+        fleet,
+        &["NAMESPACE", "NAME", "KIND", "SELECTED", "RUNNING", "LAG"],
+    );
+    let mut namespaces = Section::new(
+        fleet,
+        &[
             "NAMESPACE",
             "LABELS",
             "SELECTS",
             "PODS PER REVISION",
             "STALE",
-        ]);
+        ],
+    );
+    let mut not_checked = Vec::new();
+    for (cluster, report) in &reports {
+        for cp in &report.control_planes {
+            control_planes.row(
+                *cluster,
+                vec![
+                    cp.revision.clone(),
+                    cp.version.clone().unwrap_or_else(|| "-".into()),
+                    format!("{}/{}", cp.ready_replicas, cp.replicas),
+                    if cp.tags.is_empty() {
+                        "-".into()
+                    } else {
+                        cp.tags.join(",")
+                    },
+                    if cp.default { "yes".into() } else { "-".into() },
+                    format!("{}/{}", cp.namespace, cp.name),
+                ],
+            );
+        }
+        for g in &report.gateways {
+            gateways.row(
+                *cluster,
+                vec![
+                    g.namespace.clone(),
+                    g.name.clone(),
+                    format!("{:?}", g.kind).to_lowercase(),
+                    match &g.selected {
+                        Selection::None => "-".into(),
+                        s => s.describe(),
+                    },
+                    counts(&g.running),
+                    g.lagging_behind
+                        .as_ref()
+                        .map(|r| format!("behind {r}"))
+                        .unwrap_or_else(|| "-".into()),
+                ],
+            );
+        }
         for n in &report.namespaces {
             let mut labels = Vec::new();
             if let Some(v) = &n.injection_label {
@@ -101,48 +178,68 @@ pub fn text(report: &StatusReport) -> String {
             if let Some(v) = &n.rev_label {
                 labels.push(format!("istio.io/rev={v}"));
             }
-            t.add_row([
-                n.name.clone(),
-                if labels.is_empty() {
-                    "-".into()
-                } else {
-                    labels.join(",")
-                },
-                n.selected.describe(),
-                counts(&n.running),
-                n.stale.to_string(),
-            ]);
+            namespaces.row(
+                *cluster,
+                vec![
+                    n.name.clone(),
+                    if labels.is_empty() {
+                        "-".into()
+                    } else {
+                        labels.join(",")
+                    },
+                    n.selected.describe(),
+                    counts(&n.running),
+                    n.stale.to_string(),
+                ],
+            );
         }
-        out.push_str(&table_text(&t));
-    }
-
-    if !report.not_checked.is_empty() {
-        out.push('\n');
-        out.push_str(&heading("NOT CHECKED"));
-        out.push('\n');
         for u in &report.not_checked {
             let scope = if u.namespace.is_empty() {
                 "all namespaces".to_string()
             } else {
                 format!("namespace {}", u.namespace)
             };
-            out.push_str(&format!("{} in {}: {}\n", u.resource, scope, u.reason));
+            let prefix = cluster.map(|c| format!("{c}: ")).unwrap_or_default();
+            not_checked.push(format!(
+                "{prefix}{} in {}: {}\n",
+                u.resource, scope, u.reason
+            ));
         }
     }
+    control_planes.write(&mut out, "CONTROL PLANES");
+    gateways.write(&mut out, "GATEWAYS");
+    namespaces.write(&mut out, "NAMESPACES");
+    if !not_checked.is_empty() {
+        out.push('\n');
+        out.push_str(&heading("NOT CHECKED"));
+        out.push('\n');
+        not_checked.iter().for_each(|l| out.push_str(l));
+    }
 
+    let all = reports.iter().flat_map(|(_, r)| r.findings.iter());
+    let (e, w, i) = all.fold((0, 0, 0), |(e, w, i), f| match f.severity {
+        Severity::Error => (e + 1, w, i),
+        Severity::Warning => (e, w + 1, i),
+        Severity::Info => (e, w, i + 1),
+    });
     out.push('\n');
-    let (e, w, i) = report
-        .findings
-        .iter()
-        .fold((0, 0, 0), |(e, w, i), f| match f.severity {
-            Severity::Error => (e + 1, w, i),
-            Severity::Warning => (e, w + 1, i),
-            Severity::Info => (e, w, i + 1),
-        });
     out.push_str(&heading(&format!(
         "FINDINGS ({e} errors, {w} warnings, {i} info)"
     )));
     out.push('\n');
-    out.push_str(&findings_text(&report.findings));
+    if fleet {
+        for (cluster, report) in &reports {
+            if report.findings.is_empty() {
+                continue;
+            }
+            out.push_str(&format!("[{}]\n", cluster.unwrap_or_default()));
+            out.push_str(&findings_text(&report.findings));
+        }
+        if e + w + i == 0 {
+            out.push_str("No findings.\n");
+        }
+    } else if let Some((_, report)) = reports.first() {
+        out.push_str(&findings_text(&report.findings));
+    }
     out
 }
