@@ -12,6 +12,7 @@ use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use http_body::{Body as HttpBody, Frame};
 use http_body_util::{BodyExt, Full, combinators::BoxBody};
 use hyper::body::Incoming;
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, RwLock};
 use std::task::{Context, Poll};
@@ -176,19 +177,31 @@ impl HttpBody for ChunkedBody {
     }
 }
 
-/// Sends the first half of the body and then fails, closing the connection.
-struct TruncatedBody(Option<Bytes>);
+/// Sends the first half of the body, lets hyper flush it, then fails (closing the connection).
+struct TruncatedBody {
+    data: Option<Bytes>,
+    pause: Option<Pin<Box<tokio::time::Sleep>>>,
+}
 impl HttpBody for TruncatedBody {
     type Data = Bytes;
     type Error = BoxError;
     fn poll_frame(
         self: Pin<&mut Self>,
-        _: &mut Context<'_>,
+        cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
-        match self.get_mut().0.take() {
-            Some(b) => Poll::Ready(Some(Ok(Frame::data(b)))),
-            None => Poll::Ready(Some(Err("fake-apiserver: injected truncated body".into()))),
+        let this = self.get_mut();
+        if let Some(b) = this.data.take() {
+            this.pause = Some(Box::pin(tokio::time::sleep(
+                std::time::Duration::from_millis(50),
+            )));
+            return Poll::Ready(Some(Ok(Frame::data(b))));
         }
+        if let Some(p) = this.pause.as_mut() {
+            if p.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+        }
+        Poll::Ready(Some(Err("fake-apiserver: injected truncated body".into())))
     }
 }
 
@@ -580,7 +593,11 @@ async fn handle_resource(
         );
         return Ok(Response::from_parts(
             parts,
-            TruncatedBody(Some(half)).boxed(),
+            TruncatedBody {
+                data: Some(half),
+                pause: None,
+            }
+            .boxed(),
         ));
     }
     Ok(resp)
