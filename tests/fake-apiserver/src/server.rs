@@ -196,10 +196,10 @@ impl HttpBody for TruncatedBody {
             )));
             return Poll::Ready(Some(Ok(Frame::data(b))));
         }
-        if let Some(p) = this.pause.as_mut() {
-            if p.as_mut().poll(cx).is_pending() {
-                return Poll::Pending;
-            }
+        if let Some(p) = this.pause.as_mut()
+            && p.as_mut().poll(cx).is_pending()
+        {
+            return Poll::Pending;
         }
         Poll::Ready(Some(Err("fake-apiserver: injected truncated body".into())))
     }
