@@ -162,7 +162,7 @@ mod writes;
 
 pub use resources::{RESOURCES, ResourceType};
 pub use store::LoadError;
-pub use synthetic::synthetic_pod;
+pub use synthetic::{synthetic_namespace, synthetic_pod};
 
 use bytes::Bytes;
 use serde_json::Value;
