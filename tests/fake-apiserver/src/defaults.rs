@@ -174,10 +174,8 @@ pub fn apply(res: &ResourceType, v: &mut Value, create: bool) {
                 l.insert("kubernetes.io/metadata.name".into(), json!(name));
             }
             let spec = m.entry("spec").or_insert_with(|| json!({}));
-            if create {
-                if let Some(s) = obj(spec) {
-                    set_default(s, "finalizers", json!(["kubernetes"]));
-                }
+            if create && let Some(s) = obj(spec) {
+                set_default(s, "finalizers", json!(["kubernetes"]));
             }
             let st = m.entry("status").or_insert_with(|| json!({}));
             if let Some(s) = obj(st) {
@@ -313,10 +311,8 @@ pub fn apply(res: &ResourceType, v: &mut Value, create: bool) {
                     }
                 }
             }
-            if create {
-                if let Some(m) = obj(v) {
-                    m.insert("status".into(), json!({"loadBalancer": {}}));
-                }
+            if create && let Some(m) = obj(v) {
+                m.insert("status".into(), json!({"loadBalancer": {}}));
             }
         }
         _ => {}
@@ -388,16 +384,14 @@ pub fn validate(res: &ResourceType, v: &Value) -> Vec<(&'static str, String, Str
                     ));
                 }
                 for (j, p) in c["ports"].as_array().into_iter().flatten().enumerate() {
-                    if let Some(n) = p["containerPort"].as_i64() {
-                        if !(1..=65535).contains(&n) {
-                            causes.push((
-                                "FieldValueInvalid",
-                                format!(
-                                    "Invalid value: {n}: must be between 1 and 65535, inclusive"
-                                ),
-                                format!("{prefix}.{k}[{i}].ports[{j}].containerPort"),
-                            ));
-                        }
+                    if let Some(n) = p["containerPort"].as_i64()
+                        && !(1..=65535).contains(&n)
+                    {
+                        causes.push((
+                            "FieldValueInvalid",
+                            format!("Invalid value: {n}: must be between 1 and 65535, inclusive"),
+                            format!("{prefix}.{k}[{i}].ports[{j}].containerPort"),
+                        ));
                     }
                 }
             }

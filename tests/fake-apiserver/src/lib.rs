@@ -1,4 +1,149 @@
-//! MODULE_DOC_PLACEHOLDER
+//! A loopback **fake Kubernetes API server** for the tests and benchmarks of
+//! `kubectl-istio-rev`. Dev-only: it is a `[dev-dependencies]` entry of the root crate and is never
+//! part of the shipped binary.
+//!
+//! It speaks the wire format of a real kube-apiserver v1.32, as captured in the recordings in
+//! `recordings/` (copied from `/work/shared/apiserver-recordings`), over plain HTTP/1.1 on
+//! `127.0.0.1` (port 0 = OS-assigned), using hyper 1.
+//!
+//! # Usage
+//!
+//! ```no_run
+//! use fake_apiserver::{FakeApiServer, Fault};
+//!
+//! let srv = FakeApiServer::new()
+//!     // `kubectl get ... -o yaml|json` output, multi-doc YAML, single objects, API list bodies
+//!     .objects_from_file("tests/data/cluster.yaml").unwrap()
+//!     .istio_operator_crd(false)          // simulate "no IstioOperator CRD" (404 like rec. 53)
+//!     .fault(Fault::Forbidden { resource: "pods", namespace: None })
+//!     .start();                           // own thread + tokio runtime; usable from any test
+//! let kubeconfig = srv.kubeconfig_path(); // context "fake", for kubectl or kube::Config
+//! let url = srv.url();                    // http://127.0.0.1:<port>
+//! srv.add_fault(Fault::ExpireContinue { resource: "pods" }); // faults can change at runtime
+//! // ... run the plugin / kube::Client ...
+//! let reqs = srv.requests();              // method, path, query, headers, body of every request
+//! assert!(reqs.iter().all(|r| r.method != "PATCH"));
+//! // dropping `srv` stops the server and deletes the kubeconfig file
+//! ```
+//!
+//! With kube-rs: `kube::Client::try_from(kube::Config::new(srv.url().parse()?))`, or read the
+//! kubeconfig with `Kubeconfig::read_from(srv.kubeconfig_path())` (it carries the bearer token
+//! when one is configured with [`FakeApiServer::bearer_token`]).
+//!
+//! Benchmarks: [`FakeApiServer::synthetic_pods`]`(n_pods, n_namespaces, revisions)` loads pods with
+//! ~15 KB of metadata each (managedFields included) from a pre-encoded template (100k pods load in
+//! ~4 s, a full unpaginated 100k-pod list is ~2.1 GB, streamed chunked); [`synthetic_pod`] gives the
+//! same pod as a `serde_json::Value`. The `fake-apiserver` binary serves files/directories (and/or
+//! `--synthetic-pods N --namespaces M --revisions R`) and prints the port on its first stdout line;
+//! `--kubeconfig PATH` writes a kubeconfig. It runs until stdin is closed or it is killed.
+//!
+//! # What it serves
+//!
+//! * Discovery: `/version` (always indented), `/api`, `/api/v1`, `/apis`, `/apis/<group>`,
+//!   `/apis/<group>/<version>`, and aggregated discovery v2 for `/api` and `/apis` (when the
+//!   `Accept` asks for `as=APIGroupDiscoveryList;g=apidiscovery.k8s.io;v=v2`, as kube-rs and
+//!   kubectl do) with `Etag`, `Vary: Accept`, `Cache-Control: public` and `304` on
+//!   `If-None-Match`. The documents are the recorded ones (01–09) filtered to: core/v1
+//!   namespaces, pods, services, configmaps; apps/v1 deployments, replicasets, statefulsets,
+//!   daemonsets; admissionregistration.k8s.io/v1 mutating/validatingwebhookconfigurations;
+//!   install.istio.io/v1alpha1 istiooperators (only when the CRD is enabled, the default).
+//! * LIST (cluster-wide and per namespace) and GET; `PodList`-style bodies (items without
+//!   kind/apiVersion, `metadata.resourceVersion`), CRD lists with sorted keys, items with
+//!   kind/apiVersion and `continue: ""`; metadata-only responses for
+//!   `as=PartialObjectMetadata(List);g=meta.k8s.io;v=v1` (content type stays
+//!   `application/json`); `as=Table` returns a simple server-side `Table` (real pod columns,
+//!   Name/Status/Age for namespaces, Name/Age otherwise); other `as=` values without a JSON
+//!   fallback get `406`.
+//! * Pagination: `limit`/`continue` with tokens in the real server's format
+//!   (base64url of `{"v":"meta.k8s.io/v1","rv":N,"start":"<key>\u0000"}`, so real tokens are
+//!   accepted too), `remainingItemCount` only without selectors, the etcd3 paging loop is emulated
+//!   (a selector page may return a `continue` with nothing after it, then an empty page), every
+//!   page reports page 1's `resourceVersion`; invalid token → 400 with Go's JSON error text;
+//!   [`Fault::ExpireContinue`] → 410 `Expired` with a fresh token.
+//! * `labelSelector` (`=`, `==`, `!=`, `in`, `notin`, `key`, `!key`) and `fieldSelector`
+//!   (`=`, `==`, `!=` on `metadata.name`, `metadata.namespace`, and for pods `spec.nodeName`,
+//!   `status.phase`, `spec.restartPolicy`, `spec.schedulerName`, `spec.serviceAccountName`,
+//!   `spec.hostNetwork`, `status.podIP`, `status.nominatedNodeName`; others → 400
+//!   `field label not supported`).
+//! * Writes: POST (201, defaulting of Namespace/Pod/workloads/webhook configurations/Service,
+//!   validation of names, container images and ports → 422 `Invalid` with causes, 409
+//!   `AlreadyExists`, 404 if the namespace does not exist), PUT (resourceVersion precondition →
+//!   409 `Conflict`; `status` and namespace `finalize` subresources), PATCH with JSON merge patch,
+//!   strategic merge patch (built-in kinds; maps merge, `null` deletes, lists with a merge key —
+//!   containers/initContainers/env/volumes/imagePullSecrets/webhooks by `name`, volumeMounts by
+//!   `mountPath`, container ports by `containerPort`+`protocol`, conditions by `type` — merge by
+//!   key, `$patch: delete` removes an item, other lists are replaced; 415 on custom resources),
+//!   JSON patch (`test` failure → 422 like recording 73), server-side apply
+//!   (`application/apply-patch+yaml`, YAML or JSON body, `fieldManager` required, `force`,
+//!   `dryRun=All`; 201 when it creates), DELETE (pods: graceful when scheduled and running →
+//!   object with `deletionTimestamp` stays; otherwise removed and returned; namespaces:
+//!   `Terminating` until `PUT .../finalize` empties `spec.finalizers`, then the namespace and
+//!   everything in it is removed; other kinds: `Success` Status with name/group/kind/uid).
+//!   `resourceVersion` is one cluster-wide counter bumped on every stored change (no-op patches do
+//!   not bump it); `generation` (Deployments, ReplicaSets, StatefulSets, DaemonSets, webhook
+//!   configurations, CRs) is bumped when anything outside metadata/status changes; `dryRun=All`
+//!   returns the would-be object (generation already bumped) with the stored resourceVersion.
+//! * managedFields on every returned object (added to loaded objects that have none, as manager
+//!   `kubectl-create`). Updates take ownership of the leaf fields they change (manager =
+//!   `fieldManager` or the User-Agent up to the first `/`, `subresource: status` for status
+//!   writes); entries are sorted like the real server (operation, time, manager, ...).
+//! * Status bodies byte-shaped like the recordings (key order, `details` per reason): 400, 401
+//!   (no `X-Kubernetes-Pf-*` headers), 403 (with `X-Content-Type-Options: nosniff` and the real
+//!   message format), 404 (object, unknown resource `details: {}`, and `text/plain`
+//!   `404 page not found` for unknown groups), 405, 406, 409, 410, 415, 422, 429, 500.
+//! * Headers: `Audit-Id`, `Cache-Control: no-cache, private`, `Content-Type: application/json`,
+//!   `X-Kubernetes-Pf-Flowschema-Uid`/`-Prioritylevel-Uid`, `Date`; bodies ≤ 2 KiB get a
+//!   `Content-Length`, larger ones are chunked; compact JSON + `\n`, indented (no trailing
+//!   newline) for `?pretty=true` and `curl`/`Wget`/`Mozilla/5.0` User-Agents.
+//! * Auth: optional bearer token ([`FakeApiServer::bearer_token`]); anything else → 401.
+//!   `Impersonate-User` only changes the user named in 403 messages.
+//!
+//! # Faults
+//!
+//! See [`Fault`]: `Forbidden` (all scopes or one namespace), `ForbiddenClusterScope`,
+//! `ServerErrorThenOk`, `TooManyRequests` (429 + `Retry-After`, body as the real APF rejection),
+//! `Slow`, `ConnectionReset` (socket closed without a response), `TruncatedBody`
+//! (`Content-Length` of the full body, half of it sent, then the connection is closed),
+//! `ExpireContinue`. `resource` is the plural (`"pods"`) or `"*"`. Note that kube-rs 5 retries
+//! 429/503/504 by default (`Config::default_retry`, honouring `Retry-After`), so a
+//! `TooManyRequests` fault is invisible to callers unless they disable it (see
+//! `tests/kube_client.rs`).
+//!
+//! # Fidelity (tests/fidelity.rs)
+//!
+//! Every recording is replayed (method, path+query, headers, body) and compared: status code,
+//! `Content-Type`, `Cache-Control`, `Vary`, presence of `Audit-Id`, `X-Kubernetes-Pf-*`,
+//! `X-Content-Type-Options`, `Etag`, `Retry-After`, Content-Length vs chunked framing, and the
+//! JSON body structurally (same keys at every level, equal values except uid/resourceVersion/
+//! timestamps/continue tokens/version build info; Status kind/apiVersion/status/reason/code/message
+//! exactly; managedFields `fieldsV1` contents and Table cells not compared; discovery arrays may be
+//! a subset). Covered: 01–10 (10 with the fake's own ETag), 11–22 on an empty server; 30–49,
+//! 52–54, 56–89 on a server loaded with the recorded objects (30, 42–45 response bodies, plus one
+//! non-corpus pod, as the recording server had); 41 with `Fault::ExpireContinue`, 57/58 with
+//! `Fault::Forbidden`; 55 against a server that requires a different token; 88 with the
+//! resourceVersion the fake currently has. Skipped: 50 and 51 (watch; not implemented).
+//!
+//! # Limits
+//!
+//! * No TLS, no HTTP/2, no watch (`?watch=true` → 405), no `deletecollection`, no protobuf/YAML
+//!   responses, no `resourceVersion`/`resourceVersionMatch` semantics on reads (always the latest
+//!   state; continue pages read the current state, not a snapshot).
+//! * No RBAC, admission or controllers: nothing reconciles Deployments/ReplicaSets/Pods, no
+//!   garbage collection of dependents, no ServiceAccount defaulting; validation is limited to what
+//!   is listed above; defaulting covers the fields seen in the recordings.
+//! * Key order: `kind`, `apiVersion`, `metadata` (in Go field order), …, `spec`, `status` for
+//!   built-in kinds, alphabetical elsewhere (the real server uses Go struct order inside `spec`);
+//!   custom resources fully alphabetical like the real server. Clients cannot tell.
+//! * Server-side apply is simplified: ownership is tracked per leaf field path (maps recursively;
+//!   associative lists by the keys listed above; other lists atomic). A conflict is raised when
+//!   another manager (Apply or Update) owns the same, a parent or a child path and the applied
+//!   value differs; `force` transfers those fields. Fields the manager applied before and no
+//!   longer applies are removed unless another manager owns them. Apply `fieldsV1` have no `.`
+//!   markers on maps (like the real Apply entries); Update entries are close to but not
+//!   byte-identical with the real ones. No schema-aware atomic maps (`selector` is treated as
+//!   a map), no `x-kubernetes-list-type` from CRD schemas, no type conversion between versions.
+//! * Strategic merge patch: no `$retainKeys`/`$setElementOrder` semantics (ignored),
+//!   `$deleteFromPrimitiveList` unsupported.
 
 #![allow(clippy::result_large_err)]
 
@@ -17,7 +162,7 @@ mod writes;
 
 pub use resources::{RESOURCES, ResourceType};
 pub use store::LoadError;
-pub use synthetic::synthetic_pod;
+pub use synthetic::{synthetic_namespace, synthetic_pod};
 
 use bytes::Bytes;
 use serde_json::Value;

@@ -12,6 +12,7 @@ use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use http_body::{Body as HttpBody, Frame};
 use http_body_util::{BodyExt, Full, combinators::BoxBody};
 use hyper::body::Incoming;
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, RwLock};
 use std::task::{Context, Poll};
@@ -176,19 +177,31 @@ impl HttpBody for ChunkedBody {
     }
 }
 
-/// Sends the first half of the body and then fails, closing the connection.
-struct TruncatedBody(Option<Bytes>);
+/// Sends the first half of the body, lets hyper flush it, then fails (closing the connection).
+struct TruncatedBody {
+    data: Option<Bytes>,
+    pause: Option<Pin<Box<tokio::time::Sleep>>>,
+}
 impl HttpBody for TruncatedBody {
     type Data = Bytes;
     type Error = BoxError;
     fn poll_frame(
         self: Pin<&mut Self>,
-        _: &mut Context<'_>,
+        cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
-        match self.get_mut().0.take() {
-            Some(b) => Poll::Ready(Some(Ok(Frame::data(b)))),
-            None => Poll::Ready(Some(Err("fake-apiserver: injected truncated body".into()))),
+        let this = self.get_mut();
+        if let Some(b) = this.data.take() {
+            this.pause = Some(Box::pin(tokio::time::sleep(
+                std::time::Duration::from_millis(50),
+            )));
+            return Poll::Ready(Some(Ok(Frame::data(b))));
         }
+        if let Some(p) = this.pause.as_mut()
+            && p.as_mut().poll(cx).is_pending()
+        {
+            return Poll::Pending;
+        }
+        Poll::Ready(Some(Err("fake-apiserver: injected truncated body".into())))
     }
 }
 
@@ -404,9 +417,9 @@ fn route(sh: &Shared, ctx: &Ctx) -> Route {
         return if get {
             doc(gv_doc)
         } else {
-            Route::Error(ApiError::method_not_allowed(format!(
-                "the server does not allow this method on the requested resource"
-            )))
+            Route::Error(ApiError::method_not_allowed(
+                "the server does not allow this method on the requested resource".to_string(),
+            ))
         };
     }
     let ns_sub = rest.len() == 3 && matches!(rest[2], "status" | "finalize");
@@ -500,46 +513,40 @@ async fn apply_faults(
                     }
                 }
                 Fault::ForbiddenClusterScope { resource }
-                    if matches(resource) && r.ns.is_none() && res.namespaced =>
+                    if matches(resource) && r.ns.is_none() && res.namespaced && err.is_none() =>
                 {
-                    if err.is_none() {
-                        let user = ctx.header("impersonate-user").unwrap_or(&sh.user);
-                        err = Some(ApiError::forbidden(res, user, verb, None, None));
-                    }
+                    let user = ctx.header("impersonate-user").unwrap_or(&sh.user);
+                    err = Some(ApiError::forbidden(res, user, verb, None, None));
                 }
-                Fault::ServerErrorThenOk { resource, .. } if matches(resource) => {
-                    if err.is_none() {
-                        err = Some(ApiError::internal("injected fault"));
-                        f.remaining = f.remaining.map(|n| n - 1);
-                    }
+                Fault::ServerErrorThenOk { resource, .. } if matches(resource) && err.is_none() => {
+                    err = Some(ApiError::internal("injected fault"));
+                    f.remaining = f.remaining.map(|n| n - 1);
                 }
                 Fault::TooManyRequests {
                     resource,
                     retry_after_secs,
                     ..
-                } if matches(resource) => {
-                    if err.is_none() {
-                        err = Some(ApiError::too_many_requests(*retry_after_secs));
-                        f.remaining = f.remaining.map(|n| n - 1);
-                    }
+                } if matches(resource) && err.is_none() => {
+                    err = Some(ApiError::too_many_requests(*retry_after_secs));
+                    f.remaining = f.remaining.map(|n| n - 1);
                 }
                 Fault::Slow { resource, delay: d } if matches(resource) => delay = Some(*d),
                 Fault::ConnectionReset { resource } if matches(resource) => {
                     outcome = Injected::Reset;
                 }
-                Fault::TruncatedBody { resource } if matches(resource) => {
-                    if !matches!(outcome, Injected::Reset) {
-                        outcome = Injected::Truncate;
-                    }
+                Fault::TruncatedBody { resource }
+                    if matches(resource) && !matches!(outcome, Injected::Reset) =>
+                {
+                    outcome = Injected::Truncate;
                 }
                 Fault::ExpireContinue { resource } if matches(resource) => {
-                    if verb == "list" && err.is_none() {
-                        if let Some(tok) = ctx.q("continue") {
-                            if let Ok((_, start)) = decode_continue(tok) {
-                                err = Some(ApiError::expired(encode_continue(-1, &start)));
-                                f.remaining = Some(0);
-                            }
-                        }
+                    if verb == "list"
+                        && err.is_none()
+                        && let Some(tok) = ctx.q("continue")
+                        && let Ok((_, start)) = decode_continue(tok)
+                    {
+                        err = Some(ApiError::expired(encode_continue(-1, &start)));
+                        f.remaining = Some(0);
                     }
                 }
                 _ => {}
@@ -586,7 +593,11 @@ async fn handle_resource(
         );
         return Ok(Response::from_parts(
             parts,
-            TruncatedBody(Some(half)).boxed(),
+            TruncatedBody {
+                data: Some(half),
+                pause: None,
+            }
+            .boxed(),
         ));
     }
     Ok(resp)
@@ -1087,10 +1098,10 @@ fn get(sh: &Shared, ctx: &Ctx, r: &ResourceReq) -> Result<Response<Body>, ApiErr
     let res = &RESOURCES[r.res];
     let want = negotiate(ctx.header("accept"))?;
     let name = r.name.as_deref().unwrap_or("");
-    if let Some(sub) = &r.sub {
-        if sub != "status" {
-            return Err(ApiError::unknown_resource());
-        }
+    if let Some(sub) = &r.sub
+        && sub != "status"
+    {
+        return Err(ApiError::unknown_resource());
     }
     let obj = {
         let store = sh.store.read().expect("store");

@@ -69,24 +69,24 @@ pub fn synthetic_namespace(i: usize, revisions: usize) -> Value {
 /// `1-<20 + i % revisions>-0` (label `istio.io/rev` and the proxy image tag), ~15 KB metadata.
 pub fn synthetic_pod(i: usize, n_namespaces: usize, revisions: usize) -> Value {
     let mut p = template().clone();
-    let ns = format!("bench-ns-{:04}", i % n_namespaces.max(1));
-    let rev = rev_name(i % revisions.max(1));
-    let app = format!("app-{}", i % 50);
-    let hash = format!("{:010x}", (i / 3) as u64 * 2654435761 % 0xffff_ffff_ff);
-    let name = format!("{app}-{hash}-{i:06}");
+    let [name, ns, uid, _rv, app, rev, hash, canonical, owner, image] =
+        values(i, n_namespaces, revisions, 0);
     let m = &mut p["metadata"];
     m["name"] = json!(name);
     m["namespace"] = json!(ns);
-    m["uid"] = json!(format!("00000000-0000-4000-9000-{:012x}", i));
+    m["uid"] = json!(uid);
+    if let Some(mm) = m.as_object_mut() {
+        mm.remove("resourceVersion");
+    }
     m["labels"]["app"] = json!(app);
     m["labels"]["istio.io/rev"] = json!(rev);
     m["labels"]["pod-template-hash"] = json!(hash);
-    m["labels"]["service.istio.io/canonical-name"] = json!(app);
-    m["ownerReferences"][0]["name"] = json!(format!("{app}-{hash}"));
+    m["labels"]["service.istio.io/canonical-name"] = json!(canonical);
+    m["ownerReferences"][0]["name"] = json!(owner);
     if let Some(cs) = p["spec"]["containers"].as_array_mut() {
         for c in cs {
             if c["name"] == "istio-proxy" {
-                c["image"] = json!(format!("docker.io/istio/proxyv2:{}", rev.replace('-', ".")));
+                c["image"] = json!(image);
             }
         }
     }
@@ -183,7 +183,7 @@ fn values(i: usize, n_namespaces: usize, revisions: usize, rv: u64) -> [String; 
     let ns = format!("bench-ns-{:04}", i % n_namespaces.max(1));
     let rev = rev_name(i % revisions.max(1));
     let app = format!("app-{}", i % 50);
-    let hash = format!("{:010x}", (i / 3) as u64 * 2654435761 % 0xffff_ffff_ff);
+    let hash = format!("{:010x}", (i / 3) as u64 * 2654435761 % 0x00ff_ffff_ffff);
     let name = format!("{app}-{hash}-{i:06}");
     let image = format!("docker.io/istio/proxyv2:{}", rev.replace('-', "."));
     [

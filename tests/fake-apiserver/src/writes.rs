@@ -192,8 +192,8 @@ fn remove_at(v: &mut Value, path: &[String]) {
     for seg in parent {
         let next = if let Some(f) = seg.strip_prefix("f:") {
             cur.as_object_mut().and_then(|m| m.get_mut(f))
-        } else if seg.starts_with("k:") {
-            let Ok(want) = serde_json::from_str::<Value>(&seg[2..]) else {
+        } else if let Some(k) = seg.strip_prefix("k:") {
+            let Ok(want) = serde_json::from_str::<Value>(k) else {
                 return;
             };
             let keys: Vec<String> = want
@@ -215,18 +215,18 @@ fn remove_at(v: &mut Value, path: &[String]) {
         if let Some(m) = cur.as_object_mut() {
             m.remove(f);
         }
-    } else if last.starts_with("k:") {
-        if let Some(a) = cur.as_array_mut() {
-            let Ok(want) = serde_json::from_str::<Value>(&last[2..]) else {
-                return;
-            };
-            let keys: Vec<String> = want
-                .as_object()
-                .map(|m| m.keys().cloned().collect())
-                .unwrap_or_default();
-            let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
-            a.retain(|it| item_key(it, &keys).as_deref() != Some(last.as_str()));
-        }
+    } else if let Some(k) = last.strip_prefix("k:")
+        && let Some(a) = cur.as_array_mut()
+    {
+        let Ok(want) = serde_json::from_str::<Value>(k) else {
+            return;
+        };
+        let keys: Vec<String> = want
+            .as_object()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default();
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        a.retain(|it| item_key(it, &keys).as_deref() != Some(last.as_str()));
     }
 }
 
@@ -738,19 +738,19 @@ fn create_object(
         .expect("obj")
         .entry("metadata")
         .or_insert_with(|| json!({}));
-    if meta["name"].as_str().is_none_or(str::is_empty) {
-        if let Some(g) = meta["generateName"].as_str() {
-            let suffix: String = util::uuid().replace('-', "").chars().take(5).collect();
-            meta["name"] = json!(format!("{g}{suffix}"));
-        }
+    if meta["name"].as_str().is_none_or(str::is_empty)
+        && let Some(g) = meta["generateName"].as_str()
+    {
+        let suffix: String = util::uuid().replace('-', "").chars().take(5).collect();
+        meta["name"] = json!(format!("{g}{suffix}"));
     }
     if res.namespaced {
-        if let Some(bns) = meta["namespace"].as_str() {
-            if bns != ns_of(r) {
-                return Err(ApiError::bad_request(
-                    "the namespace of the provided object does not match the namespace sent on the request",
-                ));
-            }
+        if let Some(bns) = meta["namespace"].as_str()
+            && bns != ns_of(r)
+        {
+            return Err(ApiError::bad_request(
+                "the namespace of the provided object does not match the namespace sent on the request",
+            ));
         }
         meta["namespace"] = json!(ns_of(r));
     }
@@ -824,10 +824,11 @@ pub fn update(sh: &Shared, ctx: &Ctx, r: &ResourceReq) -> Res {
         .get(r.res, ns_of(r), &name)
         .map(|o| o.to_value(res))
         .ok_or_else(|| ApiError::not_found(res, &name))?;
-    if let Some(rv) = body["metadata"]["resourceVersion"].as_str() {
-        if !rv.is_empty() && Some(rv) != old["metadata"]["resourceVersion"].as_str() {
-            return Err(ApiError::conflict(res, &name));
-        }
+    if let Some(rv) = body["metadata"]["resourceVersion"].as_str()
+        && !rv.is_empty()
+        && Some(rv) != old["metadata"]["resourceVersion"].as_str()
+    {
+        return Err(ApiError::conflict(res, &name));
     }
     match r.sub.as_deref() {
         Some("finalize") if res.plural == "namespaces" => {
@@ -860,10 +861,10 @@ pub fn update(sh: &Shared, ctx: &Ctx, r: &ResourceReq) -> Res {
     }
     if has_status_subresource(res) {
         body["status"] = old["status"].clone();
-        if body["status"].is_null() {
-            if let Some(m) = body.as_object_mut() {
-                m.remove("status");
-            }
+        if body["status"].is_null()
+            && let Some(m) = body.as_object_mut()
+        {
+            m.remove("status");
         }
     }
     if let Some(m) = body["metadata"].as_object_mut() {
@@ -908,10 +909,10 @@ pub fn patch(sh: &Shared, ctx: &Ctx, r: &ResourceReq) -> Res {
         "application/strategic-merge-patch+json" if !res.crd => {}
         _ => return Err(ApiError::unsupported_patch(res.crd)),
     }
-    if let Some(s) = r.sub.as_deref() {
-        if s != "status" {
-            return Err(ApiError::unknown_resource());
-        }
+    if let Some(s) = r.sub.as_deref()
+        && s != "status"
+    {
+        return Err(ApiError::unknown_resource());
     }
     let patch = parse_body(ctx, false)?;
     let name = object_name(r).to_string();
@@ -938,10 +939,10 @@ pub fn patch(sh: &Shared, ctx: &Ctx, r: &ResourceReq) -> Res {
         "application/merge-patch+json" => merge_patch(&mut new, &patch),
         _ => strategic_merge(&mut new, &patch, "", ""),
     }
-    if let Some(rv) = patch["metadata"]["resourceVersion"].as_str() {
-        if Some(rv) != old["metadata"]["resourceVersion"].as_str() {
-            return Err(ApiError::conflict(res, &name));
-        }
+    if let Some(rv) = patch["metadata"]["resourceVersion"].as_str()
+        && Some(rv) != old["metadata"]["resourceVersion"].as_str()
+    {
+        return Err(ApiError::conflict(res, &name));
     }
     let sub = r.sub.as_deref();
     if sub == Some("status") {
@@ -950,10 +951,10 @@ pub fn patch(sh: &Shared, ctx: &Ctx, r: &ResourceReq) -> Res {
         new["status"] = st;
     } else if has_status_subresource(res) {
         new["status"] = old["status"].clone();
-        if new["status"].is_null() {
-            if let Some(m) = new.as_object_mut() {
-                m.remove("status");
-            }
+        if new["status"].is_null()
+            && let Some(m) = new.as_object_mut()
+        {
+            m.remove("status");
         }
     }
     new["metadata"]["managedFields"] = old["metadata"]["managedFields"].clone();
@@ -985,16 +986,16 @@ fn apply(sh: &Shared, ctx: &Ctx, r: &ResourceReq) -> Res {
         ));
     }
     let name = object_name(r).to_string();
-    if let Some(n) = applied["metadata"]["name"].as_str() {
-        if n != name {
-            return Err(ApiError::bad_request(
-                "the name of the object (".to_string()
-                    + n
-                    + ") does not match the name on the URL ("
-                    + &name
-                    + ")",
-            ));
-        }
+    if let Some(n) = applied["metadata"]["name"].as_str()
+        && n != name
+    {
+        return Err(ApiError::bad_request(
+            "the name of the object (".to_string()
+                + n
+                + ") does not match the name on the URL ("
+                + &name
+                + ")",
+        ));
     }
     let mut applied_set = BTreeSet::new();
     leaf_paths(
@@ -1180,10 +1181,10 @@ pub fn delete(sh: &Shared, ctx: &Ctx, r: &ResourceReq) -> Res {
         .get(r.res, ns_of(r), &name)
         .map(|o| o.to_value(res))
         .ok_or_else(|| ApiError::not_found(res, &name))?;
-    if let Some(uid) = opts["preconditions"]["uid"].as_str() {
-        if Some(uid) != old["metadata"]["uid"].as_str() {
-            return Err(ApiError::conflict(res, &name));
-        }
+    if let Some(uid) = opts["preconditions"]["uid"].as_str()
+        && Some(uid) != old["metadata"]["uid"].as_str()
+    {
+        return Err(ApiError::conflict(res, &name));
     }
     let key = (ns_of(r).to_string(), name.clone());
     match res.plural {
