@@ -135,7 +135,8 @@ fn write(stdout: &mut dyn std::io::Write, text: &str) -> Result<(), Error> {
     }
 }
 
-fn load_inventory(source: &cli::SourceArgs) -> Result<inventory::Inventory, Error> {
+/// The inventory from `--snapshot` files, else from the live cluster.
+pub fn load_inventory(source: &cli::SourceArgs) -> Result<inventory::Inventory, Error> {
     if source.snapshots.is_empty() {
         return read_live(source);
     }

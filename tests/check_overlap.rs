@@ -20,6 +20,10 @@ fn run(args: &[&str]) -> Run {
 fn run_env(args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("kubectl-istio_rev");
     cmd.arg("check-overlap").args(args).args(["-o", "json"]);
+    if !args.contains(&"--snapshot") {
+        // No cluster here: check the files alone.
+        cmd.arg("--offline");
+    }
     // No istioctl from the host: tests choose it explicitly.
     cmd.env("PATH", "/nonexistent");
     for (k, v) in env {
@@ -654,6 +658,7 @@ fn table_output_highlights_overlaps() {
         "--istio-version",
         "1.8.1",
         "--no-color",
+        "--offline",
     ]);
     let out = cmd.output().unwrap();
     assert_eq!(out.status.code(), Some(1));
@@ -674,6 +679,7 @@ fn table_output_highlights_overlaps() {
         "testdata/overlap/control-plane-default.yaml",
         "-o",
         "yaml",
+        "--offline",
     ]);
     let out = cmd.output().unwrap();
     assert_eq!(out.status.code(), Some(0));
@@ -699,5 +705,50 @@ fn codes_lists_the_overlap_catalogue() {
     assert_eq!(
         codes,
         ["IR401", "IR402", "IR403", "IR404", "IR405", "IR406"]
+    );
+}
+
+#[test]
+fn without_offline_or_snapshot_the_live_cluster_is_read() {
+    let server = fake_apiserver::FakeApiServer::new()
+        .objects_from_file(f("snapshots/canary-installed-state.yaml"))
+        .unwrap()
+        .start();
+    let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("kubectl-istio_rev");
+    let out = cmd
+        .env("PATH", "/nonexistent")
+        .args([
+            "check-overlap",
+            "-f",
+            &f("control-plane.yaml"),
+            "--revision",
+            "1-8-1",
+            "-o",
+            "json",
+            "--kubeconfig",
+        ])
+        .arg(server.kubeconfig_path())
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let from_snapshot = run(&[
+        "-f",
+        &f("control-plane.yaml"),
+        "--revision",
+        "1-8-1",
+        "--snapshot",
+        &f("snapshots/canary-installed-state.yaml"),
+    ]);
+    assert_eq!(
+        report["findings"],
+        from_snapshot.json["findings"],
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        server
+            .requests()
+            .iter()
+            .any(|q| q.path.contains("istiooperators"))
     );
 }

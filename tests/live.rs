@@ -306,7 +306,10 @@ fn connection_reset_and_truncated_body_exit_3() {
             resource: "namespaces",
         },
     ] {
-        let server = serve(&scenario("istioctl-1-installed"), &[fault.clone()]);
+        let server = serve(
+            &scenario("istioctl-1-installed"),
+            std::slice::from_ref(&fault),
+        );
         let r = run(&["status", "--request-timeout", "5s"], &server);
         assert_cluster_error(&r);
         assert!(r.stderr.contains("namespaces"), "{fault:?}: {}", r.stderr);

@@ -80,6 +80,10 @@ pub struct CheckOverlapArgs {
     #[command(flatten)]
     pub source: crate::cli::SourceArgs,
 
+    /// Check the -f files alone: read no cluster and no snapshot (for a pipeline before install).
+    #[arg(long, conflicts_with = "snapshots")]
+    pub offline: bool,
+
     /// Exit 1 when a finding at or above this severity exists.
     #[arg(long, value_enum, default_value_t = FailOn::Error)]
     pub fail_on: FailOn,
@@ -125,20 +129,14 @@ pub struct Report {
 pub fn run(args: &CheckOverlapArgs) -> Result<(String, u8), Error> {
     crate::render::set_color(args.output.color_choice());
     let mut notes = Vec::new();
-    let inventory = if args.source.snapshots.is_empty() {
+    let inventory = if args.offline {
         notes.push(
-            "cluster not read (no --snapshot): IstioOperators and owner labels in the cluster not checked"
+            "cluster not read (--offline): IstioOperators and owner labels in the cluster not checked"
                 .to_string(),
         );
         Inventory::default()
     } else {
-        let inputs: Vec<_> = args
-            .source
-            .snapshots
-            .iter()
-            .map(|s| crate::snapshot::Input::parse(s))
-            .collect();
-        crate::snapshot::load(&inputs)?
+        crate::load_inventory(&args.source)?
     };
     let profiles = choose_profiles(args.istio_version.as_deref(), &inventory)?;
     let files = args
