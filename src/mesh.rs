@@ -4,7 +4,7 @@
 use crate::finding::ObjectRef;
 use crate::inventory::{Inventory, Pod, ProxyRole, Workload, WorkloadKind};
 use crate::revision::{
-    self, DEFAULT_REVISION, LABEL_INJECTION, LABEL_REV, LABEL_TAG, image_tag, running_revision,
+    DEFAULT_REVISION, LABEL_INJECTION, LABEL_REV, LABEL_TAG, image_tag, running_revision,
     version_key,
 };
 use crate::selector::{Labels, optional_matches};
@@ -598,15 +598,3 @@ fn workloads(
     }
     out
 }
-
-/// Every revision name the cluster uses where a DNS-1123 label is required.
-pub fn revision_names_in_use(mesh: &Mesh) -> BTreeSet<&str> {
-    mesh.control_planes
-        .iter()
-        .map(|c| c.revision.as_str())
-        .chain(mesh.injectors.iter().map(|i| i.revision.as_str()))
-        .filter(|r| *r != DEFAULT_REVISION)
-        .collect()
-}
-
-pub use revision::is_dns1123_label;

@@ -178,10 +178,14 @@ fn namespace_flag_narrows_the_report() {
 
 #[test]
 fn colors_follow_the_flags_and_no_color() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/scenarios/broken-ir301-not-ready");
+    let dir =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/scenarios/broken-ir301-not-ready");
     let run = |args: &[&str], no_color: bool| {
         let mut cmd = cargo_bin_cmd!("kubectl-istio_rev");
-        cmd.arg("status").arg("--snapshot").arg(dir.join("cluster.yaml")).args(args);
+        cmd.arg("status")
+            .arg("--snapshot")
+            .arg(dir.join("cluster.yaml"))
+            .args(args);
         if no_color {
             cmd.env("NO_COLOR", "1");
         } else {
@@ -189,12 +193,18 @@ fn colors_follow_the_flags_and_no_color() {
         }
         String::from_utf8(cmd.output().unwrap().stdout).unwrap()
     };
-    assert!(run(&["--color", "always"], false).contains("\u{1b}["), "forced color");
+    assert!(
+        run(&["--color", "always"], false).contains("\u{1b}["),
+        "forced color"
+    );
     assert!(!run(&["--color", "never"], false).contains("\u{1b}["));
     assert!(!run(&["--no-color"], false).contains("\u{1b}["));
     // Not a terminal, and NO_COLOR: plain.
     assert!(!run(&[], true).contains("\u{1b}["));
-    assert!(!run(&[], false).contains("\u{1b}["), "stdout is a pipe here");
+    assert!(
+        !run(&[], false).contains("\u{1b}["),
+        "stdout is a pipe here"
+    );
     // JSON is never colored.
     assert!(!run(&["--color", "always", "-o", "json"], false).contains("\u{1b}["));
 }

@@ -5,7 +5,6 @@ use crate::selector::{LabelSelector, Requirement};
 use k8s_openapi::api::admissionregistration::v1 as admission;
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector as K8sSelector, ObjectMeta};
-use std::collections::BTreeMap;
 
 pub fn meta(m: &ObjectMeta) -> Meta {
     Meta {
@@ -139,8 +138,4 @@ pub fn conditions<'a>(c: impl IntoIterator<Item = (&'a str, &'a str)>) -> Vec<Co
             status: s.to_string(),
         })
         .collect()
-}
-
-pub fn labels_of(m: &ObjectMeta) -> BTreeMap<String, String> {
-    m.labels.clone().unwrap_or_default()
 }
