@@ -1,7 +1,10 @@
 //! End-to-end against a Kubernetes API server the test starts on loopback (the dev-only
 //! `fake-apiserver` crate, checked against real kube-apiserver recordings in its own tests).
 
+mod common;
+
 use assert_cmd::cargo::cargo_bin_cmd;
+use common::finding_lines;
 use fake_apiserver::{FakeApiServer, Fault, ServerHandle};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -47,23 +50,7 @@ fn run(args: &[&str], server: &ServerHandle) -> Run {
 fn findings(json: &str) -> Vec<String> {
     let report: serde_json::Value =
         serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {json}"));
-    let mut v: Vec<String> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            let o = &f["object"];
-            format!(
-                "{} {} {}/{}",
-                f["code"].as_str().unwrap(),
-                o["kind"].as_str().unwrap(),
-                o["namespace"].as_str().unwrap_or(""),
-                o["name"].as_str().unwrap()
-            )
-        })
-        .collect();
-    v.sort();
-    v
+    finding_lines(&report)
 }
 
 fn snapshot_findings(dir: &Path, extra: &[String]) -> (i32, Vec<String>) {

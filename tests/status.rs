@@ -1,7 +1,10 @@
 //! End-to-end: the real binary on every scenario under `testdata/scenarios/`, asserting the exact
 //! findings (`expected.txt`) and the exit-code contract for every output format.
 
+mod common;
+
 use assert_cmd::cargo::cargo_bin_cmd;
+use common::finding_lines;
 use std::path::{Path, PathBuf};
 
 fn scenarios() -> Vec<PathBuf> {
@@ -46,26 +49,6 @@ fn status(dir: &Path, extra: &[&str]) -> (i32, String) {
         out.status.code().unwrap(),
         String::from_utf8(out.stdout).unwrap(),
     )
-}
-
-fn finding_lines(report: &serde_json::Value) -> Vec<String> {
-    let mut lines: Vec<String> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            let o = &f["object"];
-            format!(
-                "{} {} {}/{}",
-                f["code"].as_str().unwrap(),
-                o["kind"].as_str().unwrap(),
-                o["namespace"].as_str().unwrap_or(""),
-                o["name"].as_str().unwrap()
-            )
-        })
-        .collect();
-    lines.sort();
-    lines
 }
 
 #[test]

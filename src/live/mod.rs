@@ -177,8 +177,67 @@ pub async fn read_inventory(client: Client, scope: &Scope) -> Result<Inventory, 
     Ok(inventory)
 }
 
-/// Lists every page of `api`, sending converted objects as each page arrives. A continue token
+/// What a list does when its API does not exist.
+#[derive(Clone, Copy, PartialEq)]
+enum IfMissing {
+    /// Report it as not checked (a built-in kind should always be there).
+    Report,
+    /// Skip quietly: an optional CRD.
+    Skip,
+}
+
+/// Lists every page, sending what `on_page` makes of each page as it arrives. A continue token
 /// that expired (410) restarts the list: re-sent objects replace the earlier copies.
+async fn paginate<T, Fetch, FetchFut, OnPage, PageFut>(
+    resource: &'static str,
+    ns: Option<&str>,
+    base: ListParams,
+    if_missing: IfMissing,
+    tx: &mpsc::Sender<Msg>,
+    fetch: Fetch,
+    mut on_page: OnPage,
+) -> Result<(), Error>
+where
+    Fetch: Fn(ListParams) -> FetchFut,
+    FetchFut: std::future::Future<Output = Result<ObjectList<T>, kube::Error>>,
+    T: Clone,
+    OnPage: FnMut(Vec<T>) -> PageFut,
+    PageFut: std::future::Future<Output = Result<Vec<Object>, Error>>,
+{
+    let mut token: Option<String> = None;
+    let mut count = 0usize;
+    let mut restarts = 0;
+    loop {
+        let mut lp = base.clone();
+        if let Some(t) = &token {
+            lp = lp.continue_token(t);
+        }
+        let page = match with_retries(|| fetch(lp.clone())).await {
+            Ok(page) => page,
+            Err(kube::Error::Api(s)) if s.code == 410 && token.is_some() && restarts < 3 => {
+                restarts += 1;
+                token = None;
+                continue;
+            }
+            Err(kube::Error::Api(s)) if s.code == 404 && if_missing == IfMissing::Skip => {
+                return Ok(());
+            }
+            Err(e) => return degrade(e, resource, ns, tx).await,
+        };
+        count += page.items.len();
+        let objects = on_page(page.items).await?;
+        if tx.send(Msg::Objects(objects)).await.is_err() {
+            return Ok(());
+        }
+        let _ = tx.send(Msg::Progress { resource, count }).await;
+        match page.metadata.continue_.filter(|c| !c.is_empty()) {
+            Some(next) => token = Some(next),
+            None => return Ok(()),
+        }
+    }
+}
+
+/// Every object of a built-in kind, converted by `convert`.
 async fn list_all<K, F>(
     api: Api<K>,
     resource: &'static str,
@@ -191,34 +250,13 @@ where
     K: kube::Resource + Clone + DeserializeOwned + std::fmt::Debug,
     F: Fn(K) -> Vec<Object>,
 {
-    let mut token: Option<String> = None;
-    let mut count = 0usize;
-    let mut restarts = 0;
-    loop {
-        let mut lp = base.clone();
-        if let Some(t) = &token {
-            lp = lp.continue_token(t);
-        }
-        let page: ObjectList<K> = match with_retries(|| api.list(&lp)).await {
-            Ok(page) => page,
-            Err(kube::Error::Api(s)) if s.code == 410 && token.is_some() && restarts < 3 => {
-                restarts += 1;
-                token = None;
-                continue;
-            }
-            Err(e) => return degrade(e, resource, ns, tx).await,
-        };
-        count += page.items.len();
-        let objects = page.items.into_iter().flat_map(&convert).collect();
-        if tx.send(Msg::Objects(objects)).await.is_err() {
-            return Ok(());
-        }
-        let _ = tx.send(Msg::Progress { resource, count }).await;
-        match page.metadata.continue_.filter(|c| !c.is_empty()) {
-            Some(next) => token = Some(next),
-            None => return Ok(()),
-        }
-    }
+    let fetch = |lp: ListParams| {
+        let api = api.clone();
+        async move { api.list(&lp).await }
+    };
+    let convert = &convert;
+    let on_page = |items: Vec<K>| async move { Ok(items.into_iter().flat_map(convert).collect()) };
+    paginate(resource, ns, base, IfMissing::Report, tx, fetch, on_page).await
 }
 
 /// Pods, metadata only; the full spec only for pods whose metadata does not tell the revision.
@@ -237,29 +275,22 @@ async fn list_pods(
     if let Some(sel) = selector {
         base = base.labels(sel);
     }
-    let mut token: Option<String> = None;
-    let mut count = 0usize;
-    let mut restarts = 0;
-    loop {
-        let mut lp = base.clone();
-        if let Some(t) = &token {
-            lp = lp.continue_token(t);
-        }
-        let page = match with_retries(|| api.list_metadata(&lp)).await {
-            Ok(page) => page,
-            Err(kube::Error::Api(s)) if s.code == 410 && token.is_some() && restarts < 3 => {
-                restarts += 1;
-                token = None;
-                continue;
-            }
-            Err(e) => return degrade(e, "pods", ns, tx).await,
-        };
-        count += page.items.len();
-        let mut objects = Vec::with_capacity(page.items.len());
-        for item in page.items {
-            let pod = pod_from_metadata(&item.metadata);
-            let unresolved = running_revision(&pod, |_| true).is_some_and(|r| r.revision.is_none());
-            if unresolved {
+    let fetch = |lp: ListParams| {
+        let api = api.clone();
+        async move { api.list_metadata(&lp).await }
+    };
+    let on_page = |items: Vec<kube::core::PartialObjectMeta<core::Pod>>| {
+        let client = client.clone();
+        async move {
+            let mut objects = Vec::with_capacity(items.len());
+            for item in items {
+                let pod = pod_from_metadata(&item.metadata);
+                let unresolved =
+                    running_revision(&pod, |_| true).is_some_and(|r| r.revision.is_none());
+                if !unresolved {
+                    objects.push(Object::Pod(pod));
+                    continue;
+                }
                 // 1.6–1.10 pods injected without a label: only the proxy's env tells.
                 let pods: Api<core::Pod> = Api::namespaced(client.clone(), pod.meta.namespace());
                 match with_retries(|| pods.get_opt(pod.meta.name())).await {
@@ -270,24 +301,11 @@ async fn list_pods(
                         objects.push(Object::Pod(pod));
                     }
                 }
-            } else {
-                objects.push(Object::Pod(pod));
             }
+            Ok(objects)
         }
-        if tx.send(Msg::Objects(objects)).await.is_err() {
-            return Ok(());
-        }
-        let _ = tx
-            .send(Msg::Progress {
-                resource: "pods",
-                count,
-            })
-            .await;
-        match page.metadata.continue_.filter(|c| !c.is_empty()) {
-            Some(next) => token = Some(next),
-            None => return Ok(()),
-        }
-    }
+    };
+    paginate("pods", ns, base, IfMissing::Report, tx, fetch, on_page).await
 }
 
 async fn list_istio_operators(
@@ -302,20 +320,12 @@ async fn list_istio_operators(
         Some(ns) => Api::namespaced_with(client, ns, &resource),
         None => Api::all_with(client, &resource),
     };
-    let mut token: Option<String> = None;
-    loop {
-        let mut lp = ListParams::default().limit(page_size);
-        if let Some(t) = &token {
-            lp = lp.continue_token(t);
-        }
-        let page = match with_retries(|| api.list(&lp)).await {
-            Ok(page) => page,
-            // No IstioOperator CRD: since 1.21 istioctl no longer installs it.
-            Err(kube::Error::Api(s)) if s.code == 404 => return Ok(()),
-            Err(e) => return degrade(e, "istiooperators", ns, tx).await,
-        };
-        let objects = page
-            .items
+    let fetch = |lp: ListParams| {
+        let api = api.clone();
+        async move { api.list(&lp).await }
+    };
+    let on_page = |items: Vec<DynamicObject>| async move {
+        Ok(items
             .into_iter()
             .map(|o| {
                 Object::IstioOperator(IstioOperator {
@@ -323,15 +333,20 @@ async fn list_istio_operators(
                     spec: o.data.get("spec").cloned().unwrap_or_default(),
                 })
             })
-            .collect();
-        if tx.send(Msg::Objects(objects)).await.is_err() {
-            return Ok(());
-        }
-        match page.metadata.continue_.filter(|c| !c.is_empty()) {
-            Some(next) => token = Some(next),
-            None => return Ok(()),
-        }
-    }
+            .collect())
+    };
+    // No IstioOperator CRD: since 1.21 istioctl no longer installs it.
+    let base = ListParams::default().limit(page_size);
+    paginate(
+        "istiooperators",
+        ns,
+        base,
+        IfMissing::Skip,
+        tx,
+        fetch,
+        on_page,
+    )
+    .await
 }
 
 /// Retries throttling (429) and server errors (5xx) with bounded backoff, waiting what the

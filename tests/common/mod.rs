@@ -1,0 +1,23 @@
+//! Helpers shared by the end-to-end tests.
+
+/// A report's findings as sorted `CODE KIND NAMESPACE/NAME` lines, the format of the scenarios'
+/// `expected.txt`.
+pub fn finding_lines(report: &serde_json::Value) -> Vec<String> {
+    let mut lines: Vec<String> = report["findings"]
+        .as_array()
+        .expect("a report has findings")
+        .iter()
+        .map(|f| {
+            let o = &f["object"];
+            format!(
+                "{} {} {}/{}",
+                f["code"].as_str().unwrap(),
+                o["kind"].as_str().unwrap(),
+                o["namespace"].as_str().unwrap_or(""),
+                o["name"].as_str().unwrap()
+            )
+        })
+        .collect();
+    lines.sort();
+    lines
+}
