@@ -24,6 +24,9 @@ pub enum Command {
     Status(Box<StatusArgs>),
     /// IstioOperator CRs that would fight over the same objects, and the gateway guide's rules.
     CheckOverlap(Box<crate::overlap::CheckOverlapArgs>),
+    /// The rendered IstioOperator output against the cluster: drifted, missing, orphaned,
+    /// unmanaged and owned by another CR (exit 0 no drift, 1 drift, 2 bad input, 3 cluster error).
+    Diff(Box<crate::diff::DiffArgs>),
     /// Print the finding catalogue: every code, its default severity and meaning.
     Codes(OutputArgs),
 }

@@ -6,6 +6,7 @@
 
 pub mod checks;
 pub mod cli;
+pub mod diff;
 pub mod error;
 pub mod finding;
 pub mod inventory;
@@ -49,6 +50,11 @@ pub fn run(cli: Cli, stdout: &mut dyn std::io::Write) -> Result<u8, Error> {
         }
         Command::CheckOverlap(args) => {
             let (text, code) = overlap::run(&args)?;
+            write(stdout, &text)?;
+            Ok(code)
+        }
+        Command::Diff(args) => {
+            let (text, code) = diff::run(&args)?;
             write(stdout, &text)?;
             Ok(code)
         }
