@@ -55,7 +55,7 @@ impl Rule {
 
     pub fn matches(&self, id: &ObjId) -> bool {
         glob(&self.kind, &id.kind)
-            && (glob(&self.namespace, &id.namespace) || (self.namespace == "*"))
+            && glob(&self.namespace, &id.namespace)
             && glob(&self.name, &id.name)
     }
 }
@@ -216,10 +216,10 @@ fn remove(v: &mut Value, path: &[String]) {
             m.remove(last);
         }
         Value::Array(a) => {
-            if let Ok(i) = last.parse::<usize>() {
-                if i < a.len() {
-                    a.remove(i);
-                }
+            if let Ok(i) = last.parse::<usize>()
+                && i < a.len()
+            {
+                a.remove(i);
             }
         }
         _ => {}
