@@ -6,7 +6,7 @@
 //! [`overlay`] predicts it from the rendered fields alone (live-only fields are kept, so they
 //! never count as drift), with the normalizations an API server's defaulting makes necessary.
 
-use super::normalize::{is_zero_or_empty, list_item_key, scalar_eq};
+use super::normalize::{QUANTITY, is_zero_or_empty, list_item_key, scalar_eq};
 use serde_json::{Map, Value};
 
 /// Metadata fields every API server writes: never drift.
@@ -55,10 +55,13 @@ pub fn overlay(live: &Value, rendered: &Value, field: &str) -> Value {
     match (live, rendered) {
         (Value::Object(l), Value::Object(r)) => {
             let mut out = l.clone();
+            // Values under resource maps are quantities; elsewhere a key names its value.
+            let in_quantities = matches!(field, "limits" | "requests" | "hard" | "capacity");
             for (k, rv) in r {
                 match l.get(k) {
                     Some(lv) => {
-                        let merged = overlay(lv, rv, k);
+                        let child = if in_quantities { QUANTITY } else { k.as_str() };
+                        let merged = overlay(lv, rv, child);
                         out.insert(k.clone(), merged);
                     }
                     None => {
@@ -237,6 +240,16 @@ mod tests {
         let rendered = json!({"env": [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}]});
         let merged = overlay(&live, &rendered, "");
         assert_eq!(changed_paths(&live, &merged), ["/env"]);
+    }
+
+    #[test]
+    fn quantities_only_where_quantities_live() {
+        let live = json!({"metadata": {"labels": {"version": "1.10"}},
+            "resources": {"limits": {"cpu": "1.10"}}});
+        let rendered = json!({"metadata": {"labels": {"version": "1.1"}},
+            "resources": {"limits": {"cpu": "1.1"}}});
+        let merged = overlay(&live, &rendered, "");
+        assert_eq!(changed_paths(&live, &merged), ["/metadata/labels/version"]);
     }
 
     #[test]

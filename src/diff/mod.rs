@@ -264,7 +264,7 @@ pub fn run(args: &DiffArgs) -> Result<(String, u8), Error> {
             .map(|r| Observed {
                 live: index.get(&r.id).cloned(),
                 merged: None,
-                local_reason: Some("snapshot".to_string()),
+                local_reason: Some("against a snapshot".to_string()),
             })
             .collect();
         let candidates = index

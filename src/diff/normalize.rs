@@ -45,14 +45,22 @@ pub fn list_item_key(field: &str, item: &Value) -> Option<String> {
     }
 }
 
+/// The field name [`scalar_eq`] gets for the values of resource maps (`limits`, `requests`,
+/// `hard`, `capacity`); `averageValue` and `sizeLimit` are quantities by name.
+pub const QUANTITY: &str = "<quantity>";
+
 /// Scalars equal after the API server's encoding: identical, the same number written as a
-/// number or a string (int-or-string ports, `replicas: "1"`), or the same quantity.
-pub fn scalar_eq(a: &Value, b: &Value, _field: &str) -> bool {
+/// number or a string (int-or-string ports, `replicas: "1"`), or, where quantities live, the
+/// same quantity (elsewhere `"1.10"` and `"1.1"` are different strings).
+pub fn scalar_eq(a: &Value, b: &Value, field: &str) -> bool {
     if a == b {
         return true;
     }
     if let (Some(x), Some(y)) = (number(a), number(b)) {
         return x == y;
+    }
+    if !matches!(field, QUANTITY | "averageValue" | "sizeLimit") {
+        return false;
     }
     match (quantity(a), quantity(b)) {
         (Some(x), Some(y)) => (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0),
@@ -160,11 +168,13 @@ mod tests {
 
     #[test]
     fn quantities() {
-        assert!(scalar_eq(&json!("500m"), &json!(0.5), "cpu"));
-        assert!(scalar_eq(&json!("2Gi"), &json!("2048Mi"), "memory"));
-        assert!(scalar_eq(&json!("1"), &json!(1), "cpu"));
-        assert!(scalar_eq(&json!("1k"), &json!("1000"), "x"));
-        assert!(!scalar_eq(&json!("100m"), &json!("200m"), "cpu"));
+        assert!(scalar_eq(&json!("500m"), &json!(0.5), QUANTITY));
+        assert!(scalar_eq(&json!("2Gi"), &json!("2048Mi"), QUANTITY));
+        assert!(scalar_eq(&json!("1"), &json!(1), QUANTITY));
+        assert!(scalar_eq(&json!("1k"), &json!("1000"), QUANTITY));
+        assert!(scalar_eq(&json!("100Mi"), &json!("104857600"), "sizeLimit"));
+        assert!(!scalar_eq(&json!("100m"), &json!("200m"), QUANTITY));
+        assert!(!scalar_eq(&json!("1.10"), &json!("1.1"), "version"));
         assert!(!scalar_eq(
             &json!("Ignore"),
             &json!("Fail"),
