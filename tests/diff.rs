@@ -579,6 +579,40 @@ fn istioctl_renders_the_cr() {
 }
 
 #[test]
+fn manifest_from_stdin_and_colored_diffs() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut live = fixture();
+    find(&mut live, "ConfigMap", "istio")["data"]["mesh"] = json!("defaultConfig: {}\n");
+    let snap = write_list(dir.path(), "live.json", &live);
+    let out = cargo_bin_cmd!("kubectl-istio_rev")
+        .args([
+            "diff",
+            "--manifest",
+            "-",
+            "--owner",
+            OWNER,
+            "--color",
+            "always",
+            "--snapshot",
+        ])
+        .arg(&snap)
+        .pipe_stdin(golden())
+        .unwrap()
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.starts_with("Rendered: <stdin> (17 objects)"),
+        "{stdout}"
+    );
+    // removed lines red, added green
+    assert!(stdout.contains("\u{1b}[31m-  mesh: |"), "{stdout}");
+    assert!(stdout.contains("\u{1b}[32m+  mesh: |-"), "{stdout}");
+}
+
+#[test]
 fn bad_input_exits_2() {
     let r = run(&["--snapshot", "x"]);
     assert_eq!(r.code, 2);
@@ -748,6 +782,14 @@ fn live_drift_missing_and_orphans() {
     find(&mut live, "Deployment", "istiod")["spec"]["template"]["spec"]["containers"][0]["image"] =
         json!("docker.io/istio/pilot:hotfix");
     live.retain(|o| !(o["kind"] == "ConfigMap" && o["metadata"]["name"] == "values"));
+    // owned elsewhere, and unmanaged
+    find(&mut live, "Service", "istiod")["metadata"]["labels"]["install.operator.istio.io/owning-resource"] =
+        json!("other");
+    let cm = find(&mut live, "ConfigMap", "istio-sidecar-injector");
+    cm["metadata"]["labels"]
+        .as_object_mut()
+        .unwrap()
+        .retain(|k, _| !k.contains("operator.istio.io"));
     // an orphan an older istioctl left behind: a Deployment of a component no longer rendered
     let mut old = find(&mut fixture(), "Deployment", "istiod").clone();
     old["metadata"]["name"] = json!("istiod-old");
@@ -762,9 +804,11 @@ fn live_drift_missing_and_orphans() {
     assert_eq!(
         r.findings(),
         [
+            "IR405 Service/istio-system/istiod",
             "IR501 Deployment/istio-system/istiod",
             "IR502 ConfigMap/istio-system/values",
             "IR503 Deployment/istio-system/istiod-old",
+            "IR504 ConfigMap/istio-system/istio-sidecar-injector",
         ]
     );
     let d = r.finding("IR501", "istiod");
@@ -779,6 +823,8 @@ fn live_drift_missing_and_orphans() {
             .unwrap()
             .contains("1.23.2")
     );
+    // Only objects that are ours were dry-run applied (not the foreign or unmanaged ones).
+    assert_eq!(dry_runs(&server).len(), 4, "{:#?}", dry_runs(&server));
     // Orphans were listed by the owner labels (no version in the selector).
     let lists: Vec<String> = server
         .requests()
