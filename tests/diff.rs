@@ -904,11 +904,17 @@ fn live_unreadable_and_unreachable() {
     );
     let r = live_run(&server, &[]);
     assert_eq!(r.code, 3, "{}\n{}", r.stdout, r.stderr);
-    assert!(
-        r.findings().iter().any(|f| f.starts_with("IR901")),
-        "{}",
-        r.stdout
+    // Each unreadable object is "not checked", never "missing"; the orphan list too.
+    assert_eq!(
+        r.findings(),
+        [
+            "IR901 ConfigMap/istio-system/istio",
+            "IR901 ConfigMap/istio-system/istio-sidecar-injector",
+            "IR901 ConfigMap/istio-system/values",
+            "IR901 Resource//ConfigMap",
+        ]
     );
+    assert_eq!(r.json()["not_checked"].as_array().unwrap().len(), 4);
     // Nothing listening: a cluster error.
     let dir = tempfile::tempdir().unwrap();
     let kc = dir.path().join("kc");

@@ -71,20 +71,17 @@ async fn observe_async(
                 return Err(Error::Cluster(format!("unauthorized: {}", s.message)));
             }
             Err(kube::Error::Api(s)) => {
-                unreadable.push(Unreadable {
-                    resource: format!("{}/{}", r.id.kind, r.id.name),
-                    namespace: r.id.namespace.clone(),
-                    reason: format!("{} {}: {}", s.code, s.reason, s.message),
+                observed.push(Observed {
+                    unreadable: Some(format!("{} {}: {}", s.code, s.reason, s.message)),
+                    ..Observed::default()
                 });
-                observed.push(Observed::default());
                 continue;
             }
             Err(e) => return Err(transport(&e, &format!("cannot read {}", r.id))),
         };
         let mut o = Observed {
             live,
-            merged: None,
-            local_reason: None,
+            ..Observed::default()
         };
         let ours = o
             .live
@@ -164,7 +161,7 @@ async fn observe_async(
                 }
                 Err(kube::Error::Api(s)) => {
                     unreadable.push(Unreadable {
-                        resource: format!("{kind} (orphan search)"),
+                        resource: kind.to_string(),
                         namespace: String::new(),
                         reason: format!("{} {}: {}", s.code, s.reason, s.message),
                     });

@@ -206,6 +206,8 @@ pub struct Observed {
     pub merged: Option<Value>,
     /// Why no dry run was made for an object that exists and is ours.
     pub local_reason: Option<String>,
+    /// Why the object could not be read (it is then neither missing nor compared).
+    pub unreadable: Option<String>,
 }
 
 pub const SERVER_DRY_RUN: &str = "server-dry-run";
@@ -263,8 +265,8 @@ pub fn run(args: &DiffArgs) -> Result<(String, u8), Error> {
             .iter()
             .map(|r| Observed {
                 live: index.get(&r.id).cloned(),
-                merged: None,
                 local_reason: Some("against a snapshot".to_string()),
+                ..Observed::default()
             })
             .collect();
         let candidates = index
@@ -291,8 +293,11 @@ pub fn run(args: &DiffArgs) -> Result<(String, u8), Error> {
         report.findings.push(DiffFinding {
             finding: Finding::new(
                 Code::IR901,
-                ObjectRef::cluster(&u.resource, &u.namespace),
-                format!("not checked: {}", u.reason),
+                ObjectRef::new("Resource", "", &u.resource),
+                format!(
+                    "not checked: could not list {} for orphans: {}",
+                    u.resource, u.reason
+                ),
             ),
             group: String::new(),
             compared_by: String::new(),
@@ -301,7 +306,16 @@ pub fn run(args: &DiffArgs) -> Result<(String, u8), Error> {
             diff: String::new(),
         });
     }
-    report.not_checked = not_checked;
+    for (r, o) in rendered.iter().zip(&observed) {
+        if let Some(reason) = &o.unreadable {
+            report.not_checked.push(Unreadable {
+                resource: r.id.to_string(),
+                namespace: r.id.namespace.clone(),
+                reason: reason.clone(),
+            });
+        }
+    }
+    report.not_checked.extend(not_checked);
     let text = match args.output.format {
         crate::render::Format::Table => render::text(&report),
         crate::render::Format::Json => crate::render::json(&report),
@@ -661,6 +675,13 @@ pub fn evaluate(
             ignored_paths: Vec::new(),
             diff: String::new(),
         };
+        if let Some(reason) = &o.unreadable {
+            findings.push(plain(
+                Code::IR901,
+                format!("not checked: could not read it: {reason}"),
+            ));
+            continue;
+        }
         let Some(live) = &o.live else {
             summary.missing += 1;
             findings.push(plain(
