@@ -221,9 +221,15 @@ pub fn run(args: &DiffArgs) -> Result<(String, u8), Error> {
         .as_deref()
         .map(crate::overlap::iop::read_file)
         .transpose()?;
-    let install_ns = iop
-        .as_ref()
-        .and_then(|i| i.spec["namespace"].as_str().map(str::to_string))
+    // As `kubectl diff -n`: the namespace of rendered objects that name none.
+    let install_ns = args
+        .source
+        .narrowed_to()
+        .map(str::to_string)
+        .or_else(|| {
+            iop.as_ref()
+                .and_then(|i| i.spec["namespace"].as_str().map(str::to_string))
+        })
         .unwrap_or_else(|| "istio-system".to_string());
     let (text, rendered_from) = rendered_text(args)?;
     let mut rendered = read_rendered(&rendered_from, &text, &install_ns)?;
@@ -1031,6 +1037,19 @@ mod tests {
             prune_selector(&owner()),
             "operator.istio.io/managed=Reconcile,istio.io/rev=default,operator.istio.io/component,install.operator.istio.io/owning-resource=control-plane,install.operator.istio.io/owning-resource-namespace=istio-system"
         );
+    }
+
+    #[test]
+    fn rendered_objects_get_their_namespace() {
+        let text = "apiVersion: v1\nkind: Service\nmetadata:\n  name: istiod\n---\n# only a comment\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: r\n  namespace: ignored\n";
+        let r = read_rendered("m.yaml", text, "istio-canary").unwrap();
+        assert_eq!(r.len(), 2);
+        assert_eq!(r[0].obj["metadata"]["namespace"], "istio-canary");
+        assert_eq!(r[0].id.to_string(), "Service/istio-canary/istiod");
+        assert!(r[1].obj["metadata"].get("namespace").is_none());
+        assert_eq!(r[1].api_version, "rbac.authorization.k8s.io/v1");
+        let twice = format!("{text}---\n{text}");
+        assert!(read_rendered("m.yaml", &twice, "x").is_err());
     }
 
     #[test]
