@@ -579,6 +579,75 @@ fn istioctl_renders_the_cr() {
 }
 
 #[test]
+fn istio_1_8_output_and_the_ca_bundle_istiod_patches() {
+    // 1.8 renders `caBundle: ""` and no component labels: the injector webhook from the 1.8
+    // golden (text untouched) against its live form (owner labels of istioctl 1.8.1 with the
+    // component inferred as Pilot, server defaults, the CA istiod patched in).
+    let text = std::fs::read_to_string(repo(
+        "testdata/istio/manifest-generate-1.8/output/pilot_default.golden.yaml",
+    ))
+    .unwrap();
+    let doc = text
+        .split("\n---\n")
+        .find(|d| d.contains("kind: MutatingWebhookConfiguration"))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("mwc.yaml");
+    std::fs::write(&manifest, doc).unwrap();
+    let mut live: Value = serde_saphyr::from_str(doc).unwrap();
+    let labels = live["metadata"]["labels"].as_object_mut().unwrap();
+    for (k, v) in [
+        ("install.operator.istio.io/owning-resource", "control-plane"),
+        (
+            "install.operator.istio.io/owning-resource-namespace",
+            "istio-system",
+        ),
+        ("operator.istio.io/managed", "Reconcile"),
+        ("operator.istio.io/component", "Pilot"),
+        ("operator.istio.io/version", "1.8.1"),
+    ] {
+        labels.insert(k.into(), json!(v));
+    }
+    live["metadata"]["uid"] = json!("0a4e2b3c-0000-4000-8000-000000000001");
+    for w in live["webhooks"].as_array_mut().unwrap() {
+        w["clientConfig"]["caBundle"] = json!("LS0tLS1CRUdJTi0tLS0tCg==");
+        w["clientConfig"]["service"]["port"] = json!(443);
+        w["matchPolicy"] = json!("Equivalent");
+        w["timeoutSeconds"] = json!(10);
+        w["reinvocationPolicy"] = json!("Never");
+        w["objectSelector"] = json!({});
+        for r in w["rules"].as_array_mut().unwrap() {
+            r["scope"] = json!("*");
+        }
+    }
+    let snap = write_list(dir.path(), "live.json", &[live]);
+    let args = [
+        "--manifest",
+        manifest.to_str().unwrap(),
+        "--owner",
+        OWNER,
+        "--snapshot",
+        snap.to_str().unwrap(),
+        "-o",
+        "json",
+    ];
+    let r = run(&args);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert_eq!(
+        r.json()["ignored"][0]["paths"],
+        json!(["/webhooks/0/clientConfig/caBundle"])
+    );
+    let mut strict = args.to_vec();
+    strict.push("--no-default-ignores");
+    let s = run(&strict);
+    assert_eq!(s.code, 1);
+    assert_eq!(
+        s.finding("IR501", "istio-sidecar-injector")["changed_paths"],
+        json!(["/webhooks/0/clientConfig/caBundle"])
+    );
+}
+
+#[test]
 fn manifest_from_stdin_and_colored_diffs() {
     let dir = tempfile::tempdir().unwrap();
     let mut live = fixture();
