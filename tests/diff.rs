@@ -567,6 +567,40 @@ fn istioctl_renders_the_cr() {
     let args = std::fs::read_to_string(dir.path().join("args")).unwrap();
     assert!(args.starts_with("manifest generate -f "), "{args}");
 
+    // --revision goes to istioctl and into the stamped istio.io/rev.
+    let r = cargo_bin_cmd!("kubectl-istio_rev")
+        .args(["diff", "-f"])
+        .arg(repo("testdata/diff/control-plane.yaml"))
+        .arg("--istioctl")
+        .arg(&stub)
+        .args(["--revision", "default", "--snapshot"])
+        .arg(&snap)
+        .env("ISTIOCTL_GOLDEN", golden())
+        .env("ISTIOCTL_ARGS_LOG", dir.path().join("args"))
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap();
+    assert_eq!(r.status.code(), Some(0));
+    let args = std::fs::read_to_string(dir.path().join("args")).unwrap();
+    assert!(args.trim_end().ends_with("--revision default"), "{args}");
+
+    // -f with --manifest: the CR names the owner, istioctl is not run.
+    let r = run(&[
+        "-f",
+        repo("testdata/diff/control-plane.yaml").to_str().unwrap(),
+        "--manifest",
+        golden().to_str().unwrap(),
+        "--snapshot",
+        snap.to_str().unwrap(),
+        "-o",
+        "json",
+    ]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(
+        r.json()["owner"],
+        json!({"name": "control-plane", "namespace": "istio-system", "revision": "default"})
+    );
+
     // -f without istioctl anywhere: bad input.
     let r = run(&[
         "-f",
