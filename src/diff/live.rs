@@ -115,7 +115,14 @@ pub fn observe(
 
 fn api_for(client: &Client, api_version: &str, kind: &str, namespace: &str) -> Api<DynamicObject> {
     let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
-    let ar = ApiResource::from_gvk(&GroupVersionKind::gvk(group, version, kind));
+    let gvk = GroupVersionKind::gvk(group, version, kind);
+    // Plurals are derived from the kind; the one CNI kind Istio renders breaks the rule.
+    let ar = match kind {
+        "NetworkAttachmentDefinition" => {
+            ApiResource::from_gvk_with_plural(&gvk, "network-attachment-definitions")
+        }
+        _ => ApiResource::from_gvk(&gvk),
+    };
     if namespace.is_empty() {
         Api::all_with(client.clone(), &ar)
     } else {
