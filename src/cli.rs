@@ -27,6 +27,9 @@ pub enum Command {
     /// Save what the checks read from the cluster (the format --snapshot reads), for a bug report
     /// or an offline replay. Secrets are never read, so never written.
     Snapshot(Box<SnapshotArgs>),
+    /// The rendered IstioOperator output against the cluster: drifted, missing, orphaned,
+    /// unmanaged and owned by another CR (exit 0 no drift, 1 drift, 2 bad input, 3 cluster error).
+    Diff(Box<crate::diff::DiffArgs>),
     /// Print the finding catalogue: every code, its default severity and meaning.
     Codes(OutputArgs),
 }

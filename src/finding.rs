@@ -187,6 +187,10 @@ catalogue! {
     IR404 = "IR404", Warning, "control-plane IstioOperator CR also installs gateways (upgraded in place with it)";
     IR405 = "IR405", Error, "a CR renders a live object labelled as owned by another IstioOperator";
     IR406 = "IR406", Warning, "IstioOperator revision mismatch: spec.revision differs from --revision, or an operator CR lacks spec.revision";
+    IR501 = "IR501", Error, "drifted: istioctl install with the CR would change a live object";
+    IR502 = "IR502", Error, "missing: the CR renders an object the cluster does not have";
+    IR503 = "IR503", Warning, "orphaned: a live object carries the CR's owner labels but is no longer rendered (older istioctl versions are never pruned)";
+    IR504 = "IR504", Warning, "unmanaged: a rendered object exists live without istioctl's owner labels";
     IR901 = "IR901", Warning, "not checked: the cluster refused or failed a list, so findings may be incomplete";
 }
 

@@ -6,6 +6,7 @@
 
 pub mod checks;
 pub mod cli;
+pub mod diff;
 pub mod error;
 pub mod finding;
 pub mod inventory;
@@ -85,6 +86,11 @@ pub fn run(cli: Cli, stdout: &mut dyn std::io::Write) -> Result<u8, Error> {
             } else {
                 1
             })
+        }
+        Command::Diff(args) => {
+            let (text, code) = diff::run(&args)?;
+            write(stdout, &text)?;
+            Ok(code)
         }
         Command::Codes(output) => {
             render::set_color(output.color_choice());

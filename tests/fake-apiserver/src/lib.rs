@@ -184,6 +184,13 @@ pub enum Fault {
         resource: &'static str,
         namespace: Option<&'static str>,
     },
+    /// 403 only for requests of one verb (`"patch"`, `"get"`, `"list"`, …) on the resource: a
+    /// read-only token that may GET and LIST but not PATCH (server-side apply dry runs are
+    /// authorized as PATCH).
+    ForbiddenVerb {
+        resource: &'static str,
+        verb: &'static str,
+    },
     /// 403 only for cluster-wide (all-namespaces) requests of a namespaced resource; requests in a
     /// namespace succeed (a user with namespace-scoped RBAC).
     ForbiddenClusterScope { resource: &'static str },

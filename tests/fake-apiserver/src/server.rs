@@ -512,6 +512,18 @@ async fn apply_faults(
                         ));
                     }
                 }
+                Fault::ForbiddenVerb { resource, verb: v }
+                    if matches(resource) && *v == verb && err.is_none() =>
+                {
+                    let user = ctx.header("impersonate-user").unwrap_or(&sh.user);
+                    err = Some(ApiError::forbidden(
+                        res,
+                        user,
+                        verb,
+                        r.ns.as_deref(),
+                        r.name.as_deref(),
+                    ));
+                }
                 Fault::ForbiddenClusterScope { resource }
                     if matches(resource) && r.ns.is_none() && res.namespaced && err.is_none() =>
                 {

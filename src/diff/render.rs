@@ -1,0 +1,173 @@
+//! The diff report for people, and the per-object unified diff (with `similar`).
+//!
+//! Secret `data` and `stringData` values are masked as kubectl diff masks them (`***`,
+//! `*** (before)`, `*** (after)`) before any text is made; the masked text is display only and
+//! nothing reads values back from it.
+
+use super::{Report, Summary};
+use crate::overlap::objects::ObjId;
+use owo_colors::{OwoColorize, Stream};
+use serde_json::{Map, Value};
+
+/// A unified diff of the live object (`-`) against what it would be after install (`+`).
+pub fn unified(id: &ObjId, live: &Value, merged: &Value) -> String {
+    let (live, merged) = mask_secrets(id, live, merged);
+    let a = crate::render::yaml(&live);
+    let b = crate::render::yaml(&merged);
+    similar::TextDiff::from_lines(&a, &b)
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("live/{id}"), &format!("after-install/{id}"))
+        .to_string()
+}
+
+const MASKED: &str = "***";
+
+/// Both sides with Secret values replaced: equal values become `***`, differing ones
+/// `*** (before)` and `*** (after)`.
+pub fn mask_secrets(id: &ObjId, live: &Value, merged: &Value) -> (Value, Value) {
+    let (mut a, mut b) = (live.clone(), merged.clone());
+    if id.kind != "Secret" {
+        return (a, b);
+    }
+    for field in ["data", "stringData"] {
+        let left = a.get(field).and_then(Value::as_object).cloned();
+        let right = b.get(field).and_then(Value::as_object).cloned();
+        let masked =
+            |mine: &Option<Map<String, Value>>, theirs: &Option<Map<String, Value>>, tag| {
+                mine.as_ref().map(|m| {
+                    Value::Object(
+                        m.iter()
+                            .map(|(k, v)| {
+                                let same = theirs.as_ref().and_then(|t| t.get(k)) == Some(v);
+                                let text = if same {
+                                    MASKED.to_string()
+                                } else {
+                                    format!("{MASKED} ({tag})")
+                                };
+                                (k.clone(), Value::String(text))
+                            })
+                            .collect(),
+                    )
+                })
+            };
+        let ma = masked(&left, &right, "before");
+        let mb = masked(&right, &left, "after");
+        if let Some(m) = ma {
+            a[field] = m;
+        }
+        if let Some(m) = mb {
+            b[field] = m;
+        }
+    }
+    (a, b)
+}
+
+fn colored_diff(diff: &str) -> String {
+    let mut out = String::new();
+    for line in diff.lines() {
+        let l = if line.starts_with("+++") || line.starts_with("---") {
+            line.if_supports_color(Stream::Stdout, |t| t.bold().to_string())
+                .to_string()
+        } else if line.starts_with('+') {
+            line.if_supports_color(Stream::Stdout, |t| t.green().to_string())
+                .to_string()
+        } else if line.starts_with('-') {
+            line.if_supports_color(Stream::Stdout, |t| t.red().to_string())
+                .to_string()
+        } else if line.starts_with("@@") {
+            line.if_supports_color(Stream::Stdout, |t| t.cyan().to_string())
+                .to_string()
+        } else {
+            line.to_string()
+        };
+        out.push_str("    ");
+        out.push_str(&l);
+        out.push('\n');
+    }
+    out
+}
+
+pub fn text(report: &Report) -> String {
+    let mut out = String::new();
+    out.push_str(&format!(
+        "Rendered: {} ({} objects), owner {}, revision {}\n",
+        report.rendered_from,
+        report.rendered_objects,
+        report.owner.describe(),
+        report.owner.revision
+    ));
+    out.push_str(&format!(
+        "Against: {}; compared by {}\n\n",
+        report.against, report.compared_by
+    ));
+    if report.findings.is_empty() {
+        out.push_str("No drift.\n");
+    }
+    for f in &report.findings {
+        let x = &f.finding;
+        out.push_str(&format!(
+            "{} {} {}: {}\n",
+            x.code,
+            crate::render::severity_label(x.severity),
+            x.object,
+            x.message
+        ));
+        if !x.fix.is_empty() {
+            out.push_str(&format!("      fix: {}\n", x.fix));
+        }
+        if !f.diff.is_empty() {
+            out.push_str(&colored_diff(&f.diff));
+        }
+    }
+    if !report.ignored.is_empty() {
+        out.push('\n');
+        out.push_str(&crate::render::heading("Ignored differences"));
+        out.push('\n');
+        for i in &report.ignored {
+            out.push_str(&format!("  {}: {}\n", i.object, i.paths.join(", ")));
+        }
+    }
+    for n in &report.notes {
+        out.push_str(&format!("note: {n}\n"));
+    }
+    out.push('\n');
+    out.push_str(&summary_line(&report.summary));
+    out.push('\n');
+    out
+}
+
+fn summary_line(s: &Summary) -> String {
+    crate::render::heading(&s.line())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn secrets_are_masked_in_diffs() {
+        let id = ObjId::new("", "Secret", "istio-system", "cacerts");
+        let live = json!({"kind": "Secret", "data": {"a": "c2VjcmV0", "b": "eA=="}});
+        let merged = json!({"kind": "Secret", "data": {"a": "b3RoZXI=", "b": "eA=="}});
+        let d = unified(&id, &live, &merged);
+        assert!(!d.contains("c2VjcmV0") && !d.contains("b3RoZXI="), "{d}");
+        assert!(
+            d.contains("-  a: '*** (before)'") || d.contains("-  a: \"*** (before)\""),
+            "{d}"
+        );
+        assert!(d.contains("*** (after)"), "{d}");
+    }
+
+    #[test]
+    fn other_kinds_are_not_masked() {
+        let id = ObjId::new("", "ConfigMap", "istio-system", "istio");
+        let d = unified(
+            &id,
+            &json!({"data": {"a": "1"}}),
+            &json!({"data": {"a": "2"}}),
+        );
+        assert!(d.contains("-  a: '1'") || d.contains("-  a: \"1\""), "{d}");
+    }
+}
