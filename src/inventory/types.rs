@@ -36,7 +36,7 @@ pub struct Meta {
     pub labels: Labels,
     #[serde(default)]
     pub annotations: IstioAnnotations,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "nullable_exact")]
     pub owner_references: Vec<OwnerReference>,
 }
 
@@ -66,6 +66,18 @@ where
     T: Deserialize<'de> + Default,
 {
     Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+/// A list, as [`nullable`], without the spare room a growing `Vec` keeps: an inventory holds
+/// one per object (owner references, containers, conditions), mostly of one or two entries.
+fn nullable_exact<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    let mut v: Vec<T> = nullable(d)?;
+    v.shrink_to_fit();
+    Ok(v)
 }
 
 pub const ANNOTATION_REV: &str = "istio.io/rev";
@@ -406,9 +418,9 @@ fn only_proxy<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Container>, D::E
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TemplateSpec {
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "nullable_exact")]
     pub containers: Vec<Container>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "nullable_exact")]
     pub init_containers: Vec<Container>,
 }
 
@@ -464,7 +476,7 @@ pub struct WorkloadStatus {
     pub number_ready: Option<i64>,
     #[serde(default)]
     pub desired_number_scheduled: Option<i64>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "nullable_exact")]
     pub conditions: Vec<Condition>,
 }
 
