@@ -239,7 +239,7 @@ impl<R: Read> Window<R> {
             return;
         }
         let region = &self.buf[self.counted..upto];
-        self.lines += region.iter().filter(|&&b| b == b'\n').count() as u64;
+        self.lines += count_newlines(region);
         if let Some(i) = region.iter().rposition(|&b| b == b'\n') {
             self.last_newline = Some(self.base + (self.counted + i) as u64);
         }
@@ -316,6 +316,21 @@ impl<R: Read> Window<R> {
             *keep -= drop;
         }
     }
+}
+
+/// Counts `\n`s eight bytes at a time (a plain byte loop took a quarter of the JSON reading).
+fn count_newlines(bytes: &[u8]) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut words = bytes.chunks_exact(8);
+    let mut n = 0u64;
+    for w in &mut words {
+        let x = u64::from_ne_bytes(w.try_into().expect("8 bytes")) ^ (ONES * u64::from(b'\n'));
+        // The high bit of each byte is set exactly where that byte of `x` is zero.
+        let zero = !(((x & !HIGH) + !HIGH) | x) & HIGH;
+        n += u64::from(zero.count_ones());
+    }
+    n + words.remainder().iter().filter(|&&b| b == b'\n').count() as u64
 }
 
 /// Where a kubectl-style List's items start, with the members read before them.
@@ -1263,6 +1278,17 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.starts_with("t: "), "{err}");
+    }
+
+    #[test]
+    fn newlines_are_counted_in_words_and_tails() {
+        // Bytes next to `\n` (0x0a) in value, and with the high bit set, must not count.
+        let text: &[u8] = b"a\n\n\nb\nccccccc\xc3\xa9\n\n\x0b\n\x8a\x09\n12345678\n";
+        for start in 0..text.len() {
+            let bytes = &text[start..];
+            let want = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
+            assert_eq!(count_newlines(bytes), want, "from {start}");
+        }
     }
 
     #[test]
