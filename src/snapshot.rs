@@ -1,7 +1,12 @@
 //! Snapshot files as a source of the inventory: what `kubectl get ... -A -o yaml|json` prints.
 //!
-//! Inputs are streamed: JSON straight from a buffered reader, YAML one document at a time, and
-//! the items of a `List` are added to the inventory as they are read.
+//! Inputs are streamed, never held whole, and the items of a `List` are added to the inventory
+//! as they are read. A List as kubectl prints it, the usual shape of a big snapshot, takes a
+//! fast path: JSON items are found in a sliding window and each is parsed from a slice
+//! (serde_json reads slices several times faster than readers); YAML items, at column 0 under
+//! a column-0 `items:`, are split by lines and each is parsed from its own text by yaml_serde.
+//! Any other shape goes to the streaming parsers: serde_json over the reader, and serde-saphyr
+//! one document at a time. `benches/snapshot.rs` measures both.
 
 use crate::error::Error;
 use crate::inventory::parse::DocumentSeed;
@@ -178,8 +183,6 @@ struct Window<R> {
     lines: u64,
     counted: usize,
     last_newline: Option<u64>,
-    /// A read error met while parsing a value.
-    error: Option<std::io::Error>,
 }
 
 impl<R: Read> Window<R> {
@@ -193,7 +196,6 @@ impl<R: Read> Window<R> {
             lines: 0,
             counted: 0,
             last_newline: None,
-            error: None,
         }
     }
 
@@ -287,31 +289,25 @@ impl<R: Read> Window<R> {
             let data = &self.buf[*pos..self.filled];
             let self_delimited = matches!(data.first(), Some(b'{' | b'[' | b'"'));
             let mut stream = serde_json::Deserializer::from_slice(data).into_iter::<T>();
-            let cut_off = match stream.next() {
+            match stream.next() {
                 Some(Ok(value)) => {
                     let len = stream.byte_offset();
                     // A number may go on in the next read.
                     if self_delimited || len < data.len() || self.eof {
                         return Ok((value, len));
                     }
-                    true
                 }
-                Some(Err(e)) if e.is_eof() && !self.eof => true,
+                Some(Err(e)) if e.is_eof() && !self.eof => {}
                 Some(Err(e)) => return Err(e),
                 None if self.eof => {
                     // Nothing but blanks left: the parser's own words for it.
                     return Err(serde_json::from_slice::<serde::de::IgnoredAny>(b"").unwrap_err());
                 }
-                None => true,
-            };
-            debug_assert!(cut_off);
-            let drop = *keep;
-            // A read error ends the stream here: the parser reports the cut, and the caller
-            // the read error it finds in `self.error`.
-            if let Err(e) = self.fill(drop) {
-                self.error = Some(e);
-                self.eof = true;
+                None => {}
             }
+            // Cut off by the window's end: read more, and parse it again.
+            let drop = *keep;
+            self.fill(drop).map_err(serde_json::Error::io)?;
             *pos -= drop;
             *keep -= drop;
         }
@@ -448,10 +444,8 @@ fn read_json_list<R: Read>(
         keep = pos;
         let (JsonItem(item), len) = match w.value::<JsonItem>(&mut pos, &mut keep) {
             Ok(v) => v,
+            Err(e) if e.is_io() => return Err(Error::input(name, e)),
             Err(e) => {
-                if let Some(e) = w.error.take() {
-                    return Err(io(e));
-                }
                 let msg = item_error(&mut w, pos, &e);
                 return Err(Error::parse(name, None, format!("item {count}: {msg}")));
             }
