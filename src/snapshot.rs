@@ -314,19 +314,18 @@ impl<R: Read> Window<R> {
     }
 }
 
-/// Counts `\n`s eight bytes at a time (a plain byte loop took a quarter of the JSON reading).
+/// Counts `\n`s. Byte counts summed in a `u8` over runs of 255 bytes vectorize: this runs at
+/// several GB/s where a plain filter-and-count took a quarter of the JSON reading.
 fn count_newlines(bytes: &[u8]) -> u64 {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let mut words = bytes.chunks_exact(8);
-    let mut n = 0u64;
-    for w in &mut words {
-        let x = u64::from_ne_bytes(w.try_into().expect("8 bytes")) ^ (ONES * u64::from(b'\n'));
-        // The high bit of each byte is set exactly where that byte of `x` is zero.
-        let zero = !(((x & !HIGH) + !HIGH) | x) & HIGH;
-        n += u64::from(zero.count_ones());
-    }
-    n + words.remainder().iter().filter(|&&b| b == b'\n').count() as u64
+    bytes
+        .chunks(255)
+        .map(|run| {
+            let n = run
+                .iter()
+                .fold(0u8, |n, &b| n.wrapping_add(u8::from(b == b'\n')));
+            u64::from(n)
+        })
+        .sum()
 }
 
 /// Where a kubectl-style List's items start, with the members read before them.
