@@ -31,17 +31,33 @@ impl<'de> DeserializeSeed<'de> for DocumentSeed<'_, '_> {
             sink: Some(&mut *sink),
         })?;
         match items {
-            Some(_) => match raw.kind.as_deref() {
-                Some(kind) if !kind.ends_with("List") => Err(de::Error::custom(format!(
-                    "has `items` but kind {kind} is not a List"
-                ))),
-                _ => Ok(()),
-            },
+            Some(_) => check_list_kind(raw.kind.as_deref()).map_err(de::Error::custom),
             None => {
                 let object = raw.into_object().map_err(de::Error::custom)?;
                 sink(object).map_err(de::Error::custom)
             }
         }
+    }
+}
+
+fn check_list_kind(kind: Option<&str>) -> Result<(), String> {
+    match kind {
+        Some(kind) if !kind.ends_with("List") => {
+            Err(format!("has `items` but kind {kind} is not a List"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// What surrounds the `items` of a List whose items a fast path of the snapshot reader sent to
+/// the sink one by one: read on its own, it must not name a kind other than a List.
+pub struct ListHeadSeed;
+
+impl<'de> DeserializeSeed<'de> for ListHeadSeed {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        let RawOutcome { raw, .. } = d.deserialize_any(RawVisitor { sink: None })?;
+        check_list_kind(raw.kind.as_deref()).map_err(de::Error::custom)
     }
 }
 
@@ -216,7 +232,7 @@ impl<'de> Visitor<'de> for ItemsSeed<'_, '_> {
             let next = seq
                 .next_element_seed(ItemSeed)
                 .map_err(|e| de::Error::custom(format!("item {}: {e}", count + 1)))?;
-            let Some(raw) = next else { break };
+            let Some(Item(raw)) = next else { break };
             count += 1;
             let object = raw
                 .into_object()
@@ -227,12 +243,23 @@ impl<'de> Visitor<'de> for ItemsSeed<'_, '_> {
     }
 }
 
-struct ItemSeed;
+/// One item of a List. The snapshot reader's fast paths find each item's bounds in the input
+/// and read it from its own slice with this seed.
+pub struct ItemSeed;
+
+/// An item as read, before it is checked and turned into an [`Object`].
+pub struct Item(RawObject);
+
+impl Item {
+    pub fn into_object(self) -> Result<Object, String> {
+        self.0.into_object()
+    }
+}
 
 impl<'de> DeserializeSeed<'de> for ItemSeed {
-    type Value = RawObject;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<RawObject, D::Error> {
-        Ok(d.deserialize_any(RawVisitor { sink: None })?.raw)
+    type Value = Item;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Item, D::Error> {
+        Ok(Item(d.deserialize_any(RawVisitor { sink: None })?.raw))
     }
 }
 

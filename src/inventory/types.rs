@@ -36,7 +36,7 @@ pub struct Meta {
     pub labels: Labels,
     #[serde(default)]
     pub annotations: IstioAnnotations,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "nullable_exact")]
     pub owner_references: Vec<OwnerReference>,
 }
 
@@ -66,6 +66,18 @@ where
     T: Deserialize<'de> + Default,
 {
     Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+/// A list, as [`nullable`], without the spare room a growing `Vec` keeps: an inventory holds
+/// one per object (owner references, containers, conditions), mostly of one or two entries.
+fn nullable_exact<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    let mut v: Vec<T> = nullable(d)?;
+    v.shrink_to_fit();
+    Ok(v)
 }
 
 pub const ANNOTATION_REV: &str = "istio.io/rev";
@@ -104,17 +116,17 @@ impl<'de> Deserialize<'de> for IstioAnnotations {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 let mut out = IstioAnnotations::default();
-                while let Some(key) = map.next_key::<KeyBuf>()? {
-                    match key.0.as_str() {
-                        ANNOTATION_REV => out.rev = Some(map.next_value()?),
-                        ANNOTATION_STATUS => {
+                while let Some(key) = map.next_key::<AnnotationKey>()? {
+                    match key {
+                        AnnotationKey::Rev => out.rev = Some(map.next_value()?),
+                        AnnotationKey::Status => {
                             let raw: String = map.next_value()?;
                             out.injected = true;
                             out.status_revision = status_revision(&raw);
                         }
-                        ANNOTATION_TEMPLATES => out.templates = Some(map.next_value()?),
-                        ANNOTATION_INJECT => out.inject = Some(map.next_value()?),
-                        _ => {
+                        AnnotationKey::Templates => out.templates = Some(map.next_value()?),
+                        AnnotationKey::Inject => out.inject = Some(map.next_value()?),
+                        AnnotationKey::Other => {
                             map.next_value::<IgnoredAny>()?;
                         }
                     }
@@ -154,27 +166,72 @@ fn status_revision(raw: &str) -> Option<String> {
         .filter(|r| !r.is_empty())
 }
 
-/// An owned key, whatever form (borrowed or not) the deserializer hands out.
-struct KeyBuf(String);
+/// Reads a string and keeps only which of a few known values it is: the many keys and values a
+/// pod carries that no check reads are compared where they lie, never copied.
+macro_rules! string_match {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident = $text:pat),* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, PartialEq, Eq)]
+        enum $name {
+            $($variant,)*
+            Other,
+        }
 
-impl<'de> Deserialize<'de> for KeyBuf {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = KeyBuf;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a string key")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<KeyBuf, E> {
-                Ok(KeyBuf(v.to_string()))
-            }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<KeyBuf, E> {
-                Ok(KeyBuf(v))
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                impl Visitor<'_> for V {
+                    type Value = $name;
+                    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                        f.write_str("a string")
+                    }
+                    fn visit_str<E: de::Error>(self, v: &str) -> Result<$name, E> {
+                        Ok(match v {
+                            $($text => $name::$variant,)*
+                            _ => $name::Other,
+                        })
+                    }
+                }
+                d.deserialize_str(V)
             }
         }
-        d.deserialize_str(V)
-    }
+    };
 }
+
+string_match!(
+    /// An annotation key.
+    AnnotationKey {
+        Rev = ANNOTATION_REV,
+        Status = ANNOTATION_STATUS,
+        Templates = ANNOTATION_TEMPLATES,
+        Inject = ANNOTATION_INJECT,
+    }
+);
+
+string_match!(
+    /// One of a container's first two args.
+    Arg {
+        Proxy = "proxy",
+        Sidecar = "sidecar",
+        Router = "router",
+    }
+);
+
+string_match!(
+    /// An env var's name.
+    EnvName {
+        CaAddr = "CA_ADDR",
+        ProxyConfig = "PROXY_CONFIG",
+    }
+);
+
+string_match!(
+    /// A field of an env var.
+    EnvField {
+        Name = "name",
+        Value = "value",
+    }
+);
 
 /// What an `istio-proxy` container is running as, from its first two args.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -199,18 +256,38 @@ pub struct Container {
 }
 
 fn proxy_role<'de, D: Deserializer<'de>>(d: D) -> Result<Option<ProxyRole>, D::Error> {
-    let args: Option<Vec<String>> = Option::deserialize(d)?;
-    let args = args.unwrap_or_default();
-    Ok(
-        match (
-            args.first().map(String::as_str),
-            args.get(1).map(String::as_str),
-        ) {
-            (Some("proxy"), Some("router")) => Some(ProxyRole::Router),
-            (Some("proxy"), Some("sidecar")) => Some(ProxyRole::Sidecar),
-            _ => None,
-        },
-    )
+    struct V;
+    impl<'de> Visitor<'de> for V {
+        type Value = Option<ProxyRole>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a list of args")
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_seq(V)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let first = seq.next_element::<Arg>()?;
+            let second = match first {
+                Some(_) => seq.next_element::<Arg>()?,
+                None => None,
+            };
+            if second.is_some() {
+                while seq.next_element::<Arg>()?.is_some() {}
+            }
+            Ok(match (first, second) {
+                (Some(Arg::Proxy), Some(Arg::Router)) => Some(ProxyRole::Router),
+                (Some(Arg::Proxy), Some(Arg::Sidecar)) => Some(ProxyRole::Sidecar),
+                _ => None,
+            })
+        }
+    }
+    d.deserialize_option(V)
 }
 
 /// The two env vars that name the istiod a proxy was configured for.
@@ -224,12 +301,42 @@ pub struct ProxyEnv {
 
 impl<'de> Deserialize<'de> for ProxyEnv {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
+        /// An env var; the value is kept only for the names read (kubectl and the API server
+        /// print `name` before `value`).
         struct EnvVar {
-            #[serde(default)]
-            name: String,
-            #[serde(default)]
+            name: EnvName,
             value: Option<String>,
+        }
+        impl<'de> Deserialize<'de> for EnvVar {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                impl<'de> Visitor<'de> for V {
+                    type Value = EnvVar;
+                    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                        f.write_str("an env var")
+                    }
+                    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<EnvVar, A::Error> {
+                        let mut name = None;
+                        let mut value = None;
+                        while let Some(key) = map.next_key::<EnvField>()? {
+                            match key {
+                                EnvField::Name => name = Some(map.next_value::<EnvName>()?),
+                                EnvField::Value if name != Some(EnvName::Other) => {
+                                    value = map.next_value::<Option<String>>()?
+                                }
+                                _ => {
+                                    map.next_value::<IgnoredAny>()?;
+                                }
+                            }
+                        }
+                        Ok(EnvVar {
+                            name: name.unwrap_or(EnvName::Other),
+                            value,
+                        })
+                    }
+                }
+                d.deserialize_map(V)
+            }
         }
         struct V;
         impl<'de> Visitor<'de> for V {
@@ -246,12 +353,12 @@ impl<'de> Deserialize<'de> for ProxyEnv {
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ProxyEnv, A::Error> {
                 let mut out = ProxyEnv::default();
                 while let Some(var) = seq.next_element::<EnvVar>()? {
-                    match var.name.as_str() {
-                        "CA_ADDR" => out.ca_addr = var.value,
-                        "PROXY_CONFIG" => {
+                    match var.name {
+                        EnvName::CaAddr => out.ca_addr = var.value,
+                        EnvName::ProxyConfig => {
                             out.discovery_address = var.value.as_deref().and_then(discovery_address)
                         }
-                        _ => {}
+                        EnvName::Other => {}
                     }
                 }
                 Ok(out)
@@ -293,20 +400,41 @@ impl PodSpec {
 }
 
 fn only_proxy<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Container>, D::Error> {
-    let all: Option<Vec<Container>> = Option::deserialize(d)?;
-    Ok(all
-        .unwrap_or_default()
-        .into_iter()
-        .find(|c| c.name == PROXY_CONTAINER))
+    struct V;
+    impl<'de> Visitor<'de> for V {
+        type Value = Option<Container>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a list of containers")
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_seq(V)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut proxy = None;
+            while let Some(c) = seq.next_element::<Container>()? {
+                if proxy.is_none() && c.name == PROXY_CONTAINER {
+                    proxy = Some(c);
+                }
+            }
+            Ok(proxy)
+        }
+    }
+    d.deserialize_option(V)
 }
 
 /// Pod-template containers kept for the control plane's version: the `discovery` container.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TemplateSpec {
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "nullable_exact")]
     pub containers: Vec<Container>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "nullable_exact")]
     pub init_containers: Vec<Container>,
 }
 
@@ -362,7 +490,7 @@ pub struct WorkloadStatus {
     pub number_ready: Option<i64>,
     #[serde(default)]
     pub desired_number_scheduled: Option<i64>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "nullable_exact")]
     pub conditions: Vec<Condition>,
 }
 
