@@ -495,7 +495,7 @@ fn workloads(
     }
     let mut groups: BTreeMap<Owner, Acc> = BTreeMap::new();
     let is_known = |r: &str| known.contains(r);
-    for pod in &inventory.pods {
+    for (pod, count) in inventory.pods.shapes() {
         if matches!(pod.status.phase.as_deref(), Some("Succeeded" | "Failed")) {
             continue;
         }
@@ -517,10 +517,10 @@ fn workloads(
         match running_revision(pod, is_known) {
             Some(r) => {
                 let rev = r.revision.unwrap_or_else(|| UNKNOWN_REVISION.to_string());
-                *acc.running.entry(rev).or_insert(0) += 1;
+                *acc.running.entry(rev).or_insert(0) += count;
                 acc.router |= pod.spec.proxy().and_then(|c| c.args) == Some(ProxyRole::Router);
             }
-            None => acc.without_proxy += 1,
+            None => acc.without_proxy += count,
         }
     }
     // Workloads with no pod yet (scaled to zero, or not scheduled) still select a revision.

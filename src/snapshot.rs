@@ -962,7 +962,7 @@ mod tests {
         ],"kind":"List","metadata":{"resourceVersion":""}}"#;
         let inv = load_str(text, true).unwrap();
         assert_eq!(inv.pods.len(), 1);
-        let pod = &inv.pods[0];
+        let pod = &inv.pods.each().next().unwrap();
         assert_eq!(
             pod.meta.annotations.status_revision.as_deref(),
             Some("1-30-3")
@@ -1096,7 +1096,8 @@ mod tests {
         assert_eq!(fast.namespaces[0].meta.label("quoted"), Some("on"));
         assert_eq!(fast.namespaces[0].meta.label("octal"), Some("0755"));
         assert_eq!(fast.pods.len(), 1);
-        let proxy = fast.pods[0].spec.proxy().unwrap();
+        let first = fast.pods.each().next().unwrap();
+        let proxy = first.spec.proxy().unwrap();
         assert_eq!(
             proxy.env.discovery_address.as_deref(),
             Some("istiod-1-30-3.istio-system.svc:15012")
@@ -1181,7 +1182,12 @@ mod tests {
             assert_eq!(digest(&fast), digest(&slow), "window {window}");
         }
         assert_eq!(
-            load_str(&text, true).unwrap().pods[0]
+            load_str(&text, true)
+                .unwrap()
+                .pods
+                .each()
+                .next()
+                .unwrap()
                 .spec
                 .proxy()
                 .unwrap()

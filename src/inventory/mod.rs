@@ -4,6 +4,7 @@
 //! only this type.
 
 pub mod parse;
+pub mod pods;
 pub mod types;
 pub mod write;
 
@@ -26,7 +27,7 @@ pub struct Unreadable {
 pub struct Inventory {
     pub namespaces: Vec<Namespace>,
     pub workloads: Vec<Workload>,
-    pub pods: Vec<Pod>,
+    pub pods: pods::Pods,
     pub webhooks: Vec<MutatingWebhookConfiguration>,
     pub istio_operators: Vec<IstioOperator>,
     /// Objects of kinds no check reads, counted by kind.
@@ -41,7 +42,6 @@ pub struct Inventory {
 enum Slot {
     Namespace,
     Workload(WorkloadKind),
-    Pod,
     Webhook,
     IstioOperator,
 }
@@ -81,20 +81,7 @@ impl Inventory {
                     *o,
                 )
             }
-            Object::Pod(o) => {
-                let key = (
-                    Slot::Pod,
-                    o.meta.namespace().to_string(),
-                    o.meta.name().to_string(),
-                );
-                match index.get(&key) {
-                    Some(&i) => self.pods[i] = o,
-                    None => {
-                        index.insert(key, self.pods.len());
-                        self.pods.push(o);
-                    }
-                }
-            }
+            Object::Pod(o) => self.pods.add(o),
             Object::MutatingWebhookConfiguration(o) => {
                 let meta = o.meta.clone();
                 upsert(index, &mut self.webhooks, Slot::Webhook, &meta, o)

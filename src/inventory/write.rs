@@ -223,7 +223,7 @@ pub fn objects(inventory: &Inventory) -> impl Iterator<Item = Value> + '_ {
         .chain(inventory.webhooks.iter().map(webhook_configuration))
         .chain(operators)
         .chain(inventory.workloads.iter().map(workload))
-        .chain(inventory.pods.iter().map(pod))
+        .chain(inventory.pods.each().map(|p| pod(&p)))
 }
 
 /// A `kind: List` of the inventory as JSON, written item by item.
