@@ -95,7 +95,11 @@ fn build_release() -> Bins {
     let build = |package: &str, bin: &str| -> PathBuf {
         let out = Command::new(&cargo)
             .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .args(["build", "--release", "--message-format=json-render-diagnostics"])
+            .args([
+                "build",
+                "--release",
+                "--message-format=json-render-diagnostics",
+            ])
             .args(["-p", package, "--bin", bin])
             .stderr(Stdio::inherit())
             .output()
@@ -206,9 +210,15 @@ fn bench_size(bins: &Bins, cfg: &Config, pods: usize) -> (Vec<Row>, ServerStats)
     for run in 1..=cfg.runs {
         // (a) the server's own cost: one bare metadata-only LIST of every pod
         let mut curl = Command::new("curl");
-        curl.args(["-sS", "-o", "/dev/null", "-w", "%{size_download} %{http_code}"])
-            .args(["-H", &format!("Accept: {ACCEPT_METADATA}")])
-            .arg(&url);
+        curl.args([
+            "-sS",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{size_download} %{http_code}",
+        ])
+        .args(["-H", &format!("Accept: {ACCEPT_METADATA}")])
+        .arg(&url);
         let load = wait_for_quiet(cfg);
         let m = measure(&mut curl, Output::Capture);
         let text = String::from_utf8_lossy(&m.stdout).to_string();
@@ -238,7 +248,15 @@ fn bench_size(bins: &Bins, cfg: &Config, pods: usize) -> (Vec<Row>, ServerStats)
         if pods <= cfg.kubectl_max {
             let mut kubectl = Command::new("kubectl");
             kubectl
-                .args(["get", "pods", "-A", "-o", "json", "--kubeconfig", &kubeconfig])
+                .args([
+                    "get",
+                    "pods",
+                    "-A",
+                    "-o",
+                    "json",
+                    "--kubeconfig",
+                    &kubeconfig,
+                ])
                 .env_remove("KUBECONFIG");
             let load = wait_for_quiet(cfg);
             let m = measure(&mut kubectl, Output::DevNull);
@@ -275,9 +293,7 @@ fn check_report(stdout: &[u8], pods: usize) {
         .sum();
     let planes = report["control_planes"].as_array().map_or(0, Vec::len);
     let namespaces = report["namespaces"].as_array().map_or(0, Vec::len);
-    eprintln!(
-        "   status report: {planes} control planes, {namespaces} namespaces, {counted} pods"
-    );
+    eprintln!("   status report: {planes} control planes, {namespaces} namespaces, {counted} pods");
     if counted != pods as u64 {
         eprintln!("   WARNING: the report counts {counted} pods, the server holds {pods}");
     }
@@ -464,7 +480,11 @@ fn best<'a>(rows: &'a [Row], pods: usize, what: &str) -> Option<&'a Row> {
         .min_by_key(|r| r.wall)
 }
 
-const WHATS: [&str; 3] = ["curl metadata LIST", "status -o json", "kubectl get -o json"];
+const WHATS: [&str; 3] = [
+    "curl metadata LIST",
+    "status -o json",
+    "kubectl get -o json",
+];
 
 fn render(
     cfg: &Config,
@@ -491,7 +511,10 @@ fn render(
         "* curl: `curl -H 'Accept: {ACCEPT_METADATA}' .../api/v1/pods -o /dev/null` (one \
          unpaginated metadata-only LIST: the server's own cost)"
     );
-    let _ = writeln!(s, "* status: `kubectl-istio_rev status -o json --kubeconfig K`");
+    let _ = writeln!(
+        s,
+        "* status: `kubectl-istio_rev status -o json --kubeconfig K`"
+    );
     let _ = writeln!(
         s,
         "* kubectl: `kubectl get pods -A -o json > /dev/null` ({}; skipped above {} pods)\n",
@@ -519,7 +542,10 @@ fn render(
         );
     }
     let _ = writeln!(s, "\nFake API server (loading and serving):\n");
-    let _ = writeln!(s, "| pods | load time (s) | RSS loaded (MB) | peak RSS (MB) |");
+    let _ = writeln!(
+        s,
+        "| pods | load time (s) | RSS loaded (MB) | peak RSS (MB) |"
+    );
     let _ = writeln!(s, "|---:|---:|---:|---:|");
     for v in servers {
         let _ = writeln!(
@@ -533,10 +559,8 @@ fn render(
     }
     let _ = writeln!(s, "\nSummary (best run of each):\n");
     for &pods in sizes {
-        let (Some(curl), Some(status)) = (
-            best(rows, pods, WHATS[0]),
-            best(rows, pods, WHATS[1]),
-        ) else {
+        let (Some(curl), Some(status)) = (best(rows, pods, WHATS[0]), best(rows, pods, WHATS[1]))
+        else {
             continue;
         };
         let _ = write!(
