@@ -342,6 +342,8 @@ fn measure(cmd: &mut Command, out: Output) -> Measured {
         Output::DevNull => Stdio::null(),
     };
     let t = Instant::now();
+    // reaped by `wait4` below, which also gives its rusage (std's `wait` would not)
+    #[allow(clippy::zombie_processes)]
     let child = cmd
         .stdin(Stdio::null())
         .stdout(stdout)
