@@ -162,7 +162,7 @@ mod writes;
 
 pub use resources::{RESOURCES, ResourceType};
 pub use store::LoadError;
-pub use synthetic::{synthetic_namespace, synthetic_pod};
+pub use synthetic::{synthetic_control_plane, synthetic_namespace, synthetic_pod};
 
 use bytes::Bytes;
 use serde_json::Value;
@@ -344,10 +344,22 @@ impl FakeApiServer {
         self
     }
     /// Adds `n_pods` synthetic Istio-injected pods (~15 KB of metadata each, with managedFields)
-    /// spread over `n_namespaces` namespaces (also created) and `revisions` istio revisions,
+    /// spread over `n_namespaces` namespaces (also created) and `revisions` istio revisions (each
+    /// with its control plane in `istio-system`: see [`synthetic_control_plane`]),
     /// generated and encoded one at a time (no big intermediate trees). See [`synthetic_pod`].
     pub fn synthetic_pods(mut self, n_pods: usize, n_namespaces: usize, revisions: usize) -> Self {
         synthetic::load(&mut self.store, n_pods, n_namespaces, revisions);
+        let ns_idx = resources::by_kind("v1", "Namespace").expect("namespaces");
+        let istio_system = (String::new(), "istio-system".to_string());
+        if !self.store.tables[ns_idx].contains_key(&istio_system) {
+            let ns = synthetic::synthetic_istio_system();
+            insert_loaded(&mut self.store, ns);
+        }
+        for r in 0..revisions.max(1) {
+            for v in synthetic::synthetic_control_plane(r) {
+                insert_loaded(&mut self.store, v);
+            }
+        }
         self
     }
 

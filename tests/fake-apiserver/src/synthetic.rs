@@ -65,6 +65,105 @@ pub fn synthetic_namespace(i: usize, revisions: usize) -> Value {
     })
 }
 
+/// `istio-system`, where [`synthetic_control_plane`] puts istiod.
+pub(crate) fn synthetic_istio_system() -> Value {
+    json!({
+        "apiVersion": "v1", "kind": "Namespace",
+        "metadata": {
+            "name": "istio-system",
+            "uid": "00000000-0000-4000-8fff-000000000000",
+            "creationTimestamp": "2026-01-01T00:00:00Z",
+            "labels": {"kubernetes.io/metadata.name": "istio-system"}
+        },
+        "spec": {"finalizers": ["kubernetes"]},
+        "status": {"phase": "Active"}
+    })
+}
+
+/// The control plane of revision `r` (`1-<20 + r>-0`): a ready istiod Deployment in
+/// `istio-system` and its sidecar-injector MutatingWebhookConfiguration, as istioctl installs
+/// them, so that a `status` run over the synthetic pods has revisions to resolve.
+pub fn synthetic_control_plane(r: usize) -> [Value; 2] {
+    let rev = rev_name(r);
+    let version = rev.replace('-', ".");
+    let name = format!("istiod-{rev}");
+    let labels = json!({
+        "app": "istiod", "istio": "pilot", "istio.io/rev": rev,
+        "operator.istio.io/component": "Pilot", "release": "istio"
+    });
+    let deployment = json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {
+            "name": name, "namespace": "istio-system",
+            "uid": format!("00000000-0000-4000-a000-{:012x}", r),
+            "creationTimestamp": "2026-01-01T00:00:00Z", "generation": 1,
+            "labels": labels,
+            "annotations": {"deployment.kubernetes.io/revision": "1"}
+        },
+        "spec": {
+            "replicas": 2,
+            "selector": {"matchLabels": {"app": "istiod", "istio.io/rev": rev}},
+            "template": {
+                "metadata": {
+                    "labels": {"app": "istiod", "istio": "istiod", "istio.io/rev": rev,
+                        "sidecar.istio.io/inject": "false"},
+                    "annotations": {"sidecar.istio.io/inject": "false"}
+                },
+                "spec": {"containers": [{
+                    "name": "discovery",
+                    "image": format!("docker.io/istio/pilot:{version}"),
+                    "args": ["discovery", "--monitoringAddr=:15014", "--domain", "cluster.local"],
+                    "env": [
+                        {"name": "REVISION", "value": rev},
+                        {"name": "INJECTION_WEBHOOK_CONFIG_NAME", "value": format!("istio-sidecar-injector-{rev}")},
+                        {"name": "ISTIOD_ADDR", "value": format!("{name}.istio-system.svc:15012")}
+                    ],
+                    "ports": [{"containerPort": 8080, "protocol": "TCP"},
+                        {"containerPort": 15010, "protocol": "TCP"},
+                        {"containerPort": 15017, "protocol": "TCP"}]
+                }]}
+            }
+        },
+        "status": {
+            "replicas": 2, "readyReplicas": 2, "availableReplicas": 2, "updatedReplicas": 2,
+            "observedGeneration": 1,
+            "conditions": [
+                {"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable"},
+                {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable"}
+            ]
+        }
+    });
+    let webhook = json!({
+        "apiVersion": "admissionregistration.k8s.io/v1", "kind": "MutatingWebhookConfiguration",
+        "metadata": {
+            "name": format!("istio-sidecar-injector-{rev}"),
+            "uid": format!("00000000-0000-4000-b000-{:012x}", r),
+            "creationTimestamp": "2026-01-01T00:00:00Z", "generation": 1,
+            "labels": {"app": "sidecar-injector", "istio.io/rev": rev,
+                "operator.istio.io/component": "Pilot", "release": "istio"}
+        },
+        "webhooks": [{
+            "name": "rev.namespace.sidecar-injector.istio.io",
+            "admissionReviewVersions": ["v1beta1", "v1"],
+            "clientConfig": {"service": {"name": name, "namespace": "istio-system",
+                "path": "/inject", "port": 443}},
+            "failurePolicy": "Fail", "matchPolicy": "Equivalent",
+            "namespaceSelector": {"matchExpressions": [
+                {"key": "istio.io/rev", "operator": "In", "values": [rev]},
+                {"key": "istio-injection", "operator": "DoesNotExist"}
+            ]},
+            "objectSelector": {"matchExpressions": [
+                {"key": "sidecar.istio.io/inject", "operator": "NotIn", "values": ["false"]}
+            ]},
+            "reinvocationPolicy": "Never",
+            "rules": [{"apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE"],
+                "resources": ["pods"], "scope": "*"}],
+            "sideEffects": "None", "timeoutSeconds": 10
+        }]
+    });
+    [deployment, webhook]
+}
+
 /// Pod number `i`: namespace `bench-ns-<i % n_namespaces>`, Istio revision
 /// `1-<20 + i % revisions>-0` (label `istio.io/rev` and the proxy image tag), ~15 KB metadata.
 pub fn synthetic_pod(i: usize, n_namespaces: usize, revisions: usize) -> Value {
@@ -200,7 +299,8 @@ fn values(i: usize, n_namespaces: usize, revisions: usize, rv: u64) -> [String; 
     ]
 }
 
-/// Loads `n` synthetic pods plus their namespaces. Pods are produced by filling a pre-encoded
+/// Loads `n` synthetic pods plus their namespaces (the control planes are added by
+/// [`crate::FakeApiServer::synthetic_pods`]). Pods are produced by filling a pre-encoded
 /// template (byte-identical to encoding [`synthetic_pod`]), so 100k pods load in seconds.
 pub fn load(store: &mut Store, n: usize, n_namespaces: usize, revisions: usize) {
     let ns_idx = RESOURCES
