@@ -463,92 +463,132 @@ where
     convert::conditions(conds.into_iter().map(|(t, s)| (t.as_str(), s.as_str())))
 }
 
+/// The parts every workload kind shares, as the inventory holds them.
+fn workload(
+    kind: WorkloadKind,
+    metadata: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+    replicas: Option<i32>,
+    selector: Option<&k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector>,
+    template: Option<&core::PodTemplateSpec>,
+    status: WorkloadStatus,
+) -> Object {
+    Object::Workload(Box::new(Workload {
+        kind,
+        meta: convert::meta(metadata),
+        spec: WorkloadSpec {
+            replicas: replicas.map(i64::from),
+            selector: selector.map(convert::selector),
+            template: convert::pod_template(template),
+        },
+        status,
+    }))
+}
+
+/// The replica counts Deployments, StatefulSets and ReplicaSets report.
+fn replica_status(
+    replicas: Option<i32>,
+    ready: Option<i32>,
+    available: Option<i32>,
+    updated: Option<i32>,
+) -> WorkloadStatus {
+    WorkloadStatus {
+        replicas: replicas.map(i64::from),
+        ready_replicas: ready.map(i64::from),
+        available_replicas: available.map(i64::from),
+        updated_replicas: updated.map(i64::from),
+        ..WorkloadStatus::default()
+    }
+}
+
 fn deployment(d: Deployment) -> Object {
     let spec = d.spec.as_ref();
-    let status = d.status.as_ref();
-    Object::Workload(Box::new(Workload {
-        kind: WorkloadKind::Deployment,
-        meta: convert::meta(&d.metadata),
-        spec: WorkloadSpec {
-            replicas: spec.and_then(|s| s.replicas).map(i64::from),
-            selector: spec.map(|s| convert::selector(&s.selector)),
-            template: convert::pod_template(spec.map(|s| &s.template)),
-        },
-        status: WorkloadStatus {
-            replicas: status.and_then(|s| s.replicas).map(i64::from),
-            ready_replicas: status.and_then(|s| s.ready_replicas).map(i64::from),
-            available_replicas: status.and_then(|s| s.available_replicas).map(i64::from),
-            updated_replicas: status.and_then(|s| s.updated_replicas).map(i64::from),
-            conditions: status_conditions(
-                status
-                    .and_then(|s| s.conditions.as_ref())
-                    .into_iter()
-                    .flatten()
-                    .map(|c| (&c.type_, &c.status)),
-            ),
-            ..WorkloadStatus::default()
-        },
-    }))
+    let s = d.status.as_ref();
+    let status = WorkloadStatus {
+        conditions: status_conditions(
+            s.and_then(|s| s.conditions.as_ref())
+                .into_iter()
+                .flatten()
+                .map(|c| (&c.type_, &c.status)),
+        ),
+        ..replica_status(
+            s.and_then(|s| s.replicas),
+            s.and_then(|s| s.ready_replicas),
+            s.and_then(|s| s.available_replicas),
+            s.and_then(|s| s.updated_replicas),
+        )
+    };
+    let replicas = spec.and_then(|s| s.replicas);
+    let (selector, template) = (spec.map(|s| &s.selector), spec.map(|s| &s.template));
+    workload(
+        WorkloadKind::Deployment,
+        &d.metadata,
+        replicas,
+        selector,
+        template,
+        status,
+    )
 }
 
 fn statefulset(d: StatefulSet) -> Object {
     let spec = d.spec.as_ref();
-    let status = d.status.as_ref();
-    Object::Workload(Box::new(Workload {
-        kind: WorkloadKind::StatefulSet,
-        meta: convert::meta(&d.metadata),
-        spec: WorkloadSpec {
-            replicas: spec.and_then(|s| s.replicas).map(i64::from),
-            selector: spec.map(|s| convert::selector(&s.selector)),
-            template: convert::pod_template(spec.map(|s| &s.template)),
-        },
-        status: WorkloadStatus {
-            replicas: status.map(|s| i64::from(s.replicas)),
-            ready_replicas: status.and_then(|s| s.ready_replicas).map(i64::from),
-            available_replicas: status.and_then(|s| s.available_replicas).map(i64::from),
-            updated_replicas: status.and_then(|s| s.updated_replicas).map(i64::from),
-            ..WorkloadStatus::default()
-        },
-    }))
+    let s = d.status.as_ref();
+    let status = replica_status(
+        s.map(|s| s.replicas),
+        s.and_then(|s| s.ready_replicas),
+        s.and_then(|s| s.available_replicas),
+        s.and_then(|s| s.updated_replicas),
+    );
+    let replicas = spec.and_then(|s| s.replicas);
+    let (selector, template) = (spec.map(|s| &s.selector), spec.map(|s| &s.template));
+    workload(
+        WorkloadKind::StatefulSet,
+        &d.metadata,
+        replicas,
+        selector,
+        template,
+        status,
+    )
 }
 
 fn daemonset(d: DaemonSet) -> Object {
     let spec = d.spec.as_ref();
-    let status = d.status.as_ref();
-    Object::Workload(Box::new(Workload {
-        kind: WorkloadKind::DaemonSet,
-        meta: convert::meta(&d.metadata),
-        spec: WorkloadSpec {
-            replicas: None,
-            selector: spec.map(|s| convert::selector(&s.selector)),
-            template: convert::pod_template(spec.map(|s| &s.template)),
-        },
-        status: WorkloadStatus {
-            number_ready: status.map(|s| i64::from(s.number_ready)),
-            desired_number_scheduled: status.map(|s| i64::from(s.desired_number_scheduled)),
-            ..WorkloadStatus::default()
-        },
-    }))
+    let s = d.status.as_ref();
+    let status = WorkloadStatus {
+        number_ready: s.map(|s| i64::from(s.number_ready)),
+        desired_number_scheduled: s.map(|s| i64::from(s.desired_number_scheduled)),
+        ..WorkloadStatus::default()
+    };
+    let (selector, template) = (spec.map(|s| &s.selector), spec.map(|s| &s.template));
+    workload(
+        WorkloadKind::DaemonSet,
+        &d.metadata,
+        None,
+        selector,
+        template,
+        status,
+    )
 }
 
 fn replicaset(d: ReplicaSet) -> Object {
     let spec = d.spec.as_ref();
-    let status = d.status.as_ref();
-    Object::Workload(Box::new(Workload {
-        kind: WorkloadKind::ReplicaSet,
-        meta: convert::meta(&d.metadata),
-        spec: WorkloadSpec {
-            replicas: spec.and_then(|s| s.replicas).map(i64::from),
-            selector: spec.map(|s| convert::selector(&s.selector)),
-            template: convert::pod_template(spec.and_then(|s| s.template.as_ref())),
-        },
-        status: WorkloadStatus {
-            replicas: status.map(|s| i64::from(s.replicas)),
-            ready_replicas: status.and_then(|s| s.ready_replicas).map(i64::from),
-            available_replicas: status.and_then(|s| s.available_replicas).map(i64::from),
-            ..WorkloadStatus::default()
-        },
-    }))
+    let s = d.status.as_ref();
+    let status = replica_status(
+        s.map(|s| s.replicas),
+        s.and_then(|s| s.ready_replicas),
+        s.and_then(|s| s.available_replicas),
+        None,
+    );
+    let replicas = spec.and_then(|s| s.replicas);
+    let selector = spec.map(|s| &s.selector);
+    let template = spec.and_then(|s| s.template.as_ref());
+    workload(
+        WorkloadKind::ReplicaSet,
+        &d.metadata,
+        replicas,
+        selector,
+        template,
+        status,
+    )
 }
 
 /// A page of `PartialObjectMetadataList`, parsed straight into the inventory's slim [`Meta`]:
