@@ -369,10 +369,9 @@ fn rendered_text(args: &DiffArgs) -> Result<(String, String), Error> {
     ))
 }
 
-/// Parses rendered output into whole objects; identities and validation come from
-/// [`objects::read_manifest`], the shared parser of rendered manifests.
-pub fn read_rendered(name: &str, text: &str, default_ns: &str) -> Result<Vec<Rendered>, Error> {
-    let thin = objects::read_manifest(name, text, default_ns)?;
+/// Every non-empty document of a YAML stream, as whole values. Whole objects of any kind are
+/// what diff compares, so the inventory's slim reader does not fit here.
+fn yaml_documents(name: &str, text: &str) -> Result<Vec<Value>, Error> {
     let options = serde_saphyr::options! { budget: None };
     let docs: Vec<Option<Value>> = serde_saphyr::from_multiple_with_options(text, options)
         .map_err(|e| {
@@ -384,9 +383,15 @@ pub fn read_rendered(name: &str, text: &str, default_ns: &str) -> Result<Vec<Ren
                 }),
             )
         })?;
-    let docs: Vec<Value> = docs
+    Ok(docs.into_iter().flatten().collect())
+}
+
+/// Parses rendered output into whole objects; identities and validation come from
+/// [`objects::read_manifest`], the shared parser of rendered manifests.
+pub fn read_rendered(name: &str, text: &str, default_ns: &str) -> Result<Vec<Rendered>, Error> {
+    let thin = objects::read_manifest(name, text, default_ns)?;
+    let docs: Vec<Value> = yaml_documents(name, text)?
         .into_iter()
-        .flatten()
         .filter(|v| !v.is_null())
         .collect();
     if docs.len() != thin.len() {
@@ -919,18 +924,7 @@ fn parse_objects(name: &str, text: &str, out: &mut Vec<Value>) -> Result<(), Err
             .collect::<Result<_, _>>()
             .map_err(|e| Error::parse(name, None, e))?
     } else {
-        let options = serde_saphyr::options! { budget: None };
-        let docs: Vec<Option<Value>> = serde_saphyr::from_multiple_with_options(text, options)
-            .map_err(|e| {
-                Error::parse(
-                    name,
-                    None,
-                    e.render_with_options(serde_saphyr::render_options! {
-                        snippets: serde_saphyr::SnippetMode::Off,
-                    }),
-                )
-            })?;
-        docs.into_iter().flatten().collect()
+        yaml_documents(name, text)?
     };
     for d in docs {
         push_object(d, out);
