@@ -127,3 +127,46 @@ fn help_reads_as_a_kubectl_plugin() {
     let help = String::from_utf8(out.stdout).unwrap();
     assert!(help.contains("Usage: kubectl istio-rev"), "{help}");
 }
+
+fn run_status(args: &[&str]) -> (i32, String) {
+    let out = cargo_bin_cmd!("kubectl-istio_rev")
+        .arg("status")
+        .args(args)
+        .env_remove("KUBECONFIG")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn missing_kubeconfig_names_the_file() {
+    let (code, stderr) = run_status(&["--kubeconfig", "/nonexistent/kubeconfig"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("/nonexistent/kubeconfig"), "{stderr}");
+}
+
+#[test]
+fn bad_request_timeout_and_chunk_size_are_usage_errors() {
+    for args in [
+        &["--request-timeout", "soon"][..],
+        &["--request-timeout", "5d"][..],
+        &["--chunk-size", "0"][..],
+    ] {
+        let (code, stderr) = run_status(args);
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(stderr.contains(args[0]), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn a_fleet_cannot_read_a_snapshot() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/bad/multi-doc.yaml");
+    let (code, stderr) = run_status(&["--context", "a,b", "--snapshot", path.to_str().unwrap()]);
+    assert_eq!(code, 2, "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("--snapshot"), "{stderr}");
+}
