@@ -864,7 +864,7 @@ mod yaml_crates {
 
     fn saphyr_stream(text: &str, inv: &mut Inventory) -> Result<(), String> {
         // serde-saphyr as the project uses it: through the snapshot reader.
-        kubectl_istio_rev::snapshot::read_stream(text.as_bytes(), "t", Some(false), inv)
+        kubectl_istio_rev::source::snapshot::read_stream(text.as_bytes(), "t", Some(false), inv)
             .map_err(|e| e.to_string())
     }
 

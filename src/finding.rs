@@ -32,7 +32,7 @@ impl fmt::Display for Severity {
 }
 
 /// `--fail-on`: the lowest severity that makes the run exit 1.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FailOn {
     Error,
     Warning,

@@ -3,10 +3,11 @@
 
 use crate::finding::ObjectRef;
 use crate::inventory::{Inventory, Pod, ProxyRole, Workload, WorkloadKind};
-use crate::revision::{
-    DEFAULT_REVISION, LABEL_INJECTION, LABEL_REV, LABEL_TAG, image_tag, running_revision,
-    version_key,
+use crate::istio::labels::{
+    ANNOTATION_INJECT, DEFAULT_REVISION, LABEL_COMPONENT, LABEL_INJECTION, LABEL_REV, LABEL_TAG,
+    PROXY_CONTAINER,
 };
+use crate::revision::{image_tag, running_revision, version_key};
 use crate::selector::{Labels, optional_matches};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -389,10 +390,7 @@ pub fn select(
             .or_else(|| pod_labels.get(LABEL_REV))
             .cloned(),
     };
-    let pod_opt_out = pod_labels
-        .get("sidecar.istio.io/inject")
-        .map(String::as_str)
-        == Some("false");
+    let pod_opt_out = pod_labels.get(ANNOTATION_INJECT).map(String::as_str) == Some("false");
     match requested {
         Some(requested) if !pod_opt_out => Selection::Unserved { requested },
         _ => Selection::None,
@@ -449,9 +447,7 @@ fn gateway_kind(
     proxy_role: Option<ProxyRole>,
 ) -> Option<GatewayKind> {
     if matches!(
-        labels
-            .get("operator.istio.io/component")
-            .map(String::as_str),
+        labels.get(LABEL_COMPONENT).map(String::as_str),
         Some("IngressGateways" | "EgressGateways")
     ) {
         return Some(GatewayKind::Operator);
@@ -551,7 +547,7 @@ fn workloads(
                 w.spec
                     .template
                     .spec
-                    .container(crate::inventory::PROXY_CONTAINER)
+                    .container(PROXY_CONTAINER)
                     .and_then(|c| c.args),
             ),
             (None, Some(p)) => (&p.meta.labels, &p.meta.annotations, None),

@@ -2,10 +2,7 @@
 
 use crate::inventory::{Container, Pod};
 
-pub const LABEL_REV: &str = "istio.io/rev";
-pub const LABEL_TAG: &str = "istio.io/tag";
-pub const LABEL_INJECTION: &str = "istio-injection";
-pub const DEFAULT_REVISION: &str = "default";
+use crate::istio::labels::{DEFAULT_REVISION, LABEL_REV};
 
 /// The revision a pod's proxy runs, and the signal it was read from.
 #[derive(Debug, Clone, PartialEq, Eq)]

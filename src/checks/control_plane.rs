@@ -2,8 +2,9 @@
 
 use super::Options;
 use crate::finding::{Code, Finding, ObjectRef};
+use crate::istio::labels::DEFAULT_REVISION;
 use crate::mesh::Mesh;
-use crate::revision::{DEFAULT_REVISION, is_dns1123_label};
+use crate::revision::is_dns1123_label;
 use std::collections::BTreeSet;
 
 pub fn check(mesh: &Mesh, options: &Options) -> Vec<Finding> {

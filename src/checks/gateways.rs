@@ -4,8 +4,8 @@
 use super::workloads::sorted;
 use super::{Options, pods, reference_revision, revision_counts};
 use crate::finding::{Code, Finding};
+use crate::istio::labels::LABEL_REV;
 use crate::mesh::{GatewayKind, Mesh, UNKNOWN_REVISION, WorkloadView};
-use crate::revision::LABEL_REV;
 
 pub fn check(mesh: &Mesh, options: &Options) -> Vec<Finding> {
     let mut out = Vec::new();

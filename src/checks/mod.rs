@@ -65,7 +65,7 @@ pub(crate) mod testing {
 
     pub fn mesh(yaml: &str) -> Mesh {
         let mut inv = Inventory::default();
-        crate::snapshot::read_stream(yaml.as_bytes(), "test", Some(false), &mut inv)
+        crate::source::snapshot::read_stream(yaml.as_bytes(), "test", Some(false), &mut inv)
             .expect("test YAML parses");
         resolve(&inv, None)
     }

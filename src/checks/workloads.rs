@@ -2,8 +2,8 @@
 
 use super::{Options, pods, revision_counts};
 use crate::finding::{Code, Finding, ObjectRef};
+use crate::istio::labels::{LABEL_INJECTION, LABEL_REV};
 use crate::mesh::{Mesh, Selection, UNKNOWN_REVISION};
-use crate::revision::{LABEL_INJECTION, LABEL_REV};
 
 pub fn check(mesh: &Mesh, options: &Options) -> Vec<Finding> {
     let mut out = Vec::new();

@@ -5,7 +5,7 @@
 
 use super::compare::{escape, unescape};
 use crate::error::Error;
-use crate::overlap::objects::ObjId;
+use crate::istio::objects::ObjId;
 use serde::Serialize;
 use serde_json::Value;
 

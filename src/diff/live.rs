@@ -1,10 +1,13 @@
 //! The live side of `diff`: GET each rendered object by identity, dry-run apply the ones that
 //! are ours, and LIST the prunable kinds by owner labels for orphans.
 
-use super::{FIELD_MANAGER, LABEL_VERSION, Observed, Owner, Ownership, PRUNE_KINDS, Rendered};
+use super::Observed;
 use crate::error::Error;
 use crate::inventory::Unreadable;
-use crate::live::error_chain;
+use crate::istio::labels::{FIELD_MANAGER, LABEL_VERSION};
+use crate::istio::manifest::Rendered;
+use crate::istio::owner::{Owner, Ownership, PRUNE_KINDS, ownership, prune_selector};
+use crate::source::live::error_chain;
 use kube::Client;
 use kube::api::{
     Api, ApiResource, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams,
@@ -49,7 +52,7 @@ async fn observe_one(
     let Some(live) = &o.live else {
         return Ok((o, None));
     };
-    if super::ownership(live, owner) != Ownership::Ours {
+    if ownership(live, owner) != Ownership::Ours {
         return Ok((o, None));
     }
     if !dry_run.load(Ordering::SeqCst) {
@@ -98,7 +101,7 @@ async fn observe_one(
 const FORBIDDEN: &str = "server dry run forbidden (PATCH)";
 
 pub fn observe(
-    source: &crate::cli::SourceArgs,
+    source: &crate::source::Options,
     rendered: &[Rendered],
     owner: &Owner,
     server_dry_run: bool,
@@ -108,8 +111,8 @@ pub fn observe(
         .build()
         .map_err(|e| Error::Cluster(format!("cannot start the async runtime: {e}")))?;
     runtime.block_on(async {
-        let (client, _) = crate::live::client::connect(&source.connect_args()).await?;
-        observe_async(client, rendered, owner, server_dry_run, source.chunk_size).await
+        let (client, _) = crate::source::live::client::connect(&source.connect).await?;
+        observe_async(client, rendered, owner, server_dry_run, source.page_size).await
     })
 }
 
@@ -181,7 +184,7 @@ async fn observe_async(
         return Err(Error::Cluster("a request task did not answer".to_string()));
     }
 
-    let selector = super::prune_selector(owner);
+    let selector = prune_selector(owner);
     let mut candidates = Vec::new();
     for (group, version, kind) in PRUNE_KINDS {
         let api_version = if group.is_empty() {

@@ -1,6 +1,6 @@
 //! The inventory: every object the checks read, from whichever source filled it.
 //!
-//! Snapshot files ([`crate::snapshot`]) and a live cluster are the two sources; the checks see
+//! Snapshot files ([`crate::source::snapshot`]) and a live cluster are the two sources; the checks see
 //! only this type.
 
 pub mod parse;

@@ -80,10 +80,9 @@ where
     Ok(v)
 }
 
-pub const ANNOTATION_REV: &str = "istio.io/rev";
-pub const ANNOTATION_STATUS: &str = "sidecar.istio.io/status";
-pub const ANNOTATION_TEMPLATES: &str = "inject.istio.io/templates";
-pub const ANNOTATION_INJECT: &str = "sidecar.istio.io/inject";
+use crate::istio::labels::{
+    ANNOTATION_INJECT, ANNOTATION_REV, ANNOTATION_STATUS, ANNOTATION_TEMPLATES,
+};
 
 /// The annotations that say which revision injected a pod and how.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -380,7 +379,7 @@ pub fn discovery_address(proxy_config: &str) -> Option<String> {
         .and_then(|c| c.discovery_address)
 }
 
-pub const PROXY_CONTAINER: &str = "istio-proxy";
+use crate::istio::labels::PROXY_CONTAINER;
 
 /// The containers of a pod or pod template, of which only the proxy is kept.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]

@@ -6,6 +6,9 @@
 
 use super::Inventory;
 use super::types::*;
+use crate::istio::labels::{
+    ANNOTATION_INJECT, ANNOTATION_REV, ANNOTATION_STATUS, ANNOTATION_TEMPLATES,
+};
 use serde_json::{Map, Value, json};
 
 fn meta(m: &Meta, cluster_scoped: bool) -> Value {
@@ -258,7 +261,9 @@ mod tests {
             env!("CARGO_MANIFEST_DIR"),
             "/testdata/scenarios/tags-2-stable-moved/cluster.yaml"
         );
-        let original = crate::snapshot::load(&[crate::snapshot::Input::Path(path.into())]).unwrap();
+        let original =
+            crate::source::snapshot::load(&[crate::source::snapshot::Input::Path(path.into())])
+                .unwrap();
         for json in [true, false] {
             let mut buf = Vec::new();
             if json {
@@ -267,7 +272,8 @@ mod tests {
                 write_yaml(&original, &mut buf).unwrap();
             }
             let mut again = Inventory::default();
-            crate::snapshot::read_stream(&buf[..], "round-trip", Some(json), &mut again).unwrap();
+            crate::source::snapshot::read_stream(&buf[..], "round-trip", Some(json), &mut again)
+                .unwrap();
             assert_eq!(again.namespaces, original.namespaces);
             assert_eq!(again.workloads, original.workloads);
             assert_eq!(again.pods, original.pods);

@@ -1,19 +1,21 @@
 //! Printing: every report becomes a `String` here; nothing else in the crate writes to stdout.
 
+pub mod diff;
+pub mod overlap;
 pub mod status;
 
 use crate::finding::{Finding, Severity};
 use owo_colors::{OwoColorize, Stream};
 use serde::Serialize;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Table,
     Json,
     Yaml,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ColorChoice {
     Auto,
     Always,

@@ -18,6 +18,7 @@ use crate::inventory::{
     Condition, Inventory, IstioOperator, Meta, Namespace, Object, Pod, PodSpec, PodStatus,
     Unreadable, Workload, WorkloadKind, WorkloadSpec, WorkloadStatus, types::Container,
 };
+use crate::istio::labels::LABEL_COMPONENT;
 use crate::revision::running_revision;
 use k8s_openapi::api::admissionregistration::v1::MutatingWebhookConfiguration;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
@@ -639,14 +640,14 @@ async fn list_pod_metadata(
 /// annotation or the operator gateway labels, its env is unknown.
 fn pod_from_metadata(meta: Meta) -> Pod {
     let gateway = matches!(
-        meta.label("operator.istio.io/component"),
+        meta.label(LABEL_COMPONENT),
         Some("IngressGateways" | "EgressGateways")
     );
     let has_proxy = meta.annotations.injected || gateway;
     Pod {
         spec: PodSpec {
             containers: has_proxy.then(|| Container {
-                name: crate::inventory::PROXY_CONTAINER.to_string(),
+                name: crate::istio::labels::PROXY_CONTAINER.to_string(),
                 args: gateway.then_some(crate::inventory::ProxyRole::Router),
                 ..Container::default()
             }),

@@ -1,11 +1,9 @@
-//! The objects a component creates: predicted from the chart templates' names, or read exactly
-//! from a rendered manifest (`istioctl manifest generate`).
+//! Object identities, and the objects a component creates, predicted from the chart templates'
+//! names (without a rendered manifest).
 
 use super::iop::{Component, ComponentKind};
 use super::profiles::ProfileSet;
-use crate::error::Error;
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use serde::Serialize;
 use std::fmt;
 
 /// An object's identity: group, kind, namespace (empty when cluster-scoped) and name.
@@ -183,139 +181,10 @@ pub fn predicted(set: ProfileSet, c: &Component, revision: Option<&str>) -> Vec<
     }
 }
 
-/// Whether a rendered object belongs to the base chart: by its component label when the
-/// charts stamp one, else CRDs and the shared objects base creates (by name).
-pub fn is_base_object(set: ProfileSet, o: &RenderedObject) -> bool {
-    if let Some(c) = o.labels.get("operator.istio.io/component") {
-        return c == "Base";
-    }
-    let id = &o.id;
-    if id.kind == "CustomResourceDefinition" {
-        return true;
-    }
-    match set {
-        ProfileSet::V1_8 => {
-            let ns = o.namespace_hint.as_str();
-            let shared = [
-                format!("istiod-{ns}"),
-                format!("istio-reader-{ns}"),
-                "istiod-service-account".to_string(),
-                "istio-reader-service-account".to_string(),
-            ];
-            // Base objects in 1.8 carry no `istio.io/rev` label; pilot's do.
-            shared.contains(&id.name) && !o.labels.contains_key("istio.io/rev")
-        }
-        ProfileSet::Latest => {
-            matches!(
-                id.name.as_str(),
-                "istio-reader-service-account" | "istiod-default-validator"
-            )
-        }
-    }
-}
-
-/// One object of a rendered manifest.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RenderedObject {
-    pub id: ObjId,
-    pub labels: BTreeMap<String, String>,
-    /// The namespace cluster-scoped objects are named after (the install namespace).
-    pub namespace_hint: String,
-}
-
-#[derive(Deserialize)]
-struct Thin {
-    #[serde(default, rename = "apiVersion")]
-    api_version: String,
-    #[serde(default)]
-    kind: String,
-    #[serde(default)]
-    metadata: ThinMeta,
-}
-
-#[derive(Deserialize, Default)]
-struct ThinMeta {
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    namespace: String,
-    #[serde(default)]
-    labels: Option<BTreeMap<String, String>>,
-}
-
-/// Reads the output of `istioctl manifest generate`. `default_ns` fills namespaced objects that
-/// name none (istioctl applies them to the install namespace).
-pub fn read_manifest(
-    name: &str,
-    text: &str,
-    default_ns: &str,
-) -> Result<Vec<RenderedObject>, Error> {
-    let options = serde_saphyr::options! { budget: None };
-    let docs: Vec<Option<Thin>> =
-        serde_saphyr::from_multiple_with_options(text, options).map_err(|e| {
-            Error::parse(
-                name,
-                None,
-                e.render_with_options(serde_saphyr::render_options! {
-                    snippets: serde_saphyr::SnippetMode::Off,
-                }),
-            )
-        })?;
-    let mut out = Vec::new();
-    for (i, doc) in docs.into_iter().flatten().enumerate() {
-        if doc.kind.is_empty() || doc.metadata.name.is_empty() {
-            return Err(Error::parse(
-                name,
-                Some(i + 1),
-                "not a Kubernetes object (no kind or metadata.name)",
-            ));
-        }
-        if doc.kind == "IstioOperator" {
-            return Err(Error::parse(
-                name,
-                Some(i + 1),
-                "an IstioOperator: pass the CR with -f and its rendered output with --manifest",
-            ));
-        }
-        let group = doc
-            .api_version
-            .rsplit_once('/')
-            .map(|(g, _)| g)
-            .unwrap_or(CORE);
-        let ns = if doc.metadata.namespace.is_empty() {
-            default_ns
-        } else {
-            doc.metadata.namespace.as_str()
-        };
-        out.push(RenderedObject {
-            id: ObjId::new(group, &doc.kind, ns, &doc.metadata.name),
-            labels: doc.metadata.labels.unwrap_or_default(),
-            namespace_hint: ns.to_string(),
-        });
-    }
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rendered_manifest_identities() {
-        let text = "# comment\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: istiod\n  namespace: istio-system\n---\n---\napiVersion: admissionregistration.k8s.io/v1\nkind: MutatingWebhookConfiguration\nmetadata:\n  name: istio-sidecar-injector\n  namespace: ignored\n  labels:\n    istio.io/rev: default\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: istiod\n";
-        let objs = read_manifest("m.yaml", text, "istio-system").unwrap();
-        let ids: Vec<String> = objs.iter().map(|o| o.id.to_string()).collect();
-        assert_eq!(
-            ids,
-            [
-                "Deployment/istio-system/istiod",
-                "MutatingWebhookConfiguration/istio-sidecar-injector",
-                "Service/istio-system/istiod"
-            ]
-        );
-        assert_eq!(objs[1].id.group, "admissionregistration.k8s.io");
-        assert_eq!(objs[2].id.group, "");
-    }
+    use crate::istio::iop::ComponentKind;
 
     #[test]
     fn predicted_pilot_names_are_revisioned() {

@@ -77,7 +77,7 @@ fn from_document(path: &str, number: usize, value: &Value) -> Result<IopInput, E
     };
     let kind = map.get("kind").and_then(Value::as_str).unwrap_or("");
     let api = map.get("apiVersion").and_then(Value::as_str).unwrap_or("");
-    if kind != "IstioOperator" || !api.starts_with("install.istio.io/") {
+    if kind != "IstioOperator" || !api.starts_with(super::labels::IOP_API_PREFIX) {
         let what = if kind.is_empty() {
             "a document without kind".to_string()
         } else {

@@ -1,6 +1,7 @@
 //! k8s-openapi objects from the API into the inventory's slim types.
 
 use crate::inventory::types::*;
+use crate::istio::labels::PROXY_CONTAINER;
 use crate::selector::{LabelSelector, Requirement};
 use k8s_openapi::api::admissionregistration::v1 as admission;
 use k8s_openapi::api::core::v1 as core;

@@ -1,6 +1,6 @@
 //! `check-overlap` as tables: the CRs, who installs which component, and the findings.
 
-use super::Report;
+use crate::overlap::Report;
 use crate::render::{findings_text, heading, table, table_text};
 use owo_colors::{OwoColorize, Stream};
 

@@ -1,38 +1,10 @@
-//! Command-line interface. kubectl passes every flag through to a plugin untouched, so the
-//! plugin implements kubectl's own flags itself.
+//! The flag groups every command shares: where the cluster comes from ([`SourceArgs`], with
+//! kubectl's own flags) and how to print ([`OutputArgs`]), and clap's view of the domain's enums.
 
 use crate::finding::FailOn;
 use crate::render::{ColorChoice, Format};
-use clap::{Args, Parser, Subcommand};
-
-#[derive(Debug, Parser)]
-#[command(
-    name = "kubectl-istio_rev",
-    bin_name = "kubectl istio-rev",
-    version,
-    about = "Istio revisions, canary upgrades and gateways: where the mesh stands and what is wrong",
-    long_about = None
-)]
-pub struct Cli {
-    #[command(subcommand)]
-    pub command: Command,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Control-plane revisions and tags, gateways, namespaces and pods per revision, with findings.
-    Status(Box<StatusArgs>),
-    /// IstioOperator CRs that would fight over the same objects, and the gateway guide's rules.
-    CheckOverlap(Box<crate::overlap::CheckOverlapArgs>),
-    /// Save what the checks read from the cluster (the format --snapshot reads), for a bug report
-    /// or an offline replay. Secrets are never read, so never written.
-    Snapshot(Box<SnapshotArgs>),
-    /// The rendered IstioOperator output against the cluster: drifted, missing, orphaned,
-    /// unmanaged and owned by another CR (exit 0 no drift, 1 drift, 2 bad input, 3 cluster error).
-    Diff(Box<crate::diff::DiffArgs>),
-    /// Print the finding catalogue: every code, its default severity and meaning.
-    Codes(OutputArgs),
-}
+use crate::source;
+use clap::Args;
 
 #[derive(Debug, Args)]
 pub struct SourceArgs {
@@ -86,14 +58,14 @@ pub struct SourceArgs {
 
 /// `0` (no limit) becomes a zero duration here and no timeout in [`SourceArgs::connect_args`].
 fn parse_timeout(s: &str) -> Result<std::time::Duration, String> {
-    crate::live::client::parse_timeout(s).map(Option::unwrap_or_default)
+    source::live::client::parse_timeout(s).map(Option::unwrap_or_default)
 }
 
 impl SourceArgs {
     /// The contexts of a fleet run, or `None` for a single cluster (or a snapshot).
     pub fn fleet(&self) -> Result<Option<Vec<String>>, crate::error::Error> {
         if self.all_contexts {
-            return crate::live::client::contexts(self.kubeconfig.as_deref()).map(Some);
+            return source::live::client::contexts(self.kubeconfig.as_deref()).map(Some);
         }
         let Some(list) = self.context.as_deref().filter(|c| c.contains(',')) else {
             return Ok(None);
@@ -107,13 +79,24 @@ impl SourceArgs {
         Ok(Some(contexts))
     }
 
-    pub fn connect_args(&self) -> crate::live::client::ConnectArgs {
-        crate::live::client::ConnectArgs {
+    pub fn connect_args(&self) -> source::live::client::ConnectArgs {
+        source::live::client::ConnectArgs {
             kubeconfig: self.kubeconfig.clone(),
             context: self.context.clone(),
             cluster: self.cluster.clone(),
             user: self.user.clone(),
             request_timeout: self.request_timeout.filter(|d| !d.is_zero()),
+        }
+    }
+
+    /// Where the cluster comes from, as plain values.
+    pub fn options(&self) -> source::Options {
+        source::Options {
+            snapshots: self.snapshots.clone(),
+            namespace: self.narrowed_to().map(str::to_string),
+            pod_selector: self.selector.clone(),
+            page_size: self.chunk_size,
+            connect: self.connect_args(),
         }
     }
 
@@ -152,35 +135,22 @@ impl OutputArgs {
     }
 }
 
-#[derive(Debug, Args)]
-pub struct StatusArgs {
-    #[command(flatten)]
-    pub source: SourceArgs,
-
-    /// The revision the upgrade is moving to (default: the newest control plane).
-    #[arg(long, value_name = "REV")]
-    pub target: Option<String>,
-
-    /// Exit 1 when a finding at or above this severity exists.
-    #[arg(long, value_enum, default_value_t = FailOn::Error)]
-    pub fail_on: FailOn,
-
-    #[command(flatten)]
-    pub output: OutputArgs,
+/// clap's view of the domain's enums, kept here so no domain module depends on clap.
+macro_rules! value_enum {
+    ($ty:ty { $($variant:ident => $name:literal),* $(,)? }) => {
+        impl clap::ValueEnum for $ty {
+            fn value_variants<'a>() -> &'a [Self] {
+                &[$(<$ty>::$variant),*]
+            }
+            fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+                Some(clap::builder::PossibleValue::new(match self {
+                    $(<$ty>::$variant => $name),*
+                }))
+            }
+        }
+    };
 }
 
-#[derive(Debug, Args)]
-pub struct SnapshotArgs {
-    #[command(flatten)]
-    pub source: SourceArgs,
-
-    /// Output format of the snapshot.
-    #[arg(short = 'o', long = "output", value_enum, default_value_t = SnapshotFormat::Yaml)]
-    pub format: SnapshotFormat,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum SnapshotFormat {
-    Yaml,
-    Json,
-}
+value_enum!(Format { Table => "table", Json => "json", Yaml => "yaml" });
+value_enum!(ColorChoice { Auto => "auto", Always => "always", Never => "never" });
+value_enum!(FailOn { Error => "error", Warning => "warning", Info => "info", None => "none" });

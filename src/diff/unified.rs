@@ -1,19 +1,17 @@
-//! The diff report for people, and the per-object unified diff (with `similar`).
+//! The per-object unified diff (with `similar`), Secret values masked.
 //!
 //! Secret `data` and `stringData` values are masked as kubectl diff masks them (`***`,
 //! `*** (before)`, `*** (after)`) before any text is made; the masked text is display only and
 //! nothing reads values back from it.
 
-use super::{Report, Summary};
-use crate::overlap::objects::ObjId;
-use owo_colors::{OwoColorize, Stream};
+use crate::istio::objects::ObjId;
 use serde_json::{Map, Value};
 
 /// A unified diff of the live object (`-`) against what it would be after install (`+`).
 pub fn unified(id: &ObjId, live: &Value, merged: &Value) -> String {
     let (live, merged) = mask_secrets(id, live, merged);
-    let a = crate::render::yaml(&live);
-    let b = crate::render::yaml(&merged);
+    let a = serde_saphyr::to_string(&live).expect("objects serialize to YAML");
+    let b = serde_saphyr::to_string(&merged).expect("objects serialize to YAML");
     similar::TextDiff::from_lines(&a, &b)
         .unified_diff()
         .context_radius(3)
@@ -61,84 +59,6 @@ pub fn mask_secrets(id: &ObjId, live: &Value, merged: &Value) -> (Value, Value) 
         }
     }
     (a, b)
-}
-
-fn colored_diff(diff: &str) -> String {
-    let mut out = String::new();
-    for line in diff.lines() {
-        let l = if line.starts_with("+++") || line.starts_with("---") {
-            line.if_supports_color(Stream::Stdout, |t| t.bold().to_string())
-                .to_string()
-        } else if line.starts_with('+') {
-            line.if_supports_color(Stream::Stdout, |t| t.green().to_string())
-                .to_string()
-        } else if line.starts_with('-') {
-            line.if_supports_color(Stream::Stdout, |t| t.red().to_string())
-                .to_string()
-        } else if line.starts_with("@@") {
-            line.if_supports_color(Stream::Stdout, |t| t.cyan().to_string())
-                .to_string()
-        } else {
-            line.to_string()
-        };
-        out.push_str("    ");
-        out.push_str(&l);
-        out.push('\n');
-    }
-    out
-}
-
-pub fn text(report: &Report) -> String {
-    let mut out = String::new();
-    out.push_str(&format!(
-        "Rendered: {} ({} objects), owner {}, revision {}\n",
-        report.rendered_from,
-        report.rendered_objects,
-        report.owner.describe(),
-        report.owner.revision
-    ));
-    out.push_str(&format!(
-        "Against: {}; compared by {}\n\n",
-        report.against, report.compared_by
-    ));
-    if report.findings.is_empty() {
-        out.push_str("No drift.\n");
-    }
-    for f in &report.findings {
-        let x = &f.finding;
-        out.push_str(&format!(
-            "{} {} {}: {}\n",
-            x.code,
-            crate::render::severity_label(x.severity),
-            x.object,
-            x.message
-        ));
-        if !x.fix.is_empty() {
-            out.push_str(&format!("      fix: {}\n", x.fix));
-        }
-        if !f.diff.is_empty() {
-            out.push_str(&colored_diff(&f.diff));
-        }
-    }
-    if !report.ignored.is_empty() {
-        out.push('\n');
-        out.push_str(&crate::render::heading("Ignored differences"));
-        out.push('\n');
-        for i in &report.ignored {
-            out.push_str(&format!("  {}: {}\n", i.object, i.paths.join(", ")));
-        }
-    }
-    for n in &report.notes {
-        out.push_str(&format!("note: {n}\n"));
-    }
-    out.push('\n');
-    out.push_str(&summary_line(&report.summary));
-    out.push('\n');
-    out
-}
-
-fn summary_line(s: &Summary) -> String {
-    crate::render::heading(&s.line())
 }
 
 #[cfg(test)]

@@ -1,0 +1,98 @@
+//! `diff`: the rendered output against the cluster.
+
+use crate::cli::flags::{OutputArgs, SourceArgs};
+use crate::diff;
+use crate::error::Error;
+use crate::finding::FailOn;
+use crate::render::{self, Format};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The rendered output (`istioctl manifest generate`), or - for stdin.
+    #[arg(long, value_name = "FILE")]
+    pub manifest: Option<String>,
+
+    /// The IstioOperator file: names the owner, and is rendered with istioctl unless
+    /// --manifest is given.
+    #[arg(short = 'f', long = "filename", value_name = "FILE")]
+    pub file: Option<String>,
+
+    /// The istioctl that renders -f (`manifest generate`); default: istioctl on PATH.
+    #[arg(long, value_name = "PATH")]
+    pub istioctl: Option<String>,
+
+    /// The revision installed (as `istioctl install --revision`); default: the CR's
+    /// spec.revision, else the rendered objects' istio.io/rev, else `default`.
+    #[arg(long, value_name = "REV")]
+    pub revision: Option<String>,
+
+    /// The owning IstioOperator as NAME or NAMESPACE/NAME, when -f does not name it.
+    #[arg(long, value_name = "[NAMESPACE/]NAME")]
+    pub owner: Option<String>,
+
+    /// Compare through a server-side apply dry run (`--server-dry-run=false`: compare the
+    /// rendered fields locally).
+    #[arg(long, value_name = "BOOL", default_value_t = true, num_args = 0..=1,
+          default_missing_value = "true", action = clap::ArgAction::Set)]
+    pub server_dry_run: bool,
+
+    /// Ignore a field: KIND/NAMESPACE/NAME:/json/pointer, globs allowed (`*`, `?`; a pointer
+    /// segment `*` matches any key or index). Repeatable.
+    #[arg(long = "ignore", value_name = "RULE")]
+    pub ignores: Vec<String>,
+
+    /// A config file with more rules: `ignore: [RULE, ...]`.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<String>,
+
+    /// Do not ignore the known false positives (webhook caBundle, failurePolicy, HPA replicas).
+    #[arg(long)]
+    pub no_default_ignores: bool,
+
+    #[command(flatten)]
+    pub source: SourceArgs,
+
+    /// Exit 1 when a finding at or above this severity exists (drifted, missing and owned
+    /// elsewhere are errors; orphaned and unmanaged warnings).
+    #[arg(long, value_enum, default_value_t = FailOn::Warning)]
+    pub fail_on: FailOn,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+pub fn run(args: &Args, stdout: &mut dyn std::io::Write) -> Result<u8, Error> {
+    render::set_color(args.output.color_choice());
+    let options = diff::Options {
+        manifest: args.manifest.clone(),
+        file: args.file.clone(),
+        istioctl: args.istioctl.clone(),
+        revision: args.revision.clone(),
+        owner: args.owner.clone(),
+        server_dry_run: args.server_dry_run,
+        ignores: args.ignores.clone(),
+        config: args.config.clone(),
+        default_ignores: !args.no_default_ignores,
+        source: args.source.options(),
+    };
+    let report = diff::run(&options)?;
+    let text = match args.output.format {
+        Format::Table => render::diff::text(&report),
+        Format::Json => render::json(&report),
+        Format::Yaml => render::yaml(&report),
+    };
+    super::write(stdout, &text)?;
+    // A diff must not read "clean", nor "only drift", from what it did not see.
+    let code = if !report.not_checked.is_empty() {
+        3
+    } else if report
+        .findings
+        .iter()
+        .any(|f| args.fail_on.trips(f.finding.severity))
+    {
+        1
+    } else {
+        0
+    };
+    Ok(code)
+}

@@ -1,0 +1,39 @@
+//! Every Istio label, annotation and field-manager name the tool reads or writes, in one place,
+//! so a check, the diff's stamping and a fix can never spell one differently.
+
+/// The revision a namespace, pod or webhook belongs to (label), or a pod was injected by
+/// (annotation, written by injection templates since 1.18).
+pub const LABEL_REV: &str = "istio.io/rev";
+/// A revision tag's name, on the tag's MutatingWebhookConfiguration.
+pub const LABEL_TAG: &str = "istio.io/tag";
+/// The pre-revision namespace switch: `enabled` selects the default revision, `disabled` opts
+/// out.
+pub const LABEL_INJECTION: &str = "istio-injection";
+/// The revision every unlabelled object belongs to.
+pub const DEFAULT_REVISION: &str = "default";
+
+pub const ANNOTATION_REV: &str = LABEL_REV;
+/// Present once a pod went through the injector; its `revision` field since 1.11.
+pub const ANNOTATION_STATUS: &str = "sidecar.istio.io/status";
+/// The injection templates used (`gateway` for injection-based gateways).
+pub const ANNOTATION_TEMPLATES: &str = "inject.istio.io/templates";
+/// The per-pod injection switch (label and annotation share the name).
+pub const ANNOTATION_INJECT: &str = "sidecar.istio.io/inject";
+/// The application's version, never a proxy's revision.
+pub const LABEL_CANONICAL_REVISION: &str = "service.istio.io/canonical-revision";
+
+/// The sidecar proxy's container name.
+pub const PROXY_CONTAINER: &str = "istio-proxy";
+
+// The owner labels istioctl stamps at apply time (`getOwnerLabels`) and prunes by.
+pub const LABEL_OWNER: &str = "install.operator.istio.io/owning-resource";
+pub const LABEL_OWNER_NS: &str = "install.operator.istio.io/owning-resource-namespace";
+pub const LABEL_NOT_PRUNED: &str = "install.operator.istio.io/owning-resource-not-pruned";
+pub const LABEL_MANAGED: &str = "operator.istio.io/managed";
+pub const LABEL_COMPONENT: &str = "operator.istio.io/component";
+pub const LABEL_VERSION: &str = "operator.istio.io/version";
+/// The field manager istioctl applies as.
+pub const FIELD_MANAGER: &str = "istio-operator";
+
+/// The IstioOperator API group prefix (`install.istio.io/v1alpha1`).
+pub const IOP_API_PREFIX: &str = "install.istio.io/";

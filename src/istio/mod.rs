@@ -1,0 +1,13 @@
+//! The Istio install model shared by `check-overlap`, `diff` and the commands that act on an
+//! install: IstioOperator parsing and merging ([`iop`]), the embedded profiles ([`profiles`]),
+//! running istioctl ([`istioctl`]), rendered manifests and their object identities
+//! ([`manifest`]), istioctl's owner labels and prune rules ([`owner`]), and every Istio label
+//! and annotation name ([`labels`]).
+
+pub mod iop;
+pub mod istioctl;
+pub mod labels;
+pub mod manifest;
+pub mod objects;
+pub mod owner;
+pub mod profiles;
