@@ -191,7 +191,7 @@ catalogue! {
     IR502 = "IR502", Error, "missing: the CR renders an object the cluster does not have";
     IR503 = "IR503", Warning, "orphaned: a live object carries the CR's owner labels but is no longer rendered (older istioctl versions are never pruned)";
     IR504 = "IR504", Warning, "unmanaged: a rendered object exists live without istioctl's owner labels";
-    IR901 = "IR901", Warning, "not checked: the cluster refused or failed a list, so findings may be incomplete";
+    IR901 = "IR901", Warning, "not checked: the cluster refused or failed a list; the checks that read it were skipped and are named";
 }
 
 impl fmt::Display for Code {

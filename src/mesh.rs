@@ -2,7 +2,7 @@
 //! gateways, each with the revision it selects now and the revisions its pods run.
 
 use crate::finding::ObjectRef;
-use crate::inventory::{Inventory, Pod, ProxyRole, Workload, WorkloadKind};
+use crate::inventory::{Input, Inventory, Pod, ProxyRole, Workload, WorkloadKind};
 use crate::istio::labels::{
     ANNOTATION_INJECT, DEFAULT_REVISION, LABEL_COMPONENT, LABEL_INJECTION, LABEL_REV, LABEL_TAG,
     PROXY_CONTAINER,
@@ -57,6 +57,9 @@ pub enum Selection {
     /// Asks for `requested` (a revision, a tag, or `default` via `istio-injection=enabled`)
     /// but no injector answers.
     Unserved { requested: String },
+    /// Cannot be told: an input of the selection (the injectors, or the namespace's labels)
+    /// could not be read.
+    Unknown { unread: String },
 }
 
 impl Selection {
@@ -79,6 +82,7 @@ impl Selection {
                 tag: None,
             } => revision.clone(),
             Selection::Unserved { requested } => format!("{requested} (no injector)"),
+            Selection::Unknown { unread } => format!("unknown ({unread} not read)"),
         }
     }
 }
@@ -165,6 +169,9 @@ pub struct Mesh {
     pub revisions: Vec<String>,
     /// Set under `-n`: what lives in other namespaces was not looked at.
     pub narrowed_to: Option<String>,
+    /// The inputs the source could not read: what depends on them is unknown.
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub unread: BTreeSet<Input>,
 }
 
 impl Mesh {
@@ -256,7 +263,9 @@ pub fn resolve(inventory: &Inventory, narrowed_to: Option<&str>) -> Mesh {
         workloads,
         revisions: Vec::new(),
         narrowed_to: narrowed_to.map(str::to_string),
+        unread: inventory.unread_inputs(),
     };
+    mark_unknown_selections(&mut mesh);
     control_planes.sort_by(|a, b| {
         version_key(a.version.as_deref().unwrap_or(&a.revision))
             .cmp(&version_key(b.version.as_deref().unwrap_or(&b.revision)))
@@ -492,9 +501,6 @@ fn workloads(
     let mut groups: BTreeMap<Owner, Acc> = BTreeMap::new();
     let is_known = |r: &str| known.contains(r);
     for (pod, count) in inventory.pods.shapes() {
-        if matches!(pod.status.phase.as_deref(), Some("Succeeded" | "Failed")) {
-            continue;
-        }
         let owner = top_owner(pod, &replica_sets);
         let acc = groups.entry(owner.clone()).or_insert_with(|| Acc {
             template: owners
@@ -593,4 +599,42 @@ fn workloads(
         });
     }
     out
+}
+
+/// What a namespace or workload selects is unknown when the injectors were not read (none
+/// would answer, which reads as "no injector serves it"), and a workload's also when its
+/// namespace's labels were not read. Operator-rendered gateways select by their own pod
+/// template's label, which is in hand.
+fn mark_unknown_selections(mesh: &mut Mesh) {
+    let webhooks = mesh.unread.contains(&Input::MutatingWebhookConfigurations);
+    let namespaces = mesh.unread.contains(&Input::Namespaces);
+    let unread = |also_namespaces: bool| {
+        let mut v = Vec::new();
+        if webhooks {
+            v.push(Input::MutatingWebhookConfigurations.resource());
+        }
+        if also_namespaces && namespaces {
+            v.push(Input::Namespaces.resource());
+        }
+        v.join(" and ")
+    };
+    if webhooks {
+        for n in &mut mesh.namespaces {
+            if n.selected != Selection::None || n.injection_label.is_some() || n.rev_label.is_some()
+            {
+                n.selected = Selection::Unknown {
+                    unread: unread(false),
+                };
+            }
+        }
+    }
+    if webhooks || namespaces {
+        for w in &mut mesh.workloads {
+            if w.gateway != Some(GatewayKind::Operator) {
+                w.selected = Selection::Unknown {
+                    unread: unread(true),
+                };
+            }
+        }
+    }
 }

@@ -2,7 +2,7 @@
 
 use crate::checks::{self, Options};
 use crate::finding::Finding;
-use crate::inventory::{Inventory, Unreadable};
+use crate::inventory::{Input, Inventory, Unreadable};
 use crate::mesh::{ControlPlane, Mesh, NamespaceView, Selection, UNKNOWN_REVISION};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -34,8 +34,14 @@ pub struct GatewayRow {
 }
 
 pub fn build(inventory: &Inventory, mesh: &Mesh, options: &Options) -> StatusReport {
-    let mut findings = checks::run(mesh, options);
-    findings.extend(checks::access::check(&inventory.unreadable));
+    let mut findings = checks::run(mesh, options, &mesh.unread).findings;
+    let skipped = |input: Input| {
+        checks::skipped_by(&[input].into())
+            .iter()
+            .map(|c| format!("{} {}", c.code, c.name))
+            .collect::<Vec<String>>()
+    };
+    findings.extend(checks::access::check(&inventory.unreadable, &skipped));
     crate::finding::sort_findings(&mut findings);
     let reference = checks::reference_revision(mesh, options);
     let gateways = mesh
@@ -87,6 +93,21 @@ pub fn build(inventory: &Inventory, mesh: &Mesh, options: &Options) -> StatusRep
 /// One line: where the cluster is in the doc's flow (install new control plane → relabel →
 /// restart workloads → upgrade gateways → remove the old control plane) and the next step.
 pub fn progress(mesh: &Mesh, options: &Options) -> String {
+    // Where the upgrade stands is made of every input but the IstioOperators: with one missing,
+    // the line says what is unknown and proposes no step built on the gap.
+    let unread: Vec<&str> = mesh
+        .unread
+        .iter()
+        .filter(|i| !matches!(i, Input::IstioOperators | Input::ReplicaSets))
+        .map(|i| i.resource())
+        .collect();
+    let unknown_next = || format!("unknown until {} can be read (IR901)", unread.join(", "));
+    if mesh.unread.contains(&Input::Deployments) {
+        return format!(
+            "control planes unknown (deployments not read) — next: {}",
+            unknown_next()
+        );
+    }
     let Some(newest) = checks::reference_revision(mesh, options) else {
         return if mesh.workloads.iter().any(|w| w.proxies() > 0) {
             "no control plane found, but proxies are running — next: install a control plane"
@@ -137,7 +158,11 @@ pub fn progress(mesh: &Mesh, options: &Options) -> String {
         .filter(|n| n.selected.revision() != Some(newest))
         .map(|n| n.name.as_str())
         .collect();
-    if old.is_some() {
+    if mesh.unread.contains(&Input::Namespaces)
+        || mesh.unread.contains(&Input::MutatingWebhookConfigurations)
+    {
+        parts.push("namespaces moved: unknown".to_string());
+    } else if old.is_some() {
         parts.push(format!(
             "{} of {} namespaces moved",
             moved.len(),
@@ -156,7 +181,9 @@ pub fn progress(mesh: &Mesh, options: &Options) -> String {
         .filter(|(r, _)| r.as_str() != newest && r.as_str() != UNKNOWN_REVISION)
         .map(|(_, n)| n)
         .sum();
-    if old.is_some() && behind == 0 {
+    if mesh.unread.contains(&Input::Pods) {
+        parts.push("pods per revision: unknown".to_string());
+    } else if old.is_some() && behind == 0 {
         parts.push(format!("all pods on {newest}"));
     } else if let Some(old) = old {
         parts.push(format!(
@@ -204,7 +231,9 @@ pub fn progress(mesh: &Mesh, options: &Options) -> String {
         .map(|g| g.restart_command())
         .collect();
     let gateways_behind = gateway_revs.iter().any(|r| r != newest);
-    let next = if new_cp.is_none() {
+    let next = if !unread.is_empty() {
+        unknown_next()
+    } else if new_cp.is_none() {
         format!("install the control plane for {newest}")
     } else if !new_cp.is_some_and(|c| c.ready) {
         format!("wait until istiod {newest} is ready before moving anything")

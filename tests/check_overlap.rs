@@ -752,3 +752,55 @@ fn without_offline_or_snapshot_the_live_cluster_is_read() {
             .any(|q| q.path.contains("istiooperators"))
     );
 }
+
+/// The cluster's CRs could not be listed: check-overlap says so (IR901, a note) instead of
+/// "found none", and does not choose profiles by a control plane it could not see.
+#[test]
+fn unreadable_cluster_crs_and_control_planes_are_not_checked_not_absent() {
+    for (kind, says) in [
+        ("istiooperators", "IR401-IR406 against the cluster's CRs"),
+        ("deployments", "IR405 objects owned by another CR"),
+    ] {
+        let server = fake_apiserver::FakeApiServer::new()
+            .objects_from_file(f("snapshots/canary-installed-state.yaml"))
+            .unwrap()
+            .fault(fake_apiserver::Fault::Forbidden {
+                resource: kind,
+                namespace: None,
+            })
+            .start();
+        let out = assert_cmd::cargo::cargo_bin_cmd!("kubectl-istio_rev")
+            .env("PATH", "/nonexistent")
+            .args([
+                "check-overlap",
+                "-f",
+                &f("gateways.yaml"),
+                "-o",
+                "json",
+                "--kubeconfig",
+            ])
+            .arg(server.kubeconfig_path())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_ne!(out.status.code(), Some(0), "{kind}: {stderr}");
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let ir901: Vec<&Value> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["code"] == "IR901")
+            .collect();
+        assert_eq!(ir901.len(), 1, "{kind}: {report}");
+        let message = ir901[0]["message"].as_str().unwrap();
+        assert!(message.contains(says), "{kind}: {message}");
+        let notes = report["notes"].to_string();
+        assert!(!notes.contains("found in the cluster"), "{kind}: {notes}");
+        if kind == "istiooperators" {
+            assert!(notes.contains("could not be read"), "{notes}");
+        } else {
+            let chosen = report["profiles"]["chosen_by"].as_str().unwrap();
+            assert!(chosen.contains("unknown"), "{chosen}");
+        }
+    }
+}

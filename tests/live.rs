@@ -481,3 +481,151 @@ fn a_fleet_is_checked_concurrently_and_one_dead_cluster_does_not_stop_the_others
     assert!(text.contains("CLUSTER"), "{text}");
     assert!(text.contains("[staging]"), "{text}");
 }
+
+/// One kind forbidden at a time (a namespace admin's or a read-only CI token), on a cluster mid
+/// canary: every check whose verdict reads that kind is skipped and named by IR901, the others
+/// report exactly what they do with everything readable, and the progress line and tables say
+/// "unknown" instead of building on the gap. A snapshot written through the same token replays
+/// with the same findings.
+#[test]
+fn each_forbidden_kind_skips_the_checks_that_read_it() {
+    let dir = scenario("istioctl-3-relabeled");
+    let (_, all) = snapshot_findings(&dir, &[]);
+    let ir102: Vec<String> = all
+        .iter()
+        .filter(|f| f.starts_with("IR102"))
+        .cloned()
+        .collect();
+    let ir201: Vec<String> = all
+        .iter()
+        .filter(|f| f.starts_with("IR201"))
+        .cloned()
+        .collect();
+    assert_eq!(ir102.len() + ir201.len(), all.len(), "{all:?}");
+    assert!(!ir102.is_empty() && !ir201.is_empty(), "{all:?}");
+    // (kind, findings besides its IR901, a check its IR901 names, progress says unknown)
+    let cases: [(&str, Vec<String>, &str, bool); 8] = [
+        ("namespaces", ir201.clone(), "IR102 stale proxies", true),
+        ("pods", vec![], "IR201 gateways lagging", true),
+        ("deployments", ir102.clone(), "IR103", true),
+        (
+            "statefulsets",
+            all.clone(),
+            "IR105 unserved revisions",
+            true,
+        ),
+        ("daemonsets", all.clone(), "IR304 unused revisions", true),
+        ("replicasets", all.clone(), "no check depends on it", false),
+        (
+            "mutatingwebhookconfigurations",
+            ir201.clone(),
+            "IR105 unserved revisions",
+            true,
+        ),
+        (
+            "istiooperators",
+            all.clone(),
+            "no check depends on it",
+            false,
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (kind, rest, named, unknown) in cases {
+        let server = serve(
+            &dir,
+            &[Fault::Forbidden {
+                resource: kind,
+                namespace: None,
+            }],
+        );
+        let live = run(&["status", "-o", "json"], &server);
+        let mut expected = rest.clone();
+        expected.push(format!("IR901 Resource /{kind}"));
+        expected.sort();
+        let got = findings(&live.stdout);
+        if live.code == 0 || got != expected {
+            failures.push(format!(
+                "{kind}: exit {} {got:#?}, expected {expected:#?}\n{}",
+                live.code, live.stderr
+            ));
+            continue;
+        }
+        let report: serde_json::Value = serde_json::from_str(&live.stdout).unwrap();
+        let ir901 = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["code"] == "IR901")
+            .unwrap();
+        let message = ir901["message"].as_str().unwrap();
+        if !message.contains(named) || !message.contains(kind) {
+            failures.push(format!("{kind}: IR901 names {named:?}: {message}"));
+        }
+        let progress = report["progress"].as_str().unwrap();
+        if unknown != progress.contains("unknown")
+            || (unknown && progress.contains("label namespaces"))
+        {
+            failures.push(format!("{kind}: progress line: {progress}"));
+        }
+        // A snapshot through the same token records what it could not read.
+        let snap = run(&["snapshot"], &server);
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("cluster.yaml");
+        std::fs::write(&file, &snap.stdout).unwrap();
+        let replay = cargo_bin_cmd!("kubectl-istio_rev")
+            .args(["status", "-o", "json", "--snapshot"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        let replayed = findings(&String::from_utf8(replay.stdout).unwrap());
+        if replay.status.code() != Some(live.code) || replayed != expected {
+            failures.push(format!(
+                "{kind}: snapshot replay exit {:?} {replayed:#?}",
+                replay.status.code()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The case that was seen: a token that may not list MutatingWebhookConfigurations. Nothing
+/// reads as "no injector serves it": the namespaces' selection is unknown in every output.
+#[test]
+fn unreadable_injectors_leave_selections_unknown_not_unserved() {
+    let dir = scenario("istioctl-3-relabeled");
+    let server = serve(
+        &dir,
+        &[Fault::Forbidden {
+            resource: "mutatingwebhookconfigurations",
+            namespace: None,
+        }],
+    );
+    let table = run(&["status", "--no-color"], &server);
+    assert_ne!(table.code, 0, "{}", table.stderr);
+    assert!(!table.stdout.contains("no injector"), "{}", table.stdout);
+    assert!(!table.stdout.contains("IR105 error"), "{}", table.stdout);
+    assert!(
+        !table.stdout.contains("label namespaces"),
+        "{}",
+        table.stdout
+    );
+    assert!(
+        table
+            .stdout
+            .contains("unknown (mutatingwebhookconfigurations not read)"),
+        "{}",
+        table.stdout
+    );
+    let json = run(&["status", "-o", "json"], &server);
+    let report: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let labelled: Vec<&serde_json::Value> = report["namespaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["rev_label"].is_string())
+        .collect();
+    assert_eq!(labelled.len(), 3, "{report}");
+    for n in labelled {
+        assert_eq!(n["selected"]["state"], "unknown", "{n}");
+    }
+}

@@ -6,8 +6,10 @@ pub mod control_plane;
 pub mod gateways;
 pub mod workloads;
 
-use crate::finding::{Finding, sort_findings};
+use crate::finding::{Code, Finding, sort_findings};
+use crate::inventory::Input;
 use crate::mesh::Mesh;
+use std::collections::BTreeSet;
 
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -15,13 +17,163 @@ pub struct Options {
     pub target: Option<String>,
 }
 
-pub fn run(mesh: &Mesh, options: &Options) -> Vec<Finding> {
+/// One check: the finding it raises and every inventory kind its verdict depends on. A check
+/// whose inputs were not all read does not report: its verdict would be made from missing data
+/// (no injector read reads as "no injector serves it"), so IR901 names it instead.
+#[derive(Debug, Clone, Copy)]
+pub struct Check {
+    pub code: Code,
+    pub name: &'static str,
+    pub inputs: &'static [Input],
+}
+
+use Input::{
+    DaemonSets, Deployments, MutatingWebhookConfigurations as Webhooks, Namespaces, Pods,
+    StatefulSets,
+};
+
+/// Every `status` check. Pods are grouped into workloads by their owner references; a pod of a
+/// ReplicaSet that could not be read is named after its Deployment by its `pod-template-hash`,
+/// so no verdict depends on ReplicaSets. IstioOperators are read by `check-overlap` only.
+pub const CHECKS: &[Check] = &[
+    Check {
+        code: Code::IR101,
+        name: "mixed revisions in a workload",
+        inputs: &[Pods],
+    },
+    Check {
+        code: Code::IR102,
+        name: "stale proxies",
+        inputs: &[Pods, Namespaces, Webhooks],
+    },
+    Check {
+        code: Code::IR103,
+        name: "pods on a revision without control plane",
+        inputs: &[Pods, Deployments],
+    },
+    Check {
+        code: Code::IR104,
+        name: "both injection labels",
+        inputs: &[Namespaces],
+    },
+    Check {
+        code: Code::IR105,
+        name: "unserved revisions",
+        inputs: &[
+            Namespaces,
+            Webhooks,
+            Pods,
+            Deployments,
+            StatefulSets,
+            DaemonSets,
+        ],
+    },
+    Check {
+        code: Code::IR106,
+        name: "namespaces off the target",
+        inputs: &[Namespaces, Webhooks],
+    },
+    Check {
+        code: Code::IR201,
+        name: "gateways lagging",
+        inputs: &[Pods, Deployments],
+    },
+    Check {
+        code: Code::IR202,
+        name: "gateways without control plane",
+        inputs: &[Pods, Deployments],
+    },
+    Check {
+        code: Code::IR203,
+        name: "gateways moved first",
+        inputs: &[Pods, Deployments],
+    },
+    Check {
+        code: Code::IR204,
+        name: "gateways on mixed revisions",
+        inputs: &[Pods],
+    },
+    Check {
+        code: Code::IR301,
+        name: "control planes not ready",
+        inputs: &[Deployments],
+    },
+    Check {
+        code: Code::IR302,
+        name: "revision names",
+        inputs: &[Deployments, Webhooks],
+    },
+    Check {
+        code: Code::IR303,
+        name: "dangling tags",
+        inputs: &[Webhooks, Deployments],
+    },
+    Check {
+        code: Code::IR304,
+        name: "unused revisions",
+        inputs: &[
+            Pods,
+            Namespaces,
+            Deployments,
+            StatefulSets,
+            DaemonSets,
+            Webhooks,
+        ],
+    },
+];
+
+/// The findings of the checks that could run, and the checks that could not.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub findings: Vec<Finding>,
+    pub skipped: Vec<Check>,
+}
+
+/// The checks of `CHECKS` whose inputs include one of `unread`.
+pub fn skipped_by(unread: &BTreeSet<Input>) -> Vec<Check> {
+    CHECKS
+        .iter()
+        .filter(|c| c.inputs.iter().any(|i| unread.contains(i)))
+        .copied()
+        .collect()
+}
+
+/// Runs every check whose inputs were all read. Each area (workloads, gateways, control
+/// planes) raises several codes from one pass over the mesh; an area none of whose checks may
+/// run is not run at all, and no finding of a skipped check leaves the runner.
+pub fn run(mesh: &Mesh, options: &Options, unread: &BTreeSet<Input>) -> Outcome {
+    let skipped = skipped_by(unread);
+    let runs = |code: Code| !skipped.iter().any(|c| c.code == code);
+    type Area = fn(&Mesh, &Options) -> Vec<Finding>;
+    let areas: [(&[Code], Area); 3] = [
+        (
+            &[
+                Code::IR101,
+                Code::IR102,
+                Code::IR103,
+                Code::IR104,
+                Code::IR105,
+                Code::IR106,
+            ],
+            workloads::check,
+        ),
+        (
+            &[Code::IR201, Code::IR202, Code::IR203, Code::IR204],
+            gateways::check,
+        ),
+        (
+            &[Code::IR301, Code::IR302, Code::IR303, Code::IR304],
+            control_plane::check,
+        ),
+    ];
     let mut findings = Vec::new();
-    findings.extend(workloads::check(mesh, options));
-    findings.extend(gateways::check(mesh, options));
-    findings.extend(control_plane::check(mesh, options));
+    for (codes, area) in areas {
+        if codes.iter().any(|c| runs(*c)) {
+            findings.extend(area(mesh, options).into_iter().filter(|f| runs(f.code)));
+        }
+    }
     sort_findings(&mut findings);
-    findings
+    Outcome { findings, skipped }
 }
 
 /// The revision the upgrade is heading to: `--target`, else the newest control plane.

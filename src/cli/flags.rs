@@ -65,7 +65,7 @@ impl SourceArgs {
     /// The contexts of a fleet run, or `None` for a single cluster (or a snapshot).
     pub fn fleet(&self) -> Result<Option<Vec<String>>, crate::error::Error> {
         if self.all_contexts {
-            return source::live::client::contexts(self.kubeconfig.as_deref()).map(Some);
+            return source::live::client::contexts(&self.connect_args()).map(Some);
         }
         let Some(list) = self.context.as_deref().filter(|c| c.contains(',')) else {
             return Ok(None);
@@ -86,6 +86,7 @@ impl SourceArgs {
             cluster: self.cluster.clone(),
             user: self.user.clone(),
             request_timeout: self.request_timeout.filter(|d| !d.is_zero()),
+            without_cluster: "",
         }
     }
 

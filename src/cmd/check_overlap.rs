@@ -50,7 +50,10 @@ pub fn run(args: &Args, stdout: &mut dyn std::io::Write) -> Result<u8, Error> {
     let inventory = if args.offline {
         None
     } else {
-        Some(crate::source::load(&args.source.options())?)
+        let mut source = args.source.options();
+        source.connect.without_cluster =
+            "pass --offline to check the files alone, or --kubeconfig PATH";
+        Some(crate::source::load(&source)?)
     };
     let options = overlap::Options {
         files: args.files.clone(),

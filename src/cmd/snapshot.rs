@@ -21,7 +21,9 @@ pub enum Format {
 }
 
 pub fn run(args: &Args, stdout: &mut dyn std::io::Write) -> Result<u8, Error> {
-    let inventory = crate::source::load(&args.source.options())?;
+    let mut source = args.source.options();
+    source.connect.without_cluster = "pass --kubeconfig PATH";
+    let inventory = crate::source::load(&source)?;
     let mut buf = std::io::BufWriter::new(&mut *stdout);
     let written = match args.format {
         Format::Json => write_json(&inventory, &mut buf),

@@ -38,7 +38,7 @@ pub use report::{DiffFinding, Ignored, LOCAL, Observed, Report, SERVER_DRY_RUN, 
 
 use crate::error::Error;
 use crate::finding::{Code, Finding, ObjectRef};
-use crate::inventory::Unreadable;
+use crate::inventory::{Input, Unreadable};
 use crate::istio::manifest::{identity, read_rendered};
 use crate::istio::objects::ObjId;
 use crate::istio::owner::{self, is_prunable, selected_for_prune, stamp};
@@ -121,7 +121,21 @@ pub fn run(args: &Options) -> Result<Report, Error> {
     } else {
         let all = crate::source::snapshot::objects::read(&args.source.snapshots)?;
         let mut index: BTreeMap<ObjId, Value> = BTreeMap::new();
+        // What the snapshot's own source could not list: an object of those kinds is neither
+        // missing nor in sync, it was not seen.
+        let mut not_read: BTreeMap<&'static str, String> = BTreeMap::new();
         for v in all {
+            if v["kind"] == crate::inventory::parse::NOT_READ_KIND {
+                let resource = v["notRead"]["resource"].as_str().unwrap_or_default();
+                if let Some(input) = Input::of_unreadable(resource) {
+                    let reason = v["notRead"]["reason"].as_str().unwrap_or_default();
+                    not_read.insert(
+                        input.kind(),
+                        format!("the snapshot's source could not list {resource}: {reason}"),
+                    );
+                }
+                continue;
+            }
             if let Some(id) = identity(&v, "") {
                 index.insert(id, v);
             }
@@ -131,6 +145,7 @@ pub fn run(args: &Options) -> Result<Report, Error> {
             .map(|r| Observed {
                 live: index.get(&r.id).cloned(),
                 local_reason: Some("against a snapshot".to_string()),
+                unreadable: not_read.get(r.id.kind.as_str()).cloned(),
                 ..Observed::default()
             })
             .collect();

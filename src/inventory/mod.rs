@@ -23,6 +23,71 @@ pub struct Unreadable {
     pub reason: String,
 }
 
+/// A kind the sources read into the inventory: what a check declares it reads, and what a
+/// source may fail to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Input {
+    Namespaces,
+    Pods,
+    Deployments,
+    StatefulSets,
+    DaemonSets,
+    ReplicaSets,
+    MutatingWebhookConfigurations,
+    IstioOperators,
+}
+
+impl Input {
+    pub const ALL: [Input; 8] = [
+        Input::Namespaces,
+        Input::Pods,
+        Input::Deployments,
+        Input::StatefulSets,
+        Input::DaemonSets,
+        Input::ReplicaSets,
+        Input::MutatingWebhookConfigurations,
+        Input::IstioOperators,
+    ];
+
+    /// The API resource, as `kubectl auth can-i list` names it.
+    pub fn resource(self) -> &'static str {
+        match self {
+            Input::Namespaces => "namespaces",
+            Input::Pods => "pods",
+            Input::Deployments => "deployments",
+            Input::StatefulSets => "statefulsets",
+            Input::DaemonSets => "daemonsets",
+            Input::ReplicaSets => "replicasets",
+            Input::MutatingWebhookConfigurations => "mutatingwebhookconfigurations",
+            Input::IstioOperators => "istiooperators",
+        }
+    }
+
+    /// The kind of its objects.
+    pub fn kind(self) -> &'static str {
+        match self {
+            Input::Namespaces => "Namespace",
+            Input::Pods => "Pod",
+            Input::Deployments => "Deployment",
+            Input::StatefulSets => "StatefulSet",
+            Input::DaemonSets => "DaemonSet",
+            Input::ReplicaSets => "ReplicaSet",
+            Input::MutatingWebhookConfigurations => "MutatingWebhookConfiguration",
+            Input::IstioOperators => "IstioOperator",
+        }
+    }
+
+    /// The input an [`Unreadable`] entry takes away. A list narrowed by a selector (the
+    /// control planes' `deployments (app=istiod)` under `-n`) counts as the whole kind; one
+    /// object that could not be fetched (`pods (full spec)`) takes away no input: that pod's
+    /// revision just shows as unknown.
+    pub fn of_unreadable(resource: &str) -> Option<Input> {
+        let kind = resource.strip_suffix(" (app=istiod)").unwrap_or(resource);
+        Input::ALL.into_iter().find(|i| i.resource() == kind)
+    }
+}
+
 #[derive(Debug, Default, Clone)]
 pub struct Inventory {
     pub namespaces: Vec<Namespace>,
@@ -97,7 +162,20 @@ impl Inventory {
                 )
             }
             Object::Skipped { kind } => *self.skipped.entry(kind).or_default() += 1,
+            Object::Unreadable(u) => {
+                if !self.unreadable.contains(&u) {
+                    self.unreadable.push(u);
+                }
+            }
         }
+    }
+
+    /// The inputs a source could not read (in any namespace).
+    pub fn unread_inputs(&self) -> std::collections::BTreeSet<Input> {
+        self.unreadable
+            .iter()
+            .filter_map(|u| Input::of_unreadable(&u.resource))
+            .collect()
     }
 
     /// Keeps only what lives in `namespace` (cluster-scoped objects stay: injectors and

@@ -13,7 +13,27 @@ pub enum Object {
     Pod(Pod),
     MutatingWebhookConfiguration(MutatingWebhookConfiguration),
     IstioOperator(IstioOperator),
-    Skipped { kind: String },
+    Skipped {
+        kind: String,
+    },
+    /// What the source of a snapshot could not read (see [`NOT_READ_KIND`]).
+    Unreadable(super::Unreadable),
+}
+
+/// The kind of the document `kubectl istio-rev snapshot` writes for each list it could not read,
+/// so a replay of the snapshot knows what is missing, skips the same checks and reports the same
+/// IR901 findings as the live run did.
+pub const NOT_READ_KIND: &str = "NotRead";
+pub const NOT_READ_API_VERSION: &str = "kubectl-istio-rev/v1";
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct NotRead {
+    resource: String,
+    #[serde(default)]
+    namespace: String,
+    #[serde(default)]
+    reason: String,
 }
 
 pub type Sink<'a> = dyn FnMut(Object) -> Result<(), String> + 'a;
@@ -33,7 +53,7 @@ impl<'de> DeserializeSeed<'de> for DocumentSeed<'_, '_> {
         match items {
             Some(_) => check_list_kind(raw.kind.as_deref()).map_err(de::Error::custom),
             None => {
-                let object = raw.into_object().map_err(de::Error::custom)?;
+                let object = raw.into_object(None).map_err(de::Error::custom)?;
                 sink(object).map_err(de::Error::custom)
             }
         }
@@ -49,15 +69,27 @@ fn check_list_kind(kind: Option<&str>) -> Result<(), String> {
     }
 }
 
+/// The kind of a List's items when they name none: the API server's own lists
+/// (`kubectl get --raw`, curl) leave `kind` and `apiVersion` out of their items, and the List's
+/// kind names them (`DeploymentList` → `Deployment`). A plain `List` names no item kind.
+pub fn item_kind(list_kind: Option<&str>) -> Option<String> {
+    list_kind
+        .and_then(|k| k.strip_suffix("List"))
+        .filter(|k| !k.is_empty())
+        .map(str::to_string)
+}
+
 /// What surrounds the `items` of a List whose items a fast path of the snapshot reader sent to
-/// the sink one by one: read on its own, it must not name a kind other than a List.
+/// the sink one by one: read on its own, it must not name a kind other than a List. Gives the
+/// kind of the items it names ([`item_kind`]).
 pub struct ListHeadSeed;
 
 impl<'de> DeserializeSeed<'de> for ListHeadSeed {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+    type Value = Option<String>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<String>, D::Error> {
         let RawOutcome { raw, .. } = d.deserialize_any(RawVisitor { sink: None })?;
-        check_list_kind(raw.kind.as_deref()).map_err(de::Error::custom)
+        check_list_kind(raw.kind.as_deref()).map_err(de::Error::custom)?;
+        Ok(item_kind(raw.kind.as_deref()))
     }
 }
 
@@ -83,9 +115,13 @@ enum StatusBody {
 struct RawObject {
     kind: Option<String>,
     meta: Option<Meta>,
+    /// The metadata of an object whose kind was not known when it was read (no `kind`, or
+    /// `kind` after `metadata`): typed only if the kind turns out to be one the checks read.
+    meta_any: Option<serde_json::Value>,
     spec: Body,
     status: StatusBody,
     webhooks: Option<Vec<Webhook>>,
+    not_read: Option<NotRead>,
 }
 
 struct RawOutcome {
@@ -100,6 +136,10 @@ enum Shape {
     Pod,
     Workload,
     Keep,
+    /// A kind the checks read only the metadata (and webhooks) of.
+    MetaOnly,
+    /// A kind the checks skip: nothing past its kind is parsed, so whatever else it holds
+    /// (a Service's `ownerReferences[].uid: null` in Istio's goldens) cannot reject the file.
     Ignore,
     Unknown,
 }
@@ -110,6 +150,7 @@ fn shape(kind: Option<&str>) -> Shape {
         Some("Pod") => Shape::Pod,
         Some(k) if WorkloadKind::from_kind(k).is_some() => Shape::Workload,
         Some("IstioOperator") => Shape::Keep,
+        Some("Namespace" | "MutatingWebhookConfiguration" | NOT_READ_KIND) => Shape::MetaOnly,
         Some(_) => Shape::Ignore,
     }
 }
@@ -131,13 +172,21 @@ impl<'de> Visitor<'de> for RawVisitor<'_, '_> {
         while let Some(key) = map.next_key::<FieldKey>()? {
             match key {
                 FieldKey::Kind => raw.kind = Some(map.next_value()?),
-                FieldKey::Metadata => raw.meta = Some(map.next_value()?),
+                FieldKey::Metadata => match shape(raw.kind.as_deref()) {
+                    Shape::Ignore => {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                    Shape::Unknown => raw.meta_any = Some(map.next_value()?),
+                    Shape::Pod | Shape::Workload | Shape::Keep | Shape::MetaOnly => {
+                        raw.meta = Some(map.next_value()?)
+                    }
+                },
                 FieldKey::Spec => {
                     raw.spec = match shape(raw.kind.as_deref()) {
                         Shape::Pod => Body::Pod(map.next_value()?),
                         Shape::Workload => Body::Workload(Box::new(map.next_value()?)),
                         Shape::Keep | Shape::Unknown => Body::Any(map.next_value()?),
-                        Shape::Ignore => {
+                        Shape::MetaOnly | Shape::Ignore => {
                             map.next_value::<IgnoredAny>()?;
                             Body::None
                         }
@@ -148,20 +197,29 @@ impl<'de> Visitor<'de> for RawVisitor<'_, '_> {
                         Shape::Pod => StatusBody::Pod(map.next_value()?),
                         Shape::Workload => StatusBody::Workload(map.next_value()?),
                         Shape::Unknown => StatusBody::Any(map.next_value()?),
-                        Shape::Keep | Shape::Ignore => {
+                        Shape::Keep | Shape::MetaOnly | Shape::Ignore => {
                             map.next_value::<IgnoredAny>()?;
                             StatusBody::None
                         }
                     }
                 }
+                FieldKey::Webhooks if shape(raw.kind.as_deref()) == Shape::Ignore => {
+                    map.next_value::<IgnoredAny>()?;
+                }
                 FieldKey::Webhooks => raw.webhooks = map.next_value::<Option<Vec<Webhook>>>()?,
+                FieldKey::NotRead if raw.kind.as_deref() == Some(NOT_READ_KIND) => {
+                    raw.not_read = Some(map.next_value()?)
+                }
                 FieldKey::Items => match self.sink.take() {
-                    Some(sink) => items = Some(map.next_value_seed(ItemsSeed { sink })?),
+                    Some(sink) => {
+                        let kind = item_kind(raw.kind.as_deref());
+                        items = Some(map.next_value_seed(ItemsSeed { sink, kind })?)
+                    }
                     None => {
                         return Err(de::Error::custom("a List nested inside a List item"));
                     }
                 },
-                FieldKey::Other => {
+                FieldKey::Other | FieldKey::NotRead => {
                     map.next_value::<IgnoredAny>()?;
                 }
             }
@@ -176,6 +234,7 @@ enum FieldKey {
     Spec,
     Status,
     Webhooks,
+    NotRead,
     Items,
     Other,
 }
@@ -195,6 +254,7 @@ impl<'de> serde::Deserialize<'de> for FieldKey {
                     "spec" => FieldKey::Spec,
                     "status" => FieldKey::Status,
                     "webhooks" => FieldKey::Webhooks,
+                    "notRead" => FieldKey::NotRead,
                     "items" => FieldKey::Items,
                     _ => FieldKey::Other,
                 })
@@ -206,6 +266,8 @@ impl<'de> serde::Deserialize<'de> for FieldKey {
 
 struct ItemsSeed<'a, 'b> {
     sink: &'a mut Sink<'b>,
+    /// The items' kind when they name none ([`item_kind`]).
+    kind: Option<String>,
 }
 
 impl<'de> DeserializeSeed<'de> for ItemsSeed<'_, '_> {
@@ -235,7 +297,7 @@ impl<'de> Visitor<'de> for ItemsSeed<'_, '_> {
             let Some(Item(raw)) = next else { break };
             count += 1;
             let object = raw
-                .into_object()
+                .into_object(self.kind.as_deref())
                 .map_err(|e| de::Error::custom(format!("item {count}: {e}")))?;
             (self.sink)(object).map_err(|e| de::Error::custom(format!("item {count}: {e}")))?;
         }
@@ -251,8 +313,10 @@ pub struct ItemSeed;
 pub struct Item(RawObject);
 
 impl Item {
-    pub fn into_object(self) -> Result<Object, String> {
-        self.0.into_object()
+    /// `list_kind`: the kind of the items of the List it came from ([`item_kind`]), for an item
+    /// that names none.
+    pub fn into_object(self, list_kind: Option<&str>) -> Result<Object, String> {
+        self.0.into_object(list_kind)
     }
 }
 
@@ -271,11 +335,22 @@ fn typed<T: serde::de::DeserializeOwned + Default>(
 }
 
 impl RawObject {
-    fn into_object(self) -> Result<Object, String> {
+    fn into_object(self, list_kind: Option<&str>) -> Result<Object, String> {
         let kind = self
             .kind
             .filter(|k| !k.is_empty())
+            .or_else(|| list_kind.map(str::to_string))
             .ok_or_else(|| "not a Kubernetes object: it has no kind".to_string())?;
+        if kind == NOT_READ_KIND {
+            let n = self
+                .not_read
+                .ok_or_else(|| format!("{kind} has no notRead"))?;
+            return Ok(Object::Unreadable(super::Unreadable {
+                resource: n.resource,
+                namespace: n.namespace,
+                reason: n.reason,
+            }));
+        }
         let keep = matches!(
             kind.as_str(),
             "Namespace" | "Pod" | "MutatingWebhookConfiguration" | "IstioOperator"
@@ -283,7 +358,14 @@ impl RawObject {
         if !keep {
             return Ok(Object::Skipped { kind });
         }
-        let mut meta = self.meta.ok_or_else(|| format!("{kind} has no metadata"))?;
+        let meta = match (self.meta, self.meta_any) {
+            (Some(meta), _) => Some(meta),
+            (None, Some(v)) => {
+                Some(typed::<Meta>(v, "metadata").map_err(|e| format!("{kind}: {e}"))?)
+            }
+            (None, None) => None,
+        };
+        let mut meta = meta.ok_or_else(|| format!("{kind} has no metadata"))?;
         if meta.name().is_empty() {
             return Err(format!("{kind} has no metadata.name"));
         }

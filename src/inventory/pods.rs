@@ -49,8 +49,22 @@ fn same_shape(a: &Pod, b: &Pod) -> bool {
             .all(|(x, y)| x.kind == y.kind && x.name == y.name && x.controller == y.controller)
 }
 
+/// The field selector that leaves finished pods out of a list: a `Succeeded` or `Failed` pod runs
+/// no proxy any more, yet the API server keeps it until its Job's TTL or history limit. A
+/// metadata-only list carries no phase, so the live source asks the server to leave them out.
+pub const NOT_FINISHED: &str = "status.phase!=Succeeded,status.phase!=Failed";
+
+/// The same rule for a pod whose phase is in hand (a snapshot, a full pod), so every source
+/// leaves out the same pods.
+pub fn is_finished(pod: &Pod) -> bool {
+    matches!(pod.status.phase.as_deref(), Some("Succeeded" | "Failed"))
+}
+
 impl Pods {
     pub fn add(&mut self, pod: Pod) {
+        if is_finished(&pod) {
+            return;
+        }
         if !self
             .seen
             .insert(identity_hash(pod.meta.namespace(), pod.meta.name()))

@@ -222,7 +222,22 @@ pub fn objects(inventory: &Inventory) -> impl Iterator<Item = Value> + '_ {
             "spec": o.spec,
         })
     });
-    namespaces
+    // First, what could not be read: a replay then skips the same checks as the live run.
+    let not_read = inventory.unreadable.iter().map(|u| {
+        let name: String = u
+            .resource
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect();
+        json!({
+            "apiVersion": super::parse::NOT_READ_API_VERSION,
+            "kind": super::parse::NOT_READ_KIND,
+            "metadata": { "name": name.trim_matches('-') },
+            "notRead": { "resource": u.resource, "namespace": u.namespace, "reason": u.reason },
+        })
+    });
+    not_read
+        .chain(namespaces)
         .chain(inventory.webhooks.iter().map(webhook_configuration))
         .chain(operators)
         .chain(inventory.workloads.iter().map(workload))

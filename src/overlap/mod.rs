@@ -37,8 +37,18 @@
 mod rules;
 
 use crate::error::Error;
+use crate::finding::Code;
 use crate::finding::{Finding, sort_findings};
-use crate::inventory::Inventory;
+use crate::inventory::{Input, Inventory};
+
+/// The kinds whose owner labels IR405 compares rendered objects with.
+const OWNERSHIP_INPUTS: &[Input] = &[
+    Input::Deployments,
+    Input::StatefulSets,
+    Input::DaemonSets,
+    Input::ReplicaSets,
+    Input::MutatingWebhookConfigurations,
+];
 use crate::istio::iop::{self, Cr, IopInput, Slot};
 use crate::istio::istioctl;
 use crate::istio::manifest::{self, RenderedObject};
@@ -157,7 +167,13 @@ pub fn check(args: &Options, inventory: Option<&Inventory>) -> Result<Report, Er
                 .to_string(),
         );
     }
-    if crs.is_empty() {
+    let unread = inventory.unread_inputs();
+    if unread.contains(&Input::IstioOperators) {
+        notes.push(
+            "the cluster's IstioOperator CRs could not be read (IR901): the -f files were checked against each other only"
+                .to_string(),
+        );
+    } else if crs.is_empty() {
         notes.push("no IstioOperator CRs given (-f) or found in the cluster".to_string());
     }
 
@@ -168,6 +184,25 @@ pub fn check(args: &Options, inventory: Option<&Inventory>) -> Result<Report, Er
         profiles.set,
         args.revision.as_deref(),
     );
+    // IR405 compares with the owner labels of the live workloads and webhooks: not with what
+    // could not be read.
+    let ownership_inputs = OWNERSHIP_INPUTS.iter().any(|i| unread.contains(i));
+    if ownership_inputs {
+        findings.retain(|f| f.code != Code::IR405);
+    }
+    let skipped = |input: Input| -> Vec<String> {
+        match input {
+            Input::IstioOperators => vec!["IR401-IR406 against the cluster's CRs".to_string()],
+            i if OWNERSHIP_INPUTS.contains(&i) => {
+                vec!["IR405 objects owned by another CR".to_string()]
+            }
+            _ => Vec::new(),
+        }
+    };
+    findings.extend(crate::checks::access::check(
+        &inventory.unreadable,
+        &skipped,
+    ));
     sort_findings(&mut findings);
     let report = Report {
         profiles,
@@ -190,6 +225,14 @@ fn choose_profiles(flag: Option<&str>, inventory: &Inventory) -> Result<Profiles
         return Ok(Profiles {
             set,
             chosen_by: format!("--istio-version {v}"),
+        });
+    }
+    if inventory.unread_inputs().contains(&Input::Deployments) {
+        return Ok(Profiles {
+            set: ProfileSet::Latest,
+            chosen_by:
+                "newest shipped (the control plane's version is unknown: deployments not read)"
+                    .to_string(),
         });
     }
     let mesh = crate::mesh::resolve(inventory, None);

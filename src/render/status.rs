@@ -2,6 +2,7 @@
 
 use super::{findings_text, heading, table, table_text};
 use crate::finding::Severity;
+use crate::inventory::Input;
 use crate::mesh::Selection;
 use crate::status::StatusReport;
 use std::collections::BTreeMap;
@@ -46,6 +47,8 @@ struct Section {
     table: comfy_table::Table,
     rows: usize,
     fleet: bool,
+    /// Why an empty section is unknown rather than empty: its input was not read.
+    unread: Option<&'static str>,
 }
 
 impl Section {
@@ -61,6 +64,7 @@ impl Section {
             table,
             rows: 0,
             fleet,
+            unread: None,
         }
     }
 
@@ -78,7 +82,9 @@ impl Section {
         out.push('\n');
         out.push_str(&heading(title));
         out.push('\n');
-        if self.rows == 0 {
+        if let (0, Some(resource)) = (self.rows, self.unread) {
+            out.push_str(&format!("unknown ({resource} not read)\n"));
+        } else if self.rows == 0 {
             out.push_str("none\n");
         } else {
             out.push_str(&table_text(&self.table));
@@ -134,6 +140,28 @@ fn render(clusters: &[(Option<&str>, Outcome)]) -> String {
     );
     let mut not_checked = Vec::new();
     for (cluster, report) in &reports {
+        let unread: std::collections::BTreeSet<Input> = report
+            .not_checked
+            .iter()
+            .filter_map(|u| Input::of_unreadable(&u.resource))
+            .collect();
+        let pods_unread = unread.contains(&Input::Pods);
+        let running = |r: &BTreeMap<String, usize>| {
+            if pods_unread {
+                "unknown".to_string()
+            } else {
+                counts(r)
+            }
+        };
+        if unread.contains(&Input::Deployments) {
+            control_planes.unread = Some(Input::Deployments.resource());
+        }
+        if unread.contains(&Input::Pods) {
+            gateways.unread = Some(Input::Pods.resource());
+        }
+        if unread.contains(&Input::Namespaces) {
+            namespaces.unread = Some(Input::Namespaces.resource());
+        }
         for cp in &report.control_planes {
             control_planes.row(
                 *cluster,
@@ -162,7 +190,7 @@ fn render(clusters: &[(Option<&str>, Outcome)]) -> String {
                         Selection::None => "-".into(),
                         s => s.describe(),
                     },
-                    counts(&g.running),
+                    running(&g.running),
                     g.lagging_behind
                         .as_ref()
                         .map(|r| format!("behind {r}"))
@@ -188,8 +216,12 @@ fn render(clusters: &[(Option<&str>, Outcome)]) -> String {
                         labels.join(",")
                     },
                     n.selected.describe(),
-                    counts(&n.running),
-                    n.stale.to_string(),
+                    running(&n.running),
+                    if pods_unread || matches!(n.selected, Selection::Unknown { .. }) {
+                        "unknown".to_string()
+                    } else {
+                        n.stale.to_string()
+                    },
                 ],
             );
         }

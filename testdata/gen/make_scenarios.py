@@ -17,7 +17,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from cluster import Cluster, PodPlan, Revision  # noqa: E402
-from k8s import at, to_json, to_yaml, ts  # noqa: E402
+from k8s import at, safe, to_json, to_yaml, ts, uid  # noqa: E402
 import istio as I  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(HERE), "scenarios")
@@ -747,6 +747,52 @@ def legacy_ca_addr():
     return c
 
 
+def completed_jobs():
+    # bookinfo moved to 1-8-1 and restarted; in `reports`, relabeled too, two Job pods that 1-8-0
+    # injected before the relabel have finished (one Succeeded, one Failed: the app calls the
+    # proxy's /quitquitquit on exit). The API server keeps finished pods until their Job's TTL
+    # or history limit removes them; they run no proxy any more, so they are not stale.
+    c = both_18("completed-jobs")
+    m = mesh18()
+    simple_18_bookinfo(c, m, T_APPS, {"istio.io/rev": "1-8-1"}, {
+        "productpage": [g_old(0), g_new(1, 5)], "reviews-v1": [g_old(0), g_new(2, 9)],
+        "ratings": [g_old(0), g_new(1, 13)]})
+    c.namespace("reports", {"istio.io/rev": "1-8-1"}, created=at(T_APPS, minutes=-1))
+    for i, (job, phase, exit_code) in enumerate([("nightly-report-29001440", "Succeeded", 0),
+                                                ("nightly-report-29002880", "Failed", 1)]):
+        t = at(T_APPS, minutes=24 * 60 * (i + 1))
+        job_uid = uid("completed-jobs", "Job", "reports", job, ts(t))
+        labels = {"batch.kubernetes.io/controller-uid": job_uid, "batch.kubernetes.io/job-name": job,
+                  "controller-uid": job_uid, "job-name": job}
+        tmpl = {"metadata": {"labels": labels},
+                "spec": {"containers": [{"command": ["sh", "-c", "run-report; curl -fsX POST localhost:15020/quitquitquit"],
+                                         "image": "docker.io/library/busybox:1.36", "name": "report"}],
+                         "restartPolicy": "Never"}}
+        owner = {"apiVersion": "batch/v1", "blockOwnerDeletion": True, "controller": True, "kind": "Job",
+                 "name": job, "uid": job_uid}
+        name = f"{job}-{safe(5, 'completed-jobs', job)}"
+        pod = c._pod("reports", name, tmpl, PodPlan(t, mutate=m.inj("1-8-0", "reports", "Job", job)), owner,
+                     generate_name=f"{job}-")
+        finished = ts(at(t, minutes=3))
+        st = pod["status"]
+        st["phase"] = phase
+        st.pop("podIP", None)
+        st.pop("podIPs", None)
+        for cs in st["containerStatuses"]:
+            cs["ready"] = False
+            cs["started"] = False
+            cs["state"] = {"terminated": {"containerID": cs["containerID"], "exitCode": exit_code,
+                                          "finishedAt": finished, "reason": "Completed" if exit_code == 0 else "Error",
+                                          "startedAt": ts(at(t, seconds=4))}}
+        for cond in st["conditions"]:
+            if cond["type"] in ("Ready", "ContainersReady"):
+                cond.update({"lastTransitionTime": finished, "reason": "PodCompleted" if exit_code == 0 else "PodFailed",
+                             "status": "False"})
+            if cond["type"] == "PodReadyToStartContainers":
+                cond.update({"lastTransitionTime": finished, "status": "False"})
+    return c
+
+
 # ====================================================================== main
 def scenarios():
     out = {}
@@ -772,6 +818,7 @@ def scenarios():
     out["broken-ir302-dotted-revision"] = broken_ir302
     out["broken-ir303-dangling-tag"] = broken_ir303
     out["legacy-no-label-ca-addr"] = legacy_ca_addr
+    out["completed-jobs"] = completed_jobs
     return out
 
 

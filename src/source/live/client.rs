@@ -12,10 +12,46 @@ pub struct ConnectArgs {
     pub cluster: Option<String>,
     pub user: Option<String>,
     pub request_timeout: Option<Duration>,
+    /// What the command can do without a cluster, said when none is configured (e.g. `pass
+    /// --offline to check the files alone`); empty: the advice every command shares.
+    pub without_cluster: &'static str,
+}
+
+/// The advice for a command that can read a snapshot instead of a cluster.
+pub const READ_A_SNAPSHOT: &str = "pass --kubeconfig PATH, or --snapshot FILE to read a snapshot";
+
+/// No kubeconfig anywhere kubectl would look, and not in a pod: kube's own error for this
+/// ("failed to infer config: in-cluster: ..., kubeconfig: ...") tells a person nothing they can
+/// act on, so the plugin says it in one line with what to pass instead.
+fn no_cluster_configured(args: &ConnectArgs) -> Option<Error> {
+    if args.kubeconfig.is_some() {
+        return None;
+    }
+    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+    let home_config = std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(|h| std::path::Path::new(&h).join(".kube").join("config"));
+    if set("KUBECONFIG")
+        || home_config.is_some_and(|p| p.exists())
+        || (set("KUBERNETES_SERVICE_HOST") && set("KUBERNETES_SERVICE_PORT"))
+    {
+        return None;
+    }
+    let advice = if args.without_cluster.is_empty() {
+        READ_A_SNAPSHOT
+    } else {
+        args.without_cluster
+    };
+    Some(Error::Input(format!(
+        "no cluster configured (KUBECONFIG unset, ~/.kube/config missing, not in a pod): {advice}"
+    )))
 }
 
 /// The client and the namespace kubectl would use by default (the context's, else `default`).
 pub async fn connect(args: &ConnectArgs) -> Result<(Client, String), Error> {
+    if let Some(e) = no_cluster_configured(args) {
+        return Err(e);
+    }
     let options = KubeConfigOptions {
         context: args.context.clone(),
         cluster: args.cluster.clone(),
@@ -57,7 +93,11 @@ pub async fn connect(args: &ConnectArgs) -> Result<(Client, String), Error> {
 }
 
 /// The contexts of the merged kubeconfig (`--all-contexts`).
-pub fn contexts(kubeconfig: Option<&str>) -> Result<Vec<String>, Error> {
+pub fn contexts(args: &ConnectArgs) -> Result<Vec<String>, Error> {
+    if let Some(e) = no_cluster_configured(args) {
+        return Err(e);
+    }
+    let kubeconfig = args.kubeconfig.as_deref();
     let config = match kubeconfig {
         Some(path) => Kubeconfig::read_from(path),
         None => Kubeconfig::read(),

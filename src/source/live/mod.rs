@@ -268,7 +268,9 @@ async fn list_pods(
     page_size: u32,
     tx: &mpsc::Sender<Msg>,
 ) -> Result<(), Error> {
-    let mut base = ListParams::default().limit(page_size);
+    let mut base = ListParams::default()
+        .limit(page_size)
+        .fields(crate::inventory::pods::NOT_FINISHED);
     if let Some(sel) = selector {
         base = base.labels(sel);
     }

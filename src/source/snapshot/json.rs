@@ -286,6 +286,7 @@ pub(super) fn read_json_list<R: Read>(
     sink: &mut crate::inventory::parse::Sink<'_>,
 ) -> Result<(), Error> {
     let ListStart { items, mut head } = list;
+    let list_kind = head_item_kind(&head);
     let mut pos = items;
     let mut keep;
     let io = |e: std::io::Error| Error::input(name, e);
@@ -327,10 +328,12 @@ pub(super) fn read_json_list<R: Read>(
         };
         let start = pos;
         pos += len;
-        item.into_object().and_then(&mut *sink).map_err(|e| {
-            let msg = format!("item {count}: {e} {}", at(&mut w, start));
-            Error::parse(name, None, msg)
-        })?;
+        item.into_object(list_kind.as_deref())
+            .and_then(&mut *sink)
+            .map_err(|e| {
+                let msg = format!("item {count}: {e} {}", at(&mut w, start));
+                Error::parse(name, None, msg)
+            })?;
     }
     // `]`, then the members after `items`, then `}` and nothing else.
     pos += 1;
@@ -384,12 +387,28 @@ pub(super) fn read_json_list<R: Read>(
     let mut de = serde_json::Deserializer::from_slice(&head);
     crate::inventory::parse::ListHeadSeed
         .deserialize(&mut de)
+        .map(|_| ())
         .map_err(|e| {
             // The position is in the members put together, not in the file.
             let text = e.to_string();
             let message = text.rfind(" at line ").map_or(&*text, |i| &text[..i]);
             Error::parse(name, None, message)
         })
+}
+
+/// The kind of a List's items, from the members before `items` (the API server prints `kind`
+/// first). Anything wrong with them is reported once the whole List has been read.
+fn head_item_kind(head: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Head {
+        kind: Option<String>,
+    }
+    let mut text = Vec::with_capacity(head.len() + 2);
+    text.push(b'{');
+    text.extend_from_slice(head);
+    text.push(b'}');
+    let head: Head = serde_json::from_slice(&text).ok()?;
+    crate::inventory::parse::item_kind(head.kind.as_deref())
 }
 
 /// A parser's error inside the value that starts at `buf[start]`, placed in the file.

@@ -146,6 +146,13 @@ fn read_yaml_list<R: BufRead>(
     let mut item = first_item;
     let mut count = 0usize;
     let mut line = Vec::new();
+    // The items' kind when they name none; anything wrong with the head is reported below.
+    let list_kind =
+        serde_saphyr::with_deserializer_from_slice_with_options(&head.text, yaml_options(), |de| {
+            crate::inventory::parse::ListHeadSeed.deserialize(de)
+        })
+        .ok()
+        .flatten();
     let mut tail = Lines {
         text: Vec::new(),
         first_line: 0,
@@ -158,7 +165,7 @@ fn read_yaml_list<R: BufRead>(
         }
         count += 1;
         let object = parse_yaml_item(&item)
-            .and_then(|item| item.into_object())
+            .and_then(|item| item.into_object(list_kind.as_deref()))
             .map_err(|e| format!("item {count}: {e}"))?;
         sink(object).map_err(|e| format!("item {count}: {e}"))?;
         item.text.clear();

@@ -300,3 +300,57 @@ fn recordings_replay_against_the_fake() {
         replay.failures.join("\n")
     );
 }
+
+/// The second recording server's `rec-pb` state (README, "Added later"): the `hello` pods as 96
+/// lists them, with the phases the recorder set through the status subresource (`hello-2`
+/// Succeeded). The spec is each pod's own last-applied configuration.
+fn completed_pods_state() -> FakeApiServer {
+    let listed: Value = serde_json::from_str(&recorded_body(
+        "96-list-pods-namespace-metadata-only-all-phases.response.txt",
+    ))
+    .unwrap();
+    let mut objects = vec![serde_json::json!({
+        "apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "rec-pb"}
+    })];
+    for item in listed["items"].as_array().unwrap() {
+        let metadata = item["metadata"].clone();
+        let applied: Value = serde_json::from_str(
+            metadata["annotations"]["kubectl.kubernetes.io/last-applied-configuration"]
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap();
+        let phase = if metadata["name"] == "hello-2" {
+            "Succeeded"
+        } else {
+            "Running"
+        };
+        objects.push(serde_json::json!({
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": metadata,
+            "spec": applied["spec"],
+            "status": {"phase": phase},
+        }));
+    }
+    let text: Vec<String> = objects.iter().map(Value::to_string).collect();
+    FakeApiServer::new()
+        .objects_from_str(&text.join("\n"))
+        .unwrap()
+}
+
+#[test]
+fn finished_pods_are_left_out_by_the_phase_field_selector_as_recorded() {
+    let srv = completed_pods_state().start();
+    let mut replay = Replay::new();
+    for n in names("95", "97", &[]) {
+        replay.run(&srv, &n);
+    }
+    assert_eq!(replay.covered.len(), 2, "{:?}", replay.failures);
+    assert!(
+        replay.failures.is_empty(),
+        "{} recordings differ:\n{}",
+        replay.failures.len(),
+        replay.failures.join("\n")
+    );
+}
