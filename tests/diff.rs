@@ -1188,3 +1188,40 @@ fn regenerate_live_fixture() {
         &items,
     );
 }
+
+/// A snapshot written through a token that could not list Deployments says so (a `NotRead`
+/// document): the rendered istiod Deployment is not checked, never "missing".
+#[test]
+fn a_kind_the_snapshot_could_not_read_is_not_checked_not_missing() {
+    let mut live: Vec<Value> = fixture()
+        .into_iter()
+        .filter(|o| o["kind"] != "Deployment")
+        .collect();
+    live.push(json!({
+        "apiVersion": "kubectl-istio-rev/v1",
+        "kind": "NotRead",
+        "metadata": {"name": "deployments"},
+        "notRead": {"resource": "deployments", "namespace": "", "reason": "forbidden"},
+    }));
+    let r = snapshot_run(&live, &["-o", "json"]);
+    assert_ne!(r.code, 0, "{}", r.stderr);
+    let findings = r.findings();
+    assert!(
+        findings.contains(&"IR901 Deployment/istio-system/istiod".to_string()),
+        "{findings:?}"
+    );
+    assert!(
+        !findings.iter().any(|f| f.starts_with("IR502 Deployment/")),
+        "{findings:?}"
+    );
+    // Without the NotRead document the same snapshot is taken as complete: the Deployment is
+    // missing.
+    live.pop();
+    let r = snapshot_run(&live, &["-o", "json"]);
+    assert!(
+        r.findings()
+            .contains(&"IR502 Deployment/istio-system/istiod".to_string()),
+        "{:?}",
+        r.findings()
+    );
+}

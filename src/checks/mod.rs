@@ -210,6 +210,46 @@ pub(crate) fn revision_counts<'a>(
 }
 
 #[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::CATALOGUE;
+
+    /// A new status check declares its inputs, or a token that cannot read them would get its
+    /// verdict made from missing data.
+    #[test]
+    fn every_status_code_declares_its_inputs_once() {
+        let status_codes = CATALOGUE
+            .iter()
+            .filter(|c| matches!(&c.as_str()[..3], "IR1" | "IR2" | "IR3"));
+        for code in status_codes {
+            let declared = CHECKS.iter().filter(|c| c.code == *code).count();
+            assert_eq!(declared, 1, "{code} in checks::CHECKS");
+        }
+        assert!(CHECKS.iter().all(|c| !c.inputs.is_empty()));
+    }
+
+    #[test]
+    fn unreadable_injectors_skip_exactly_the_checks_that_read_them() {
+        let skipped: Vec<Code> = skipped_by(&[Input::MutatingWebhookConfigurations].into())
+            .iter()
+            .map(|c| c.code)
+            .collect();
+        assert_eq!(
+            skipped,
+            [
+                Code::IR102,
+                Code::IR105,
+                Code::IR106,
+                Code::IR302,
+                Code::IR303,
+                Code::IR304
+            ]
+        );
+        assert!(skipped_by(&[Input::ReplicaSets, Input::IstioOperators].into()).is_empty());
+    }
+}
+
+#[cfg(test)]
 pub(crate) mod testing {
     //! Builds small meshes from YAML, the way the snapshot source reads them.
     use crate::inventory::Inventory;

@@ -786,7 +786,7 @@ def completed_jobs():
                                           "startedAt": ts(at(t, seconds=4))}}
         for cond in st["conditions"]:
             if cond["type"] in ("Ready", "ContainersReady"):
-                cond.update({"lastTransitionTime": finished, "reason": "PodCompleted" if exit_code == 0 else "PodFailed",
+                cond.update({"lastTransitionTime": finished, "reason": "PodCompleted",
                              "status": "False"})
             if cond["type"] == "PodReadyToStartContainers":
                 cond.update({"lastTransitionTime": finished, "status": "False"})
