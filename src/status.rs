@@ -17,6 +17,9 @@ pub struct StatusReport {
     pub findings: Vec<Finding>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub not_checked: Vec<Unreadable>,
+    /// The checks that did not run because an input of theirs could not be read.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skipped_checks: Vec<crate::finding::Code>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub skipped_kinds: BTreeMap<String, usize>,
 }
@@ -34,7 +37,10 @@ pub struct GatewayRow {
 }
 
 pub fn build(inventory: &Inventory, mesh: &Mesh, options: &Options) -> StatusReport {
-    let mut findings = checks::run(mesh, options, &mesh.unread).findings;
+    let checks::Outcome {
+        mut findings,
+        skipped: skipped_checks,
+    } = checks::run(mesh, options, &mesh.unread);
     let skipped = |input: Input| {
         checks::skipped_by(&[input].into())
             .iter()
@@ -86,6 +92,7 @@ pub fn build(inventory: &Inventory, mesh: &Mesh, options: &Options) -> StatusRep
         pods_per_revision,
         findings,
         not_checked: inventory.unreadable.clone(),
+        skipped_checks: skipped_checks.iter().map(|c| c.code).collect(),
         skipped_kinds: inventory.skipped.clone(),
     }
 }
@@ -93,8 +100,9 @@ pub fn build(inventory: &Inventory, mesh: &Mesh, options: &Options) -> StatusRep
 /// One line: where the cluster is in the doc's flow (install new control plane → relabel →
 /// restart workloads → upgrade gateways → remove the old control plane) and the next step.
 pub fn progress(mesh: &Mesh, options: &Options) -> String {
-    // Where the upgrade stands is made of every input but the IstioOperators: with one missing,
-    // the line says what is unknown and proposes no step built on the gap.
+    // Where the upgrade stands is made of every input but ReplicaSets and IstioOperators (no
+    // verdict depends on them): with one missing, the line says what is unknown and proposes no
+    // step built on the gap.
     let unread: Vec<&str> = mesh
         .unread
         .iter()
