@@ -19,6 +19,7 @@ pub mod cmd;
 pub mod diff;
 pub mod error;
 pub mod finding;
+pub mod fix;
 pub mod inventory;
 pub mod istio;
 pub mod mesh;
@@ -42,6 +43,7 @@ pub fn run(cli: Cli, stdout: &mut dyn std::io::Write) -> Result<u8, Error> {
         Command::CheckOverlap(args) => cmd::check_overlap::run(&args, stdout),
         Command::Snapshot(args) => cmd::snapshot::run(&args, stdout),
         Command::Diff(args) => cmd::diff::run(&args, stdout),
+        Command::Fix(args) => cmd::fix::run(&args, stdout),
         Command::Codes(output) => cmd::codes::run(&output, stdout),
     }
 }

@@ -34,6 +34,10 @@ pub enum Command {
     /// The rendered IstioOperator output against the cluster: drifted, missing, orphaned,
     /// unmanaged and owned by another CR (exit 0 no drift, 1 drift, 2 bad input, 3 cluster error).
     Diff(Box<crate::cmd::diff::Args>),
+    /// Plan the guide's steps toward one revision (namespaces, workloads, gateways last) and,
+    /// with --yes or a confirmation, carry them out (exit 0 applied or nothing to do, 1 a change
+    /// failed or a rollout timed out, 2 usage, 3 cluster).
+    Fix(Box<crate::cmd::fix::Args>),
     /// Print the finding catalogue: every code, its default severity and meaning.
     Codes(OutputArgs),
 }

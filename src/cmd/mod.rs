@@ -4,6 +4,7 @@
 pub mod check_overlap;
 pub mod codes;
 pub mod diff;
+pub mod fix;
 pub mod snapshot;
 pub mod status;
 

@@ -463,6 +463,9 @@ pub struct WorkloadSpec {
     pub selector: Option<LabelSelector>,
     #[serde(default)]
     pub template: PodTemplate,
+    /// A paused Deployment does not roll out template changes.
+    #[serde(default)]
+    pub paused: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]

@@ -22,6 +22,9 @@ pub const ANNOTATION_INJECT: &str = "sidecar.istio.io/inject";
 /// The application's version, never a proxy's revision.
 pub const LABEL_CANONICAL_REVISION: &str = "service.istio.io/canonical-revision";
 
+/// Set on a pod template by `kubectl rollout restart` (and `fix`): a new value rolls the pods.
+pub const ANNOTATION_RESTARTED_AT: &str = "kubectl.kubernetes.io/restartedAt";
+
 /// The sidecar proxy's container name.
 pub const PROXY_CONTAINER: &str = "istio-proxy";
 

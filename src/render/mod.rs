@@ -1,6 +1,7 @@
 //! Printing: every report becomes a `String` here; nothing else in the crate writes to stdout.
 
 pub mod diff;
+pub mod fix;
 pub mod overlap;
 pub mod status;
 

@@ -482,6 +482,7 @@ fn workload(
             replicas: replicas.map(i64::from),
             selector: selector.map(convert::selector),
             template: convert::pod_template(template),
+            paused: None,
         },
         status,
     }))
@@ -522,14 +523,18 @@ fn deployment(d: Deployment) -> Object {
     };
     let replicas = spec.and_then(|s| s.replicas);
     let (selector, template) = (spec.map(|s| &s.selector), spec.map(|s| &s.template));
-    workload(
+    let mut object = workload(
         WorkloadKind::Deployment,
         &d.metadata,
         replicas,
         selector,
         template,
         status,
-    )
+    );
+    if let Object::Workload(w) = &mut object {
+        w.spec.paused = spec.and_then(|s| s.paused);
+    }
+    object
 }
 
 fn statefulset(d: StatefulSet) -> Object {

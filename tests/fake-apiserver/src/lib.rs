@@ -128,7 +128,12 @@
 //! * No TLS, no HTTP/2, no watch (`?watch=true` → 405), no `deletecollection`, no protobuf/YAML
 //!   responses, no `resourceVersion`/`resourceVersionMatch` semantics on reads (always the latest
 //!   state; continue pages read the current state, not a snapshot).
-//! * No RBAC, admission or controllers: nothing reconciles Deployments/ReplicaSets/Pods, no
+//! * Rollouts (`rollout.rs`): a Deployment whose generation moved past its observedGeneration
+//!   (a restart, a template change) gets, once [`FakeApiServer::rollout_delay`] has passed, a new
+//!   ReplicaSet whose pods run the revision their namespace selects now; the old ReplicaSets
+//!   scale to 0 and their pods go; the status then satisfies `kubectl rollout status`. Paused
+//!   Deployments do not roll. StatefulSets and DaemonSets replace their own pods the same way.
+//! * No RBAC, admission or other controllers: nothing else reconciles ReplicaSets/Pods, no
 //!   garbage collection of dependents, no ServiceAccount defaulting; validation is limited to what
 //!   is listed above; defaulting covers the fields seen in the recordings.
 //! * Key order: `kind`, `apiVersion`, `metadata` (in Go field order), …, `spec`, `status` for
@@ -151,6 +156,7 @@ mod defaults;
 mod discovery;
 mod json;
 mod resources;
+mod rollout;
 mod selector;
 mod server;
 mod status;
@@ -256,6 +262,7 @@ pub struct FakeApiServer {
     user: String,
     istio_crd: bool,
     log: bool,
+    rollout_delay: Duration,
 }
 
 impl Default for FakeApiServer {
@@ -274,6 +281,7 @@ impl FakeApiServer {
             user: "fake-user".into(),
             istio_crd: true,
             log: true,
+            rollout_delay: Duration::ZERO,
         }
     }
     /// Whether the `install.istio.io/v1alpha1` IstioOperator CRD exists (default: yes). Without
@@ -290,6 +298,13 @@ impl FakeApiServer {
     /// User name used in 403 messages when no `Impersonate-User` header is sent.
     pub fn user(mut self, user: impl Into<String>) -> Self {
         self.user = user.into();
+        self
+    }
+    /// How long a Deployment rollout takes: after a template change (`kubectl rollout restart`),
+    /// the new ReplicaSet and its pods appear, and the status reads complete, only once this has
+    /// passed (default: at the next request).
+    pub fn rollout_delay(mut self, delay: Duration) -> Self {
+        self.rollout_delay = delay;
         self
     }
     pub fn fault(mut self, f: Fault) -> Self {
@@ -382,6 +397,7 @@ impl FakeApiServer {
             self.faults,
             &addr.to_string(),
         ));
+        shared.rollouts.lock().expect("rollouts").delay = self.rollout_delay;
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let sh = shared.clone();
         let thread = std::thread::Builder::new()

@@ -41,6 +41,7 @@ pub struct Shared {
     pub user: String,
     pub istio_crd: bool,
     pub discovery: Discovery,
+    pub rollouts: Mutex<crate::rollout::Rollouts>,
 }
 
 impl Shared {
@@ -62,6 +63,7 @@ impl Shared {
             user,
             istio_crd,
             discovery: discovery::build(istio_crd, addr),
+            rollouts: Mutex::new(crate::rollout::Rollouts::with_delay(std::time::Duration::ZERO)),
         }
     }
     pub fn served(&self, res: usize) -> bool {
@@ -270,6 +272,10 @@ fn finish(mut body: Vec<u8>, pretty: bool) -> Vec<u8> {
 pub async fn handle(sh: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Body>, BoxError> {
     let (parts, body) = req.into_parts();
     let body = body.collect().await?.to_bytes();
+    {
+        let mut rollouts = sh.rollouts.lock().expect("rollouts");
+        crate::rollout::reconcile(&mut sh.store.write().expect("store"), &mut rollouts);
+    }
     let path = parts.uri.path().to_string();
     let raw_query = parts.uri.query().map(str::to_string);
     let query: Vec<(String, String)> = raw_query

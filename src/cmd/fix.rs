@@ -1,0 +1,204 @@
+//! `fix`: the plan first, then, on request, the guide's steps carried out.
+
+use crate::cli::flags::{OutputArgs, SourceArgs};
+use crate::error::Error;
+use crate::fix::{self, apply, Plan};
+use crate::render::{self, Format};
+use crate::source::live;
+use std::io::{BufRead, IsTerminal, Write};
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum What {
+    Namespaces,
+    Workloads,
+    Gateways,
+    All,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DryRun {
+    /// Only print the plan.
+    Client,
+    /// Send every change as a server dry run and report what the server would do.
+    Server,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// What to fix, in the guide's order when `all`.
+    #[arg(value_enum, default_value_t = What::All)]
+    pub what: What,
+
+    /// The revision to move to (default: the newest control plane).
+    #[arg(long, value_name = "REV")]
+    pub target: Option<String>,
+
+    /// Apply the plan without asking.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
+    /// `client`: only print the plan; `server`: send every change as a server dry run.
+    #[arg(long, value_enum, value_name = "client|server", num_args = 0..=1,
+          default_missing_value = "client")]
+    pub dry_run: Option<DryRun>,
+
+    /// How many workload rollouts run at once.
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub max_parallel: u16,
+
+    /// How long each rollout may take (e.g. 90s, 5m).
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    pub timeout: Duration,
+
+    #[command(flatten)]
+    pub source: SourceArgs,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    match live::client::parse_timeout(s)? {
+        Some(d) if !d.is_zero() => Ok(d),
+        _ => Err(format!("invalid duration {s:?}: it must be more than 0")),
+    }
+}
+
+impl Args {
+    fn plan_options(&self) -> fix::Options {
+        fix::Options {
+            target: self.target.clone(),
+            scope: match self.what {
+                What::Namespaces => fix::Scope::Namespaces,
+                What::Workloads => fix::Scope::Workloads,
+                What::Gateways => fix::Scope::Gateways,
+                What::All => fix::Scope::All,
+            },
+        }
+    }
+}
+
+/// Reads the cluster and plans.
+fn plan_now(args: &Args) -> Result<Plan, Error> {
+    let inventory = crate::source::load(&args.source.options())?;
+    let mesh = crate::mesh::resolve(&inventory, args.source.narrowed_to());
+    if let Some(target) = &args.target
+        && mesh.control_plane(target).is_none()
+    {
+        return Err(Error::Input(format!(
+            "--target {target}: no control plane (istiod Deployment) serves it; install it first"
+        )));
+    }
+    // A plan from a partial view could touch what it cannot see the consequences of.
+    if let Some(u) = inventory.unreadable.first() {
+        let scope = if u.namespace.is_empty() {
+            "cluster-wide".to_string()
+        } else {
+            format!("in namespace {}", u.namespace)
+        };
+        return Err(Error::Cluster(format!(
+            "refusing to plan without {} {scope}: {}",
+            u.resource, u.reason
+        )));
+    }
+    Ok(fix::plan(&inventory, &mesh, &args.plan_options()))
+}
+
+pub fn run(args: &Args, stdout: &mut dyn std::io::Write) -> Result<u8, Error> {
+    render::set_color(args.output.color_choice());
+    if !args.source.snapshots.is_empty() {
+        return Err(Error::Input(
+            "fix changes a live cluster: drop --snapshot".to_string(),
+        ));
+    }
+    if args.yes && args.dry_run == Some(DryRun::Client) {
+        return Err(Error::Input(
+            "--yes applies and --dry-run=client only prints the plan: pick one".to_string(),
+        ));
+    }
+    let plan = plan_now(args)?;
+    let n = plan.totals.apply;
+    let applying = match args.dry_run {
+        Some(DryRun::Client) => false,
+        Some(DryRun::Server) => true,
+        None if plan.is_settled() => false,
+        None if args.yes => true,
+        None => {
+            if args.output.format == Format::Table {
+                super::write(stdout, &render::fix::plan_text(&plan, None))?;
+            }
+            if !std::io::stdin().is_terminal() {
+                return Err(Error::Input(format!(
+                    "not applying {} without confirmation: stdin is not a terminal; add --yes to apply, or --dry-run=client to only print the plan",
+                    render::fix::changes(n)
+                )));
+            }
+            if !confirm(n)? {
+                eprintln!("Nothing applied.");
+                return Ok(0);
+            }
+            return carry_out(args, &plan, stdout);
+        }
+    };
+    if !applying {
+        let text = match args.output.format {
+            Format::Table => render::fix::plan_text(&plan, None),
+            Format::Json => render::json(&plan),
+            Format::Yaml => render::yaml(&plan),
+        };
+        super::write(stdout, &text)?;
+        return Ok(0);
+    }
+    if args.output.format == Format::Table {
+        super::write(stdout, &render::fix::plan_text(&plan, None))?;
+    }
+    carry_out(args, &plan, stdout)
+}
+
+fn confirm(n: usize) -> Result<bool, Error> {
+    let mut err = std::io::stderr();
+    let _ = write!(err, "Apply {}? [y/N] ", render::fix::changes(n));
+    let _ = err.flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| Error::input("stdin", e))?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "Yes"))
+}
+
+/// Recomputes the plan, applies what is still current, and reports.
+fn carry_out(
+    args: &Args,
+    plan: &Plan,
+    stdout: &mut dyn std::io::Write,
+) -> Result<u8, Error> {
+    let fresh = plan_now(args)?;
+    let options = apply::Options {
+        server_dry_run: args.dry_run == Some(DryRun::Server),
+        max_parallel: usize::from(args.max_parallel),
+        timeout: args.timeout,
+        poll: Duration::from_millis(250),
+    };
+    let connect = args.source.connect_args();
+    let report = crate::source::runtime()?.block_on(async {
+        let (client, _) = live::client::connect(&connect).await?;
+        let progress = |line: &str| eprintln!("{line}");
+        Ok::<_, Error>(apply::apply(&client, plan, &fresh, &options, &progress).await)
+    })?;
+    let text = match args.output.format {
+        Format::Table => format!("\nResult:\n{}", render::fix::plan_text(plan, Some(&report))),
+        Format::Json => render::json(&Applied { plan, report: &report }),
+        Format::Yaml => render::yaml(&Applied { plan, report: &report }),
+    };
+    super::write(stdout, &text)?;
+    Ok(if report.failed() { 1 } else { 0 })
+}
+
+#[derive(serde::Serialize)]
+struct Applied<'a> {
+    plan: &'a Plan,
+    report: &'a apply::Report,
+}

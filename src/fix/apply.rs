@@ -1,0 +1,409 @@
+//! Carrying a [`Plan`] out against a live cluster, in the guide's order: namespaces, then
+//! workload rollouts (at most `max_parallel` at once, each waited for), then gateways, and those
+//! only once every workload rollout succeeded. Only [`Disposition::Apply`] changes are sent;
+//! tag moves, istioctl commands and manual steps are left to a person.
+
+use super::{Change, Phase, Plan};
+use crate::istio::labels::ANNOTATION_RESTARTED_AT;
+use crate::remedy::{Step, WorkloadRef};
+use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams};
+use kube::Client;
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Send every change as a server dry run (`dryRun=All`): nothing is stored, nothing waited.
+    pub server_dry_run: bool,
+    pub max_parallel: usize,
+    /// How long one rollout may take.
+    pub timeout: Duration,
+    /// How often a rollout's status is read.
+    pub poll: Duration,
+}
+
+/// What happened to one change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "result", content = "detail", rename_all = "kebab-case")]
+pub enum Outcome {
+    Applied(String),
+    /// The server accepted it as a dry run.
+    WouldApply(String),
+    /// Not sent, and why (the object moved on since the plan, an earlier phase failed).
+    Skipped(String),
+    Failed(String),
+    TimedOut(String),
+}
+
+impl Outcome {
+    pub fn failed(&self) -> bool {
+        matches!(self, Outcome::Failed(_) | Outcome::TimedOut(_))
+    }
+}
+
+/// Each change sent (or skipped), by its index in the plan.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Report {
+    pub results: Vec<(usize, Outcome)>,
+}
+
+impl Report {
+    pub fn failed(&self) -> bool {
+        self.results.iter().any(|(_, o)| o.failed())
+    }
+}
+
+/// Carries out the changes of `plan` that are also in `fresh`, the plan recomputed just before
+/// applying: a change the fresh plan no longer has (or has differently) concerns an object that
+/// moved on since the plan was shown, and is skipped.
+pub async fn apply(
+    client: &Client,
+    plan: &Plan,
+    fresh: &Plan,
+    options: &Options,
+    progress: &(dyn Fn(&str) + Sync),
+) -> Report {
+    let mut report = Report::default();
+    let mut current: Vec<usize> = Vec::new();
+    for (i, c) in plan.changes.iter().enumerate() {
+        if !c.applies() {
+            continue;
+        }
+        if fresh.changes.iter().any(|f| f == c) {
+            current.push(i);
+        } else {
+            report.results.push((
+                i,
+                Outcome::Skipped("the object moved on since the plan; fix again".to_string()),
+            ));
+        }
+    }
+    for phase in [Phase::Namespaces, Phase::Workloads, Phase::Gateways] {
+        let indexes: Vec<usize> = current
+            .iter()
+            .copied()
+            .filter(|&i| plan.changes[i].phase == phase)
+            .collect();
+        if indexes.is_empty() {
+            continue;
+        }
+        if phase == Phase::Gateways && report.failed() {
+            for i in indexes {
+                report.results.push((
+                    i,
+                    Outcome::Skipped(
+                        "gateways move last, once every change before them succeeded".to_string(),
+                    ),
+                ));
+            }
+            continue;
+        }
+        // Labels and CR patches first (quick, and what restarts depend on), then rollouts.
+        let (rollouts, others): (Vec<usize>, Vec<usize>) = indexes
+            .into_iter()
+            .partition(|&i| rolled(&plan.changes[i]).is_some());
+        for i in others {
+            let outcome = send(client, &plan.changes[i], options).await;
+            progress(&line(&plan.changes[i], &outcome));
+            report.results.push((i, outcome));
+        }
+        for batch in rollouts.chunks(options.max_parallel.max(1)) {
+            let runs = batch
+                .iter()
+                .map(|&i| rollout(client, &plan.changes[i], options, progress));
+            let outcomes = futures::future::join_all(runs).await;
+            for (&i, outcome) in batch.iter().zip(outcomes) {
+                progress(&line(&plan.changes[i], &outcome));
+                report.results.push((i, outcome));
+            }
+        }
+    }
+    report.results.sort_by_key(|(i, _)| *i);
+    report
+}
+
+fn line(change: &Change, outcome: &Outcome) -> String {
+    let (word, detail) = match outcome {
+        Outcome::Applied(d) => ("applied", d),
+        Outcome::WouldApply(d) => ("would apply", d),
+        Outcome::Skipped(d) => ("skipped", d),
+        Outcome::Failed(d) => ("failed", d),
+        Outcome::TimedOut(d) => ("timed out", d),
+    };
+    format!("{word}: {}: {detail}", change.object)
+}
+
+/// The workload a change rolls, if it does.
+fn rolled(change: &Change) -> Option<&WorkloadRef> {
+    match &change.step {
+        Step::Restart { workload } | Step::RelabelPodTemplate { workload, .. } => Some(workload),
+        _ => None,
+    }
+}
+
+fn params(options: &Options) -> PatchParams {
+    let p = PatchParams::default();
+    if options.server_dry_run { p.dry_run() } else { p }
+}
+
+fn cluster_error(e: &kube::Error) -> String {
+    match e {
+        kube::Error::Api(s) => format!("{} ({})", s.message, s.code),
+        other => crate::source::live::error_chain(other),
+    }
+}
+
+fn resource(group: &str, version: &str, kind: &str) -> ApiResource {
+    ApiResource::from_gvk(&GroupVersionKind::gvk(group, version, kind))
+}
+
+fn workload_api(client: &Client, w: &WorkloadRef) -> Api<DynamicObject> {
+    Api::namespaced_with(
+        client.clone(),
+        &w.namespace,
+        &resource("apps", "v1", &w.kind),
+    )
+}
+
+/// The patch a change sends: what its command line does.
+fn patch_of(step: &Step) -> Option<(Patch<Value>, &'static str)> {
+    Some(match step {
+        Step::RelabelNamespace { set, remove, .. } => {
+            let mut labels = serde_json::Map::new();
+            if let Some(l) = set {
+                labels.insert(l.key.clone(), json!(l.value));
+            }
+            if let Some(k) = remove {
+                labels.insert(k.clone(), Value::Null);
+            }
+            (
+                Patch::Merge(json!({"metadata": {"labels": labels}})),
+                "labelled",
+            )
+        }
+        Step::RelabelPodTemplate { set, .. } => (
+            Patch::Merge(
+                json!({"spec": {"template": {"metadata": {"labels": {set.key.clone(): set.value}}}}}),
+            ),
+            "pod template relabelled",
+        ),
+        Step::Restart { .. } => (
+            // What `kubectl rollout restart` sends.
+            Patch::Strategic(json!({"spec": {"template": {"metadata": {"annotations": {
+                ANNOTATION_RESTARTED_AT: restarted_at()
+            }}}}})),
+            "restarted",
+        ),
+        Step::PatchIstioOperator { revision, .. } => (
+            Patch::Merge(json!({"spec": {"revision": revision}})),
+            "spec.revision patched; the in-cluster operator re-renders the gateway",
+        ),
+        Step::MoveTag { .. } | Step::Istioctl { .. } | Step::Manual { .. } => return None,
+    })
+}
+
+/// kubectl's value: the local time in RFC 3339, seconds precision.
+fn restarted_at() -> String {
+    k8s_openapi::jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+}
+
+async fn send(client: &Client, change: &Change, options: &Options) -> Outcome {
+    let Some((patch, done)) = patch_of(&change.step) else {
+        return Outcome::Skipped("not carried out by fix".to_string());
+    };
+    let pp = params(options);
+    let sent = match &change.step {
+        Step::RelabelNamespace { namespace, .. } => {
+            Api::<DynamicObject>::all_with(client.clone(), &resource("", "v1", "Namespace"))
+                .patch(namespace, &pp, &patch)
+                .await
+        }
+        Step::PatchIstioOperator {
+            namespace, name, ..
+        } => Api::<DynamicObject>::namespaced_with(
+            client.clone(),
+            namespace,
+            &resource("install.istio.io", "v1alpha1", "IstioOperator"),
+        )
+        .patch(name, &pp, &patch)
+        .await,
+        Step::Restart { workload } | Step::RelabelPodTemplate { workload, .. } => {
+            workload_api(client, workload)
+                .patch(&workload.name, &pp, &patch)
+                .await
+        }
+        _ => return Outcome::Skipped("not carried out by fix".to_string()),
+    };
+    match sent {
+        Ok(_) if options.server_dry_run => Outcome::WouldApply(format!("server dry run: {done}")),
+        Ok(_) => Outcome::Applied(done.to_string()),
+        Err(e) => Outcome::Failed(cluster_error(&e)),
+    }
+}
+
+async fn rollout(
+    client: &Client,
+    change: &Change,
+    options: &Options,
+    progress: &(dyn Fn(&str) + Sync),
+) -> Outcome {
+    let sent = send(client, change, options).await;
+    if options.server_dry_run || !matches!(sent, Outcome::Applied(_)) {
+        return sent;
+    }
+    let Some(workload) = rolled(change) else {
+        return sent;
+    };
+    let api = workload_api(client, workload);
+    let started = Instant::now();
+    let mut last = String::new();
+    loop {
+        match api.get(&workload.name).await {
+            Ok(obj) => match progress_of(&workload.kind, &serde_json::to_value(&obj).unwrap_or_default()) {
+                Rollout::Done(text) => return Outcome::Applied(format!("restarted, {text}")),
+                Rollout::Failed(text) => return Outcome::Failed(text),
+                Rollout::Waiting(text) => {
+                    if text != last {
+                        progress(&format!("waiting: {workload}: {text}"));
+                        last = text;
+                    }
+                }
+            },
+            Err(e) => return Outcome::Failed(cluster_error(&e)),
+        }
+        if started.elapsed() >= options.timeout {
+            return Outcome::TimedOut(format!(
+                "restarted, but the rollout did not finish within {}s: {last}",
+                options.timeout.as_secs()
+            ));
+        }
+        tokio::time::sleep(options.poll).await;
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Rollout {
+    Done(String),
+    Waiting(String),
+    Failed(String),
+}
+
+fn int(v: &Value, path: &[&str]) -> i64 {
+    path.iter()
+        .fold(v, |v, k| &v[*k])
+        .as_i64()
+        .unwrap_or_default()
+}
+
+/// The rollout's state from the object, by the rules `kubectl rollout status` applies.
+fn progress_of(kind: &str, obj: &Value) -> Rollout {
+    let generation = int(obj, &["metadata", "generation"]);
+    let observed = int(obj, &["status", "observedGeneration"]);
+    if observed < generation {
+        return Rollout::Waiting("the controller has not observed the change yet".to_string());
+    }
+    let desired = obj["spec"]["replicas"].as_i64().unwrap_or(1);
+    match kind {
+        "Deployment" => {
+            let deadline = obj["status"]["conditions"].as_array().is_some_and(|cs| {
+                cs.iter().any(|c| {
+                    c["type"] == "Progressing" && c["reason"] == "ProgressDeadlineExceeded"
+                })
+            });
+            if deadline {
+                return Rollout::Failed("the rollout exceeded its progress deadline".to_string());
+            }
+            let updated = int(obj, &["status", "updatedReplicas"]);
+            let replicas = int(obj, &["status", "replicas"]);
+            let available = int(obj, &["status", "availableReplicas"]);
+            if updated < desired {
+                Rollout::Waiting(format!("{updated} of {desired} new replicas updated"))
+            } else if replicas > updated {
+                Rollout::Waiting(format!(
+                    "{} old replicas pending termination",
+                    replicas - updated
+                ))
+            } else if available < updated {
+                Rollout::Waiting(format!("{available} of {updated} updated replicas available"))
+            } else {
+                Rollout::Done(format!("{updated} of {desired} replicas updated and available"))
+            }
+        }
+        "StatefulSet" => {
+            if obj["spec"]["updateStrategy"]["type"] == "OnDelete" {
+                return Rollout::Failed(
+                    "updateStrategy OnDelete: its pods change only when deleted".to_string(),
+                );
+            }
+            let updated = int(obj, &["status", "updatedReplicas"]);
+            let ready = int(obj, &["status", "readyReplicas"]);
+            let done = obj["status"]["updateRevision"] == obj["status"]["currentRevision"];
+            if updated < desired || ready < desired || !done {
+                Rollout::Waiting(format!("{updated} of {desired} updated, {ready} ready"))
+            } else {
+                Rollout::Done(format!("{updated} of {desired} replicas updated and ready"))
+            }
+        }
+        "DaemonSet" => {
+            let desired = int(obj, &["status", "desiredNumberScheduled"]);
+            let updated = int(obj, &["status", "updatedNumberScheduled"]);
+            let available = int(obj, &["status", "numberAvailable"]);
+            if updated < desired || available < desired {
+                Rollout::Waiting(format!("{updated} of {desired} updated, {available} available"))
+            } else {
+                Rollout::Done(format!("{updated} of {desired} pods updated and available"))
+            }
+        }
+        other => Rollout::Failed(format!("cannot follow a rollout of a {other}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_deployment_is_done_when_every_replica_is_new_and_available() {
+        let obj = |observed: i64, updated: i64, replicas: i64, available: i64| {
+            json!({"metadata": {"generation": 2}, "spec": {"replicas": 2},
+                   "status": {"observedGeneration": observed, "updatedReplicas": updated,
+                              "replicas": replicas, "availableReplicas": available}})
+        };
+        assert!(matches!(progress_of("Deployment", &obj(1, 2, 2, 2)), Rollout::Waiting(_)));
+        assert!(matches!(progress_of("Deployment", &obj(2, 1, 2, 2)), Rollout::Waiting(_)));
+        assert!(matches!(progress_of("Deployment", &obj(2, 2, 3, 2)), Rollout::Waiting(_)));
+        assert!(matches!(progress_of("Deployment", &obj(2, 2, 2, 1)), Rollout::Waiting(_)));
+        assert!(matches!(progress_of("Deployment", &obj(2, 2, 2, 2)), Rollout::Done(_)));
+    }
+
+    #[test]
+    fn a_stuck_deployment_fails() {
+        let obj = json!({"metadata": {"generation": 2}, "spec": {"replicas": 1},
+            "status": {"observedGeneration": 2, "conditions": [
+                {"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded"}]}});
+        assert!(matches!(progress_of("Deployment", &obj), Rollout::Failed(_)));
+    }
+
+    #[test]
+    fn the_restart_patch_is_kubectls() {
+        let (patch, _) = patch_of(&Step::Restart {
+            workload: WorkloadRef {
+                kind: "Deployment".into(),
+                namespace: "n".into(),
+                name: "d".into(),
+            },
+        })
+        .unwrap();
+        let Patch::Strategic(body) = patch else {
+            panic!("kubectl sends a strategic merge patch")
+        };
+        let at = body["spec"]["template"]["metadata"]["annotations"]
+            ["kubectl.kubernetes.io/restartedAt"]
+            .as_str()
+            .unwrap();
+        assert_eq!(at.len(), "2026-12-01T23:30:00Z".len(), "{at}");
+    }
+}

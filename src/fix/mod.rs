@@ -1,0 +1,691 @@
+//! `fix`: the plan. A pure function of the inventory, its mesh and plain options, built from the
+//! same [`remedy`] steps as every finding's `fix` line, so what `status` says to run and what
+//! `fix` carries out cannot disagree. [`apply`] carries a plan out against a live cluster.
+//!
+//! The plan follows the guide's order: namespaces, workloads, gateways (last), then the removal
+//! of a control plane nothing uses any more, which is only ever printed.
+
+pub mod apply;
+
+use crate::finding::Code;
+use crate::inventory::{Inventory, WorkloadKind};
+use crate::istio::labels::{LABEL_INJECTION, LABEL_REV};
+use crate::mesh::{Mesh, UNKNOWN_REVISION, WorkloadView};
+use crate::remedy::{self, Goal, Step, WorkloadRef};
+use serde::Serialize;
+use std::collections::BTreeSet;
+
+/// Which part of the mesh to fix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Scope {
+    Namespaces,
+    Workloads,
+    Gateways,
+    #[default]
+    All,
+}
+
+impl Scope {
+    fn includes(self, phase: Phase) -> bool {
+        self == Scope::All
+            || matches!(
+                (self, phase),
+                (Scope::Namespaces, Phase::Namespaces)
+                    | (Scope::Workloads, Phase::Workloads)
+                    | (Scope::Gateways, Phase::Gateways)
+            )
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// The revision to move to (default: the newest control plane).
+    pub target: Option<String>,
+    pub scope: Scope,
+}
+
+/// The guide's order: control plane first (installed by hand), then these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Phase {
+    Namespaces,
+    Workloads,
+    Gateways,
+}
+
+/// What `fix` does with a change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", content = "reason", rename_all = "kebab-case")]
+pub enum Disposition {
+    /// `fix` carries it out.
+    Apply,
+    /// A command for a person to run (istioctl), printed exactly, never run.
+    Run,
+    /// Only a person can do it.
+    Manual,
+    /// `fix` will not do it, and why (a paused Deployment, a step that waits on another).
+    Refused(String),
+}
+
+/// One row of the plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    pub phase: Phase,
+    /// The finding this change resolves.
+    pub code: Code,
+    /// `Namespace bookinfo`, `Deployment bookinfo/ratings`.
+    pub object: String,
+    pub from: String,
+    pub to: String,
+    pub step: Step,
+    /// The step's command line, as the finding's `fix` shows it.
+    pub command: String,
+    pub disposition: Disposition,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl Change {
+    pub fn applies(&self) -> bool {
+        self.disposition == Disposition::Apply
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Totals {
+    pub apply: usize,
+    pub run: usize,
+    pub manual: usize,
+    pub refused: usize,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Plan {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    pub changes: Vec<Change>,
+    /// The guide's removal of each old control plane nothing uses once the plan is carried out;
+    /// printed, never run (`fix` never removes a control plane).
+    pub then: Vec<String>,
+    pub totals: Totals,
+}
+
+impl Plan {
+    pub fn to_apply(&self) -> impl Iterator<Item = &Change> {
+        self.changes.iter().filter(|c| c.applies())
+    }
+
+    /// Nothing `fix` itself would change.
+    pub fn is_settled(&self) -> bool {
+        self.to_apply().next().is_none()
+    }
+}
+
+/// The plan for this mesh.
+pub fn plan(inventory: &Inventory, mesh: &Mesh, options: &Options) -> Plan {
+    let Some(target) = options
+        .target
+        .clone()
+        .or_else(|| mesh.newest_control_plane().map(|c| c.revision.clone()))
+    else {
+        return Plan::default();
+    };
+    let mut builder = Builder {
+        inventory,
+        mesh,
+        target: &target,
+        changes: Vec::new(),
+    };
+    builder.namespaces();
+    builder.workloads();
+    builder.gateways();
+    let mut changes: Vec<Change> = builder
+        .changes
+        .into_iter()
+        .filter(|c| options.scope.includes(c.phase))
+        .collect();
+    // Stable within a phase: the order the mesh lists objects in.
+    changes.sort_by_key(|c| c.phase);
+    let then = if options.scope == Scope::All {
+        removals(mesh, &target, &changes)
+    } else {
+        Vec::new()
+    };
+    let mut totals = Totals::default();
+    for c in &changes {
+        match c.disposition {
+            Disposition::Apply => totals.apply += 1,
+            Disposition::Run => totals.run += 1,
+            Disposition::Manual => totals.manual += 1,
+            Disposition::Refused(_) => totals.refused += 1,
+        }
+    }
+    Plan {
+        target: Some(target),
+        changes,
+        then,
+        totals,
+    }
+}
+
+struct Builder<'a> {
+    inventory: &'a Inventory,
+    mesh: &'a Mesh,
+    target: &'a str,
+    changes: Vec<Change>,
+}
+
+impl Builder<'_> {
+    fn push(&mut self, phase: Phase, code: Code, step: Step, note: Option<String>) {
+        self.push_for(None, phase, code, step, note);
+    }
+
+    /// `about`: the workload a manual step or istioctl command is for.
+    fn push_for(
+        &mut self,
+        about: Option<&WorkloadRef>,
+        phase: Phase,
+        code: Code,
+        step: Step,
+        note: Option<String>,
+    ) {
+        if self.changes.iter().any(|c| c.step == step) {
+            return;
+        }
+        let (mut object, mut from, to) = self.describe(&step);
+        if let (Some(w), "-") = (about, object.as_str()) {
+            object = w.to_string();
+            from = self.running(w);
+        }
+        let disposition = match &step {
+            Step::Istioctl { .. } | Step::MoveTag { .. } => Disposition::Run,
+            Step::Manual { .. } => Disposition::Manual,
+            Step::Restart { workload } if self.paused(workload) => Disposition::Refused(
+                "the Deployment is paused: resume it (kubectl rollout resume) or restart it yourself"
+                    .to_string(),
+            ),
+            _ => Disposition::Apply,
+        };
+        self.changes.push(Change {
+            phase,
+            code,
+            object,
+            from,
+            to,
+            command: step.command_line(),
+            step,
+            disposition,
+            note,
+        });
+    }
+
+    fn paused(&self, workload: &WorkloadRef) -> bool {
+        workload.kind == "Deployment"
+            && self.inventory.workloads.iter().any(|w| {
+                w.kind == WorkloadKind::Deployment
+                    && w.meta.namespace() == workload.namespace
+                    && w.meta.name() == workload.name
+                    && w.spec.paused == Some(true)
+            })
+    }
+
+    fn describe(&self, step: &Step) -> (String, String, String) {
+        match step {
+            Step::RelabelNamespace {
+                namespace,
+                set,
+                remove,
+            } => {
+                let ns = self.mesh.namespace(namespace);
+                let mut from = Vec::new();
+                if let Some(ns) = ns {
+                    if let Some(v) = &ns.rev_label {
+                        from.push(format!("{LABEL_REV}={v}"));
+                    }
+                    if let Some(v) = &ns.injection_label {
+                        from.push(format!("{LABEL_INJECTION}={v}"));
+                    }
+                }
+                let mut to = Vec::new();
+                if let Some(l) = set {
+                    to.push(format!("{}={}", l.key, l.value));
+                }
+                if let (Some(ns), None) = (ns, set)
+                    && let Some(v) = &ns.rev_label
+                    && remove.as_deref() != Some(LABEL_REV)
+                {
+                    to.push(format!("{LABEL_REV}={v}"));
+                }
+                (
+                    format!("Namespace {namespace}"),
+                    none_if_empty(from.join(", ")),
+                    none_if_empty(to.join(", ")),
+                )
+            }
+            Step::RelabelPodTemplate { workload, set } => (
+                workload.to_string(),
+                self.running(workload),
+                format!("{}={} (pod template)", set.key, set.value),
+            ),
+            Step::Restart { workload } => (
+                workload.to_string(),
+                self.running(workload),
+                self.target.to_string(),
+            ),
+            Step::MoveTag { tag, revision } => {
+                let from = self
+                    .mesh
+                    .injectors
+                    .iter()
+                    .find(|i| i.tag.as_deref() == Some(tag))
+                    .map(|i| i.revision.clone())
+                    .unwrap_or_else(|| "-".to_string());
+                (format!("tag {tag}"), from, revision.clone())
+            }
+            Step::PatchIstioOperator {
+                namespace,
+                name,
+                revision,
+            } => {
+                let from = self
+                    .mesh
+                    .operators
+                    .iter()
+                    .find(|o| &o.namespace == namespace && &o.name == name)
+                    .map(|o| o.revision.clone())
+                    .unwrap_or_else(|| "-".to_string());
+                (
+                    format!("IstioOperator {namespace}/{name}"),
+                    from,
+                    revision.clone(),
+                )
+            }
+            Step::Istioctl { .. } | Step::Manual { .. } => {
+                ("-".to_string(), "-".to_string(), self.target.to_string())
+            }
+        }
+    }
+
+    fn running(&self, workload: &WorkloadRef) -> String {
+        self.mesh
+            .workloads
+            .iter()
+            .find(|w| WorkloadRef::of(w) == *workload)
+            .map(|w| {
+                crate::checks::revision_counts(
+                    self.mesh,
+                    w.running.iter().filter(|(r, _)| *r != UNKNOWN_REVISION),
+                )
+            })
+            .map(none_if_empty)
+            .unwrap_or_else(|| "-".to_string())
+    }
+
+    /// Namespaces that select a revision other than the target move to it (IR106); one that
+    /// carries both injection labels loses the shadowing one (IR104); one that opts out is never
+    /// touched (it selects nothing).
+    fn namespaces(&mut self) {
+        let mesh = self.mesh;
+        for ns in &mesh.namespaces {
+            let selects_other = ns.selected.revision().is_some_and(|r| r != self.target)
+                || matches!(ns.selected, crate::mesh::Selection::Unserved { .. });
+            if selects_other {
+                let code = if ns.selected.revision().is_some() {
+                    Code::IR106
+                } else {
+                    Code::IR105
+                };
+                for step in remedy::for_namespace(mesh, ns, Goal::MoveTo(self.target)).steps {
+                    let note = shadow_note(&step);
+                    self.push(Phase::Namespaces, code, step, note);
+                }
+            } else if ns.injection_label.is_some() && ns.rev_label.is_some() {
+                for step in remedy::for_both_labels(mesh, ns).steps {
+                    let note = shadow_note(&step);
+                    self.push(Phase::Namespaces, Code::IR104, step, note);
+                }
+            }
+        }
+    }
+
+    /// Workloads whose pods run anything but the target (stale IR102, mixed IR101, or on an old
+    /// revision their namespace is moving off) restart onto it.
+    fn workloads(&mut self) {
+        let mesh = self.mesh;
+        for w in mesh.sidecar_workloads() {
+            if let Some(code) = self.behind(w) {
+                self.workload(Phase::Workloads, code, w);
+            }
+        }
+    }
+
+    /// Gateways last: lagging (IR201), on a revision without control plane (IR202) or mixed
+    /// (IR204).
+    fn gateways(&mut self) {
+        let mesh = self.mesh;
+        for gw in mesh.gateways() {
+            let known: Vec<&String> = gw
+                .running
+                .keys()
+                .filter(|r| *r != UNKNOWN_REVISION)
+                .collect();
+            let code = if known.iter().any(|r| mesh.control_plane(r).is_none()) {
+                Code::IR202
+            } else if known.iter().any(|r| mesh.is_older(r, self.target)) {
+                Code::IR201
+            } else if known.len() > 1 {
+                Code::IR204
+            } else {
+                continue;
+            };
+            self.workload(Phase::Gateways, code, gw);
+        }
+    }
+
+    fn behind(&self, w: &WorkloadView) -> Option<Code> {
+        let known: Vec<&String> = w
+            .running
+            .keys()
+            .filter(|r| *r != UNKNOWN_REVISION)
+            .collect();
+        if !known.iter().any(|r| r.as_str() != self.target) {
+            return None;
+        }
+        Some(if known.len() > 1 {
+            Code::IR101
+        } else if w.selected.revision().is_some_and(|s| known[0] != s) {
+            Code::IR102
+        } else {
+            Code::IR106
+        })
+    }
+
+    fn workload(&mut self, phase: Phase, code: Code, w: &WorkloadView) {
+        let remedy = remedy::for_workload(self.mesh, w, Goal::MoveTo(self.target));
+        // A restart after a tag move or a manual step would bring back the same revision.
+        let mut waits_on: Option<String> = None;
+        for step in remedy.steps {
+            match &step {
+                Step::RelabelNamespace { .. } => {
+                    let note = shadow_note(&step);
+                    // A workload's namespace moves first; a gateway's with the gateway, last.
+                    let phase = if phase == Phase::Workloads {
+                        Phase::Namespaces
+                    } else {
+                        phase
+                    };
+                    self.push(phase, Code::IR106, step, note);
+                }
+                Step::MoveTag { .. } | Step::Istioctl { .. } | Step::Manual { .. } => {
+                    waits_on = Some(step.command_line());
+                    self.push_for(Some(&WorkloadRef::of(w)), phase, code, step, None);
+                }
+                Step::Restart { .. } if waits_on.is_some() => {
+                    let reason = format!(
+                        "waits on: {}; run it, then fix again",
+                        waits_on.clone().unwrap_or_default()
+                    );
+                    if self.changes.iter().any(|c| c.step == step) {
+                        continue;
+                    }
+                    let (object, from, to) = self.describe(&step);
+                    self.changes.push(Change {
+                        phase,
+                        code,
+                        object,
+                        from,
+                        to,
+                        command: step.command_line(),
+                        step,
+                        disposition: Disposition::Refused(reason),
+                        note: None,
+                    });
+                }
+                _ => self.push(phase, code, step, None),
+            }
+        }
+    }
+}
+
+fn shadow_note(step: &Step) -> Option<String> {
+    match step {
+        Step::RelabelNamespace {
+            remove: Some(key),
+            set,
+            ..
+        } if key == LABEL_INJECTION => Some(match set {
+            Some(_) => format!(
+                "removes {LABEL_INJECTION}=enabled, which would shadow {LABEL_REV}"
+            ),
+            None => format!("removes {LABEL_INJECTION}, which shadows {LABEL_REV}"),
+        }),
+        Step::RelabelNamespace {
+            remove: Some(key), ..
+        } if key == LABEL_REV => Some(format!(
+            "removes {LABEL_REV}, which {LABEL_INJECTION} shadows and no control plane serves"
+        )),
+        _ => None,
+    }
+}
+
+fn none_if_empty(s: String) -> String {
+    if s.is_empty() { "-".to_string() } else { s }
+}
+
+/// The removal of each control plane other than the target that nothing uses once every change
+/// `fix` applies is done: no namespace left selecting it, no pod left running it, no tag on it.
+fn removals(mesh: &Mesh, target: &str, changes: &[Change]) -> Vec<String> {
+    let moved_namespaces: BTreeSet<&str> = changes
+        .iter()
+        .filter(|c| c.applies())
+        .filter_map(|c| match &c.step {
+            Step::RelabelNamespace {
+                namespace,
+                set: Some(_),
+                ..
+            } => Some(namespace.as_str()),
+            _ => None,
+        })
+        .collect();
+    let moved_workloads: Vec<&WorkloadRef> = changes
+        .iter()
+        .filter(|c| c.applies())
+        .filter_map(|c| match &c.step {
+            Step::Restart { workload } | Step::RelabelPodTemplate { workload, .. } => {
+                Some(workload)
+            }
+            _ => None,
+        })
+        .collect();
+    let patched_crs: BTreeSet<(&str, &str)> = changes
+        .iter()
+        .filter(|c| c.applies())
+        .filter_map(|c| match &c.step {
+            Step::PatchIstioOperator {
+                namespace, name, ..
+            } => Some((namespace.as_str(), name.as_str())),
+            _ => None,
+        })
+        .collect();
+    let mut out = Vec::new();
+    for cp in &mesh.control_planes {
+        let rev = cp.revision.as_str();
+        if rev == target {
+            continue;
+        }
+        let namespace_uses = mesh.namespaces.iter().any(|n| {
+            n.selected.revision() == Some(rev) && !moved_namespaces.contains(n.name.as_str())
+        });
+        let pod_uses = mesh.workloads.iter().any(|w| {
+            w.running.contains_key(rev) && {
+                let r = WorkloadRef::of(w);
+                let restarted = moved_workloads.contains(&&r);
+                let by_cr = w.owning_cr.as_ref().is_some_and(|cr| {
+                    mesh.reconciled_cr(cr).is_some_and(|cr| {
+                        patched_crs.contains(&(cr.namespace.as_str(), cr.name.as_str()))
+                    })
+                });
+                !(restarted || by_cr)
+            }
+        });
+        let tag_uses = mesh
+            .injectors
+            .iter()
+            .any(|i| i.revision == rev && i.tag.is_some());
+        if namespace_uses || pod_uses || tag_uses {
+            continue;
+        }
+        out.push(remedy::for_unused_revision(mesh, cp).command_line());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testing::*;
+    use crate::inventory::Inventory;
+
+    fn inventory(yaml: &str) -> Inventory {
+        let mut inv = Inventory::default();
+        crate::source::snapshot::read_stream(yaml.as_bytes(), "test", Some(false), &mut inv)
+            .expect("test YAML parses");
+        inv
+    }
+
+    fn two() -> String {
+        [
+            istiod("1-8-0", "1.8.0", true),
+            injector("1-8-0"),
+            istiod("1-8-1", "1.8.1", true),
+            injector("1-8-1"),
+        ]
+        .concat()
+    }
+
+    fn plan_of(yaml: &str, options: &Options) -> Plan {
+        let inv = inventory(yaml);
+        let mesh = crate::mesh::resolve(&inv, None);
+        plan(&inv, &mesh, options)
+    }
+
+    fn rows(p: &Plan) -> Vec<String> {
+        p.changes
+            .iter()
+            .map(|c| format!("{:?} {} {}", c.code, c.object, c.command))
+            .collect()
+    }
+
+    #[test]
+    fn namespaces_then_workloads_then_the_removal() {
+        let yaml = [
+            two(),
+            namespace("bookinfo", &[("istio.io/rev", "1-8-0")]),
+            pod("bookinfo", "ratings", 2, "1-8-0"),
+        ]
+        .concat();
+        let p = plan_of(&yaml, &Options::default());
+        assert_eq!(
+            rows(&p),
+            [
+                "IR106 Namespace bookinfo kubectl label namespace bookinfo istio.io/rev=1-8-1 --overwrite",
+                "IR106 Deployment bookinfo/ratings kubectl rollout restart deployment ratings -n bookinfo",
+            ]
+        );
+        assert_eq!(p.totals.apply, 2);
+        assert_eq!(p.then, ["istioctl uninstall --revision 1-8-0 (1.8–1.14: istioctl x uninstall --revision 1-8-0)"]);
+    }
+
+    #[test]
+    fn a_settled_mesh_plans_nothing() {
+        let yaml = [
+            two(),
+            namespace("bookinfo", &[("istio.io/rev", "1-8-1")]),
+            pod("bookinfo", "ratings", 2, "1-8-1"),
+        ]
+        .concat();
+        let p = plan_of(&yaml, &Options::default());
+        assert!(p.is_settled(), "{:?}", rows(&p));
+        assert!(p.changes.is_empty());
+    }
+
+    #[test]
+    fn an_opted_out_namespace_is_never_touched() {
+        let yaml = [
+            two(),
+            namespace("tools", &[("istio-injection", "disabled")]),
+            pod("tools", "cart", 1, "1-8-0"),
+        ]
+        .concat();
+        let p = plan_of(&yaml, &Options::default());
+        assert!(p.is_settled(), "{:?}", rows(&p));
+        assert!(
+            p.changes
+                .iter()
+                .all(|c| !matches!(c.step, Step::RelabelNamespace { .. }))
+        );
+    }
+
+    #[test]
+    fn the_shadowing_label_goes_and_the_plan_says_so() {
+        let yaml = [
+            two(),
+            namespace("shop", &[("istio-injection", "enabled")]),
+            istiod("default", "1.8.0", true),
+            injector("default"),
+            pod("shop", "cart", 1, "default"),
+        ]
+        .concat();
+        let p = plan_of(
+            &yaml,
+            &Options {
+                target: Some("1-8-1".into()),
+                ..Options::default()
+            },
+        );
+        let ns = &p.changes[0];
+        assert_eq!(
+            ns.command,
+            "kubectl label namespace shop istio.io/rev=1-8-1 istio-injection- --overwrite"
+        );
+        assert!(ns.note.as_deref().unwrap().contains("shadow"), "{ns:?}");
+    }
+
+    #[test]
+    fn a_tag_move_is_printed_and_the_restart_waits_on_it() {
+        let yaml = [
+            two(),
+            tag("prod-stable", "1-8-0"),
+            namespace("shop", &[("istio.io/rev", "prod-stable")]),
+            pod("shop", "cart", 1, "1-8-0"),
+        ]
+        .concat();
+        let p = plan_of(&yaml, &Options::default());
+        assert_eq!(p.changes[0].disposition, Disposition::Run);
+        assert!(matches!(
+            p.changes.last().unwrap().disposition,
+            Disposition::Refused(_)
+        ));
+        assert!(p.then.is_empty(), "the tag still uses 1-8-0");
+    }
+
+    #[test]
+    fn scope_narrows_the_plan() {
+        let yaml = [
+            two(),
+            namespace("bookinfo", &[("istio.io/rev", "1-8-0")]),
+            pod("bookinfo", "ratings", 2, "1-8-0"),
+        ]
+        .concat();
+        let p = plan_of(
+            &yaml,
+            &Options {
+                scope: Scope::Namespaces,
+                ..Options::default()
+            },
+        );
+        assert_eq!(p.changes.len(), 1);
+        assert_eq!(p.changes[0].phase, Phase::Namespaces);
+        assert!(p.then.is_empty());
+    }
+}

@@ -1,0 +1,116 @@
+//! The `fix` plan and what applying it did.
+
+use super::{heading, table, table_text};
+use crate::fix::apply::{Outcome, Report};
+use crate::fix::{Disposition, Phase, Plan};
+
+fn phase_name(p: Phase) -> &'static str {
+    match p {
+        Phase::Namespaces => "Namespaces",
+        Phase::Workloads => "Workloads",
+        Phase::Gateways => "Gateways (last)",
+    }
+}
+
+fn action(d: &Disposition, command: &str) -> String {
+    match d {
+        Disposition::Apply => command.to_string(),
+        Disposition::Run => format!("run yourself: {command}"),
+        Disposition::Manual => format!("manual: {command}"),
+        Disposition::Refused(reason) => format!("refused: {reason}"),
+    }
+}
+
+/// The plan as a table per phase, in the guide's order, then the totals and the removal.
+pub fn plan_text(plan: &Plan, report: Option<&Report>) -> String {
+    let mut out = String::new();
+    if plan.changes.is_empty() {
+        out.push_str(&match &plan.target {
+            Some(t) => format!("Nothing to fix: everything runs {t}.\n"),
+            None => "Nothing to fix: no control plane found.\n".to_string(),
+        });
+    }
+    if let Some(t) = &plan.target
+        && !plan.changes.is_empty()
+    {
+        out.push_str(&format!("Plan to move to {t}:\n"));
+    }
+    for phase in [Phase::Namespaces, Phase::Workloads, Phase::Gateways] {
+        let rows: Vec<(usize, &crate::fix::Change)> = plan
+            .changes
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.phase == phase)
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        out.push('\n');
+        out.push_str(&heading(phase_name(phase)));
+        out.push('\n');
+        let mut t = table();
+        let mut header = vec!["CODE", "OBJECT", "FROM", "TO", "ACTION"];
+        if report.is_some() {
+            header.push("RESULT");
+        }
+        t.set_header(header);
+        for (i, c) in rows {
+            let mut act = action(&c.disposition, &c.command);
+            if let Some(note) = &c.note {
+                act.push_str(&format!(" ({note})"));
+            }
+            let mut row = vec![
+                c.code.to_string(),
+                c.object.clone(),
+                c.from.clone(),
+                format!("→ {}", c.to),
+                act,
+            ];
+            if let Some(r) = report {
+                row.push(
+                    r.results
+                        .iter()
+                        .find(|(j, _)| *j == i)
+                        .map(|(_, o)| outcome_text(o))
+                        .unwrap_or_else(|| "-".to_string()),
+                );
+            }
+            t.add_row(row);
+        }
+        out.push_str(&table_text(&t));
+    }
+    if !plan.changes.is_empty() {
+        let n = &plan.totals;
+        out.push_str(&format!(
+            "\n{} to apply, {} to run yourself, {} manual, {} refused.\n",
+            changes(n.apply),
+            n.run,
+            n.manual,
+            n.refused
+        ));
+    }
+    for line in &plan.then {
+        out.push_str(&format!(
+            "Then, once nothing uses it (fix never removes a control plane): {line}\n"
+        ));
+    }
+    out
+}
+
+pub fn changes(n: usize) -> String {
+    if n == 1 {
+        "1 change".to_string()
+    } else {
+        format!("{n} changes")
+    }
+}
+
+fn outcome_text(o: &Outcome) -> String {
+    match o {
+        Outcome::Applied(d) => format!("applied: {d}"),
+        Outcome::WouldApply(d) => d.clone(),
+        Outcome::Skipped(d) => format!("skipped: {d}"),
+        Outcome::Failed(d) => format!("FAILED: {d}"),
+        Outcome::TimedOut(d) => format!("TIMED OUT: {d}"),
+    }
+}
