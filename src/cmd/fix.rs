@@ -2,7 +2,7 @@
 
 use crate::cli::flags::{OutputArgs, SourceArgs};
 use crate::error::Error;
-use crate::fix::{self, apply, Plan};
+use crate::fix::{self, Plan, apply};
 use crate::render::{self, Format};
 use crate::source::live;
 use std::io::{BufRead, IsTerminal, Write};
@@ -170,11 +170,7 @@ fn confirm(n: usize) -> Result<bool, Error> {
 }
 
 /// Recomputes the plan, applies what is still current, and reports.
-fn carry_out(
-    args: &Args,
-    plan: &Plan,
-    stdout: &mut dyn std::io::Write,
-) -> Result<u8, Error> {
+fn carry_out(args: &Args, plan: &Plan, stdout: &mut dyn std::io::Write) -> Result<u8, Error> {
     let fresh = plan_now(args)?;
     let options = apply::Options {
         server_dry_run: args.dry_run == Some(DryRun::Server),
@@ -190,8 +186,14 @@ fn carry_out(
     })?;
     let text = match args.output.format {
         Format::Table => format!("\nResult:\n{}", render::fix::plan_text(plan, Some(&report))),
-        Format::Json => render::json(&Applied { plan, report: &report }),
-        Format::Yaml => render::yaml(&Applied { plan, report: &report }),
+        Format::Json => render::json(&Applied {
+            plan,
+            report: &report,
+        }),
+        Format::Yaml => render::yaml(&Applied {
+            plan,
+            report: &report,
+        }),
     };
     super::write(stdout, &text)?;
     Ok(if report.failed() { 1 } else { 0 })

@@ -6,8 +6,8 @@
 use super::{Change, Phase, Plan};
 use crate::istio::labels::ANNOTATION_RESTARTED_AT;
 use crate::remedy::{Step, WorkloadRef};
-use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams};
 use kube::Client;
+use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams};
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -144,7 +144,11 @@ fn rolled(change: &Change) -> Option<&WorkloadRef> {
 
 fn params(options: &Options) -> PatchParams {
     let p = PatchParams::default();
-    if options.server_dry_run { p.dry_run() } else { p }
+    if options.server_dry_run {
+        p.dry_run()
+    } else {
+        p
+    }
 }
 
 fn cluster_error(e: &kube::Error) -> String {
@@ -223,13 +227,15 @@ async fn send(client: &Client, change: &Change, options: &Options) -> Outcome {
         }
         Step::PatchIstioOperator {
             namespace, name, ..
-        } => Api::<DynamicObject>::namespaced_with(
-            client.clone(),
-            namespace,
-            &resource("install.istio.io", "v1alpha1", "IstioOperator"),
-        )
-        .patch(name, &pp, &patch)
-        .await,
+        } => {
+            Api::<DynamicObject>::namespaced_with(
+                client.clone(),
+                namespace,
+                &resource("install.istio.io", "v1alpha1", "IstioOperator"),
+            )
+            .patch(name, &pp, &patch)
+            .await
+        }
         Step::Restart { workload } | Step::RelabelPodTemplate { workload, .. } => {
             workload_api(client, workload)
                 .patch(&workload.name, &pp, &patch)
@@ -262,7 +268,10 @@ async fn rollout(
     let mut last = String::new();
     loop {
         match api.get(&workload.name).await {
-            Ok(obj) => match progress_of(&workload.kind, &serde_json::to_value(&obj).unwrap_or_default()) {
+            Ok(obj) => match progress_of(
+                &workload.kind,
+                &serde_json::to_value(&obj).unwrap_or_default(),
+            ) {
                 Rollout::Done(text) => return Outcome::Applied(format!("restarted, {text}")),
                 Rollout::Failed(text) => return Outcome::Failed(text),
                 Rollout::Waiting(text) => {
@@ -327,9 +336,13 @@ fn progress_of(kind: &str, obj: &Value) -> Rollout {
                     replicas - updated
                 ))
             } else if available < updated {
-                Rollout::Waiting(format!("{available} of {updated} updated replicas available"))
+                Rollout::Waiting(format!(
+                    "{available} of {updated} updated replicas available"
+                ))
             } else {
-                Rollout::Done(format!("{updated} of {desired} replicas updated and available"))
+                Rollout::Done(format!(
+                    "{updated} of {desired} replicas updated and available"
+                ))
             }
         }
         "StatefulSet" => {
@@ -352,7 +365,9 @@ fn progress_of(kind: &str, obj: &Value) -> Rollout {
             let updated = int(obj, &["status", "updatedNumberScheduled"]);
             let available = int(obj, &["status", "numberAvailable"]);
             if updated < desired || available < desired {
-                Rollout::Waiting(format!("{updated} of {desired} updated, {available} available"))
+                Rollout::Waiting(format!(
+                    "{updated} of {desired} updated, {available} available"
+                ))
             } else {
                 Rollout::Done(format!("{updated} of {desired} pods updated and available"))
             }
@@ -372,11 +387,26 @@ mod tests {
                    "status": {"observedGeneration": observed, "updatedReplicas": updated,
                               "replicas": replicas, "availableReplicas": available}})
         };
-        assert!(matches!(progress_of("Deployment", &obj(1, 2, 2, 2)), Rollout::Waiting(_)));
-        assert!(matches!(progress_of("Deployment", &obj(2, 1, 2, 2)), Rollout::Waiting(_)));
-        assert!(matches!(progress_of("Deployment", &obj(2, 2, 3, 2)), Rollout::Waiting(_)));
-        assert!(matches!(progress_of("Deployment", &obj(2, 2, 2, 1)), Rollout::Waiting(_)));
-        assert!(matches!(progress_of("Deployment", &obj(2, 2, 2, 2)), Rollout::Done(_)));
+        assert!(matches!(
+            progress_of("Deployment", &obj(1, 2, 2, 2)),
+            Rollout::Waiting(_)
+        ));
+        assert!(matches!(
+            progress_of("Deployment", &obj(2, 1, 2, 2)),
+            Rollout::Waiting(_)
+        ));
+        assert!(matches!(
+            progress_of("Deployment", &obj(2, 2, 3, 2)),
+            Rollout::Waiting(_)
+        ));
+        assert!(matches!(
+            progress_of("Deployment", &obj(2, 2, 2, 1)),
+            Rollout::Waiting(_)
+        ));
+        assert!(matches!(
+            progress_of("Deployment", &obj(2, 2, 2, 2)),
+            Rollout::Done(_)
+        ));
     }
 
     #[test]
@@ -384,7 +414,10 @@ mod tests {
         let obj = json!({"metadata": {"generation": 2}, "spec": {"replicas": 1},
             "status": {"observedGeneration": 2, "conditions": [
                 {"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded"}]}});
-        assert!(matches!(progress_of("Deployment", &obj), Rollout::Failed(_)));
+        assert!(matches!(
+            progress_of("Deployment", &obj),
+            Rollout::Failed(_)
+        ));
     }
 
     #[test]

@@ -454,9 +454,7 @@ fn shadow_note(step: &Step) -> Option<String> {
             set,
             ..
         } if key == LABEL_INJECTION => Some(match set {
-            Some(_) => format!(
-                "removes {LABEL_INJECTION}=enabled, which would shadow {LABEL_REV}"
-            ),
+            Some(_) => format!("removes {LABEL_INJECTION}=enabled, which would shadow {LABEL_REV}"),
             None => format!("removes {LABEL_INJECTION}, which shadows {LABEL_REV}"),
         }),
         Step::RelabelNamespace {
@@ -593,7 +591,12 @@ mod tests {
             ]
         );
         assert_eq!(p.totals.apply, 2);
-        assert_eq!(p.then, ["istioctl uninstall --revision 1-8-0 (1.8–1.14: istioctl x uninstall --revision 1-8-0)"]);
+        assert_eq!(
+            p.then,
+            [
+                "istioctl uninstall --revision 1-8-0 (1.8–1.14: istioctl x uninstall --revision 1-8-0)"
+            ]
+        );
     }
 
     #[test]

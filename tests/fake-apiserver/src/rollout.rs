@@ -59,7 +59,10 @@ pub fn reconcile(store: &mut Store, rollouts: &mut Rollouts) {
         let now = Instant::now();
         for d in due {
             let key = (
-                format!("{plural}/{}", d["metadata"]["namespace"].as_str().unwrap_or("")),
+                format!(
+                    "{plural}/{}",
+                    d["metadata"]["namespace"].as_str().unwrap_or("")
+                ),
                 d["metadata"]["name"].as_str().unwrap_or("").to_string(),
                 d["metadata"]["generation"].as_i64().unwrap_or(1),
             );
@@ -146,13 +149,20 @@ fn new_pod(
             }
             let mut pod: Value = serde_json::from_str(&text).unwrap_or(json!({}));
             if let Some(metadata) = pod["metadata"].as_object_mut() {
-                for k in ["uid", "resourceVersion", "creationTimestamp", "managedFields"] {
+                for k in [
+                    "uid",
+                    "resourceVersion",
+                    "creationTimestamp",
+                    "managedFields",
+                ] {
                     metadata.remove(k);
                 }
             }
             pod
         }
-        None => json!({"kind": "Pod", "apiVersion": "v1", "metadata": {}, "spec": template["spec"].clone()}),
+        None => {
+            json!({"kind": "Pod", "apiVersion": "v1", "metadata": {}, "spec": template["spec"].clone()})
+        }
     };
     pod["metadata"]["labels"] = labels.clone();
     if let Some(annotations) = template["metadata"]["annotations"].as_object() {
@@ -180,13 +190,20 @@ fn new_pod(
 fn roll_owned(store: &mut Store, res: usize, mut w: Value) {
     let pod_res = idx("pods");
     let kind = RESOURCES[res].kind;
-    let namespace = w["metadata"]["namespace"].as_str().unwrap_or("").to_string();
+    let namespace = w["metadata"]["namespace"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
     let name = w["metadata"]["name"].as_str().unwrap_or("").to_string();
     let generation = w["metadata"]["generation"].as_i64().unwrap_or(1);
     let template = w["spec"]["template"].clone();
     let hash: String = format!(
         "{:x}",
-        util::fnv(serde_json::to_string(&template).unwrap_or_default().as_bytes())
+        util::fnv(
+            serde_json::to_string(&template)
+                .unwrap_or_default()
+                .as_bytes()
+        )
     )
     .chars()
     .take(10)
@@ -243,13 +260,25 @@ fn roll_owned(store: &mut Store, res: usize, mut w: Value) {
     if kind == "StatefulSet" {
         let replicas = w["spec"]["replicas"].as_i64().unwrap_or(1);
         let status = &mut w["status"];
-        for k in ["replicas", "readyReplicas", "currentReplicas", "updatedReplicas", "availableReplicas"] {
+        for k in [
+            "replicas",
+            "readyReplicas",
+            "currentReplicas",
+            "updatedReplicas",
+            "availableReplicas",
+        ] {
             status[k] = json!(replicas);
         }
         status["currentRevision"] = json!(format!("{name}-{hash}"));
         status["updateRevision"] = json!(format!("{name}-{hash}"));
     } else {
-        for k in ["desiredNumberScheduled", "currentNumberScheduled", "updatedNumberScheduled", "numberAvailable", "numberReady"] {
+        for k in [
+            "desiredNumberScheduled",
+            "currentNumberScheduled",
+            "updatedNumberScheduled",
+            "numberAvailable",
+            "numberReady",
+        ] {
             status[k] = json!(n);
         }
     }
@@ -258,14 +287,21 @@ fn roll_owned(store: &mut Store, res: usize, mut w: Value) {
 
 fn roll(store: &mut Store, mut d: Value) {
     let (rs_res, pod_res, dep_res) = (idx("replicasets"), idx("pods"), idx("deployments"));
-    let namespace = d["metadata"]["namespace"].as_str().unwrap_or("").to_string();
+    let namespace = d["metadata"]["namespace"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
     let name = d["metadata"]["name"].as_str().unwrap_or("").to_string();
     let generation = d["metadata"]["generation"].as_i64().unwrap_or(1);
     let replicas = d["spec"]["replicas"].as_i64().unwrap_or(1);
     let template = d["spec"]["template"].clone();
     let hash = format!(
         "{:x}",
-        util::fnv(serde_json::to_string(&template).unwrap_or_default().as_bytes())
+        util::fnv(
+            serde_json::to_string(&template)
+                .unwrap_or_default()
+                .as_bytes()
+        )
     )
     .chars()
     .take(10)
@@ -277,7 +313,9 @@ fn roll(store: &mut Store, mut d: Value) {
         .values()
         .filter(|o| o.namespace == namespace)
         .map(|o| o.to_value(&RESOURCES[rs_res]))
-        .filter(|rs| owned_by(rs, "Deployment", &name) && rs["metadata"]["name"] != rs_name.as_str())
+        .filter(|rs| {
+            owned_by(rs, "Deployment", &name) && rs["metadata"]["name"] != rs_name.as_str()
+        })
         .collect();
     let old_set_names: Vec<String> = old_sets
         .iter()
@@ -346,7 +384,11 @@ fn roll(store: &mut Store, mut d: Value) {
             &template,
             &labels,
             revision.as_deref(),
-            (&namespace, &format!("{rs_name}-{suffix}"), &format!("{rs_name}-")),
+            (
+                &namespace,
+                &format!("{rs_name}-{suffix}"),
+                &format!("{rs_name}-"),
+            ),
             owner,
         );
         put_new(store, pod_res, pod);
@@ -361,7 +403,12 @@ fn roll(store: &mut Store, mut d: Value) {
     }
     for mut rs in old_sets {
         rs["spec"]["replicas"] = json!(0);
-        for k in ["replicas", "fullyLabeledReplicas", "readyReplicas", "availableReplicas"] {
+        for k in [
+            "replicas",
+            "fullyLabeledReplicas",
+            "readyReplicas",
+            "availableReplicas",
+        ] {
             rs["status"][k] = json!(0);
         }
         put_changed(store, rs_res, rs);

@@ -63,7 +63,9 @@ impl Shared {
             user,
             istio_crd,
             discovery: discovery::build(istio_crd, addr),
-            rollouts: Mutex::new(crate::rollout::Rollouts::with_delay(std::time::Duration::ZERO)),
+            rollouts: Mutex::new(crate::rollout::Rollouts::with_delay(
+                std::time::Duration::ZERO,
+            )),
         }
     }
     pub fn served(&self, res: usize) -> bool {
