@@ -17,8 +17,12 @@ fn scenario(name: &str) -> PathBuf {
 }
 
 fn serve(delay: Duration, faults: &[Fault]) -> ServerHandle {
+    serve_scenario("istioctl-2-canary-up", delay, faults)
+}
+
+fn serve_scenario(name: &str, delay: Duration, faults: &[Fault]) -> ServerHandle {
     let mut server = FakeApiServer::new()
-        .objects_from_file(scenario("istioctl-2-canary-up"))
+        .objects_from_file(scenario(name))
         .expect("scenario loads")
         .rollout_delay(delay);
     for f in faults {
@@ -339,4 +343,25 @@ fn a_snapshot_is_refused() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("live cluster"));
+}
+
+#[test]
+fn an_operator_gateway_moves_by_its_cr_and_last() {
+    let server = serve_scenario("operator-2-canary-up", Duration::ZERO, &[]);
+    let out = run(&["fix", "--yes"], &server);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let sent = patches(&server);
+    assert!(
+        sent.last().unwrap().contains("/istiooperators/gateways"),
+        "the gateways' CR is patched last: {sent:#?}"
+    );
+    assert_eq!(
+        sent.iter().filter(|p| p.contains("istiooperators")).count(),
+        1,
+        "{sent:#?}"
+    );
+    let cr = server
+        .get_object("istiooperators", Some("istio-system"), "gateways")
+        .unwrap();
+    assert_eq!(cr["spec"]["revision"], "1-8-1");
 }
