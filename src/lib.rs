@@ -8,7 +8,8 @@
 //! * [`mesh`], [`revision`], [`selector`]: the inventory resolved into revisions selected and
 //!   running.
 //! * [`checks`]: the findings ([`finding::Finding`]) of `status`, one function per area;
-//!   [`status`]: its report.
+//!   [`status`]: its report; [`installs`]: who installed each revision and tag (Helm release,
+//!   IstioOperator, none).
 //! * [`istio`]: the Istio install model (IstioOperator, profiles, istioctl, rendered manifests,
 //!   owner labels, label names); [`overlap`] and [`diff`]: the checks built on it.
 //! * [`render`]: printing. Only `main.rs` and [`run`] touch the process.
@@ -19,6 +20,7 @@ pub mod cmd;
 pub mod diff;
 pub mod error;
 pub mod finding;
+pub mod installs;
 pub mod inventory;
 pub mod istio;
 pub mod mesh;

@@ -22,6 +22,9 @@ pub struct StatusReport {
     pub skipped_checks: Vec<crate::finding::Code>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub skipped_kinds: BTreeMap<String, usize>,
+    /// Who installed each revision and tag; present when Helm installed any of them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub installed_by: Option<crate::installs::Installs>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -94,6 +97,8 @@ pub fn build(inventory: &Inventory, mesh: &Mesh, options: &Options) -> StatusRep
         not_checked: inventory.unreadable.clone(),
         skipped_checks: skipped_checks.iter().map(|c| c.code).collect(),
         skipped_kinds: inventory.skipped.clone(),
+        installed_by: Some(crate::installs::Installs::build(inventory, mesh))
+            .filter(crate::installs::Installs::has_helm),
     }
 }
 

@@ -81,7 +81,8 @@ where
 }
 
 use crate::istio::labels::{
-    ANNOTATION_INJECT, ANNOTATION_REV, ANNOTATION_STATUS, ANNOTATION_TEMPLATES,
+    ANNOTATION_HELM_RELEASE_NAME, ANNOTATION_HELM_RELEASE_NAMESPACE, ANNOTATION_INJECT,
+    ANNOTATION_REV, ANNOTATION_STATUS, ANNOTATION_TEMPLATES,
 };
 
 /// The annotations that say which revision injected a pod and how.
@@ -97,6 +98,10 @@ pub struct IstioAnnotations {
     pub templates: Option<String>,
     /// `sidecar.istio.io/inject` as an annotation (the older, pre-label form).
     pub inject: Option<String>,
+    /// `meta.helm.sh/release-name`: the Helm release that installed the object.
+    pub helm_release: Option<String>,
+    /// `meta.helm.sh/release-namespace`.
+    pub helm_release_namespace: Option<String>,
 }
 
 impl<'de> Deserialize<'de> for IstioAnnotations {
@@ -125,6 +130,10 @@ impl<'de> Deserialize<'de> for IstioAnnotations {
                         }
                         AnnotationKey::Templates => out.templates = Some(map.next_value()?),
                         AnnotationKey::Inject => out.inject = Some(map.next_value()?),
+                        AnnotationKey::HelmRelease => out.helm_release = Some(map.next_value()?),
+                        AnnotationKey::HelmReleaseNamespace => {
+                            out.helm_release_namespace = Some(map.next_value()?)
+                        }
                         AnnotationKey::Other => {
                             map.next_value::<IgnoredAny>()?;
                         }
@@ -147,6 +156,8 @@ impl IstioAnnotations {
             status_revision: status.and_then(|s| status_revision(s)),
             templates: map.get(ANNOTATION_TEMPLATES).cloned(),
             inject: map.get(ANNOTATION_INJECT).cloned(),
+            helm_release: map.get(ANNOTATION_HELM_RELEASE_NAME).cloned(),
+            helm_release_namespace: map.get(ANNOTATION_HELM_RELEASE_NAMESPACE).cloned(),
         }
     }
 }
@@ -204,6 +215,8 @@ string_match!(
         Status = ANNOTATION_STATUS,
         Templates = ANNOTATION_TEMPLATES,
         Inject = ANNOTATION_INJECT,
+        HelmRelease = ANNOTATION_HELM_RELEASE_NAME,
+        HelmReleaseNamespace = ANNOTATION_HELM_RELEASE_NAMESPACE,
     }
 );
 

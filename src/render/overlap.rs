@@ -39,6 +39,23 @@ pub fn text(report: &Report) -> String {
         out.push_str(&table_text(&t));
     }
 
+    if !report.helm_releases.is_empty() {
+        out.push('\n');
+        out.push_str(&heading("HELM RELEASES"));
+        out.push('\n');
+        let mut t = table();
+        t.set_header(["RELEASE", "NAMESPACE", "RENDERED FROM", "OBJECTS"]);
+        for r in &report.helm_releases {
+            t.add_row([
+                r.release.name.clone(),
+                r.release.namespace.clone(),
+                r.rendered_from.clone(),
+                r.objects.to_string(),
+            ]);
+        }
+        out.push_str(&table_text(&t));
+    }
+
     out.push('\n');
     out.push_str(&heading("COMPONENTS"));
     out.push('\n');
