@@ -130,3 +130,64 @@ impl Installs {
             || self.tags.iter().any(|t| helm(&t.installed_by))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inventory::IstioAnnotations;
+
+    fn meta(labels: &[(&str, &str)], release: Option<(&str, Option<&str>)>) -> Meta {
+        Meta {
+            name: Some("istiod-canary".into()),
+            namespace: Some("istio-system".into()),
+            labels: labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            annotations: IstioAnnotations {
+                helm_release: release.map(|(n, _)| n.to_string()),
+                helm_release_namespace: release.and_then(|(_, ns)| ns.map(str::to_string)),
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_release_annotations_name_the_installer() {
+        // The charts' own managed-by label and "unknown" owner name nobody.
+        let chart = [
+            ("app.kubernetes.io/managed-by", "Helm"),
+            ("install.operator.istio.io/owning-resource", "unknown"),
+        ];
+        assert_eq!(InstalledBy::of(&meta(&chart, None)), InstalledBy::None);
+        assert_eq!(
+            InstalledBy::of(&meta(&chart, Some(("istiod-canary", Some("istio-system"))))),
+            InstalledBy::HelmRelease {
+                name: "istiod-canary".into(),
+                namespace: "istio-system".into()
+            }
+        );
+        // Helm 3.0 wrote no namespace annotation: the object's own namespace.
+        assert_eq!(
+            InstalledBy::of(&meta(&[], Some(("istiod", None)))).describe(),
+            "Helm release istio-system/istiod"
+        );
+        let istioctl = [
+            ("operator.istio.io/managed", "Reconcile"),
+            ("install.operator.istio.io/owning-resource", "control-plane"),
+            (
+                "install.operator.istio.io/owning-resource-namespace",
+                "istio-system",
+            ),
+        ];
+        assert_eq!(
+            InstalledBy::of(&meta(&istioctl, None)).describe(),
+            "IstioOperator istio-system/control-plane"
+        );
+        assert_eq!(
+            InstalledBy::of(&meta(&[("operator.istio.io/managed", "Reconcile")], None)).describe(),
+            "IstioOperator (unnamed)"
+        );
+    }
+}

@@ -157,6 +157,26 @@ mod tests {
     }
 
     #[test]
+    fn an_istioctl_diff_names_a_release_that_owns_the_object() {
+        let o = Installer::IstioOperator(Owner {
+            name: Some("control-plane".into()),
+            namespace: Some("istio-system".into()),
+            revision: "default".into(),
+        });
+        let helm_owned = json!({"metadata": {"namespace": "istio-system",
+            "labels": {"app.kubernetes.io/managed-by": "Helm"},
+            "annotations": {"meta.helm.sh/release-name": "istiod",
+                "meta.helm.sh/release-namespace": "istio-system"}}});
+        assert_eq!(
+            o.ownership(&helm_owned),
+            Ownership::Foreign("Helm release istio-system/istiod".into())
+        );
+        assert_eq!(o.ownership(&json!({"metadata": {}})), Ownership::Unmanaged);
+        assert_eq!(o.field_manager(), "istio-operator");
+        assert_eq!(helm_owner().field_manager(), "helm");
+    }
+
+    #[test]
     fn helm_ownership_by_annotations_then_istioctl_labels() {
         let h = helm_owner();
         let obj = |labels: Value, annotations: Value| json!({"metadata": {"namespace": "istio-system", "labels": labels, "annotations": annotations}});

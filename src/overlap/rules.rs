@@ -662,3 +662,58 @@ fn takeover(r: &ReleaseInput, ids: &[ObjId], inventory: &Inventory, out: &mut Ve
         );
     }
 }
+
+#[cfg(test)]
+mod release_tests {
+    use super::*;
+
+    fn objects(ids: &[ObjId]) -> Vec<RenderedObject> {
+        ids.iter()
+            .map(|id| RenderedObject {
+                id: id.clone(),
+                labels: [(LABEL_REV.to_string(), "default".to_string())].into(),
+                namespace_hint: "istio-system".into(),
+            })
+            .collect()
+    }
+
+    fn release(name: &str, ids: &[ObjId]) -> ReleaseInput {
+        ReleaseInput {
+            release: Release {
+                name: name.into(),
+                namespace: "istio-system".into(),
+            },
+            objects: objects(ids),
+        }
+    }
+
+    #[test]
+    fn releases_sharing_objects_overlap_and_disjoint_ones_do_not() {
+        let deploy = ObjId::new("apps", "Deployment", "istio-system", "istiod");
+        let vwc = ObjId::new(
+            "admissionregistration.k8s.io",
+            "ValidatingWebhookConfiguration",
+            "",
+            "istiod-default-validator",
+        );
+        let canary = ObjId::new("apps", "Deployment", "istio-system", "istiod-canary");
+        let inv = Inventory::default();
+        let found = analyze_releases(
+            &[
+                release("istiod", &[deploy.clone(), vwc.clone()]),
+                release("istiod-2", &[deploy.clone()]),
+                release("istiod-canary", &[canary]),
+            ],
+            &[],
+            &[],
+            &inv,
+            ProfileSet::Latest,
+        );
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert_eq!(found[0].code, Code::IR401);
+        assert_eq!(found[0].severity, Severity::Error);
+        assert!(found[0].message.starts_with(
+            "Helm release istio-system/istiod and Helm release istio-system/istiod-2 render 1 identical object(s): Deployment/istio-system/istiod;"
+        ));
+    }
+}
