@@ -701,7 +701,7 @@ mod release_tests {
         let found = analyze_releases(
             &[
                 release("istiod", &[deploy.clone(), vwc.clone()]),
-                release("istiod-2", &[deploy.clone()]),
+                release("istiod-2", std::slice::from_ref(&deploy)),
                 release("istiod-canary", &[canary]),
             ],
             &[],
