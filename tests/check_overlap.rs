@@ -704,7 +704,9 @@ fn codes_lists_the_overlap_catalogue() {
         .collect();
     assert_eq!(
         codes,
-        ["IR401", "IR402", "IR403", "IR404", "IR405", "IR406"]
+        [
+            "IR401", "IR402", "IR403", "IR404", "IR405", "IR406", "IR407"
+        ]
     );
 }
 

@@ -363,12 +363,41 @@ fn gateway_generated(by_label: bool) -> Value {
     v
 }
 
+/// A tag the release rendered with older values (`--set revisionTags={stable}` on the 1.23
+/// install), dropped from the new ones: Helm tracks it as the release's, the render no longer has it.
+fn older_values_tag() -> Value {
+    let mut t = live("tag-prod-stable").remove(0);
+    let meta = t["metadata"].as_object_mut().unwrap();
+    for k in [
+        "uid",
+        "resourceVersion",
+        "managedFields",
+        "creationTimestamp",
+        "generation",
+    ] {
+        meta.remove(k);
+    }
+    meta.insert("name".into(), json!("istio-revision-tag-stable"));
+    meta.insert(
+        "annotations".into(),
+        json!({"meta.helm.sh/release-name": "istiod-1-24-1",
+            "meta.helm.sh/release-namespace": "istio-system"}),
+    );
+    let labels = meta["labels"].as_object_mut().unwrap();
+    labels.insert("istio.io/tag".into(), json!("stable"));
+    labels.insert("app.kubernetes.io/instance".into(), json!("istiod-1-24-1"));
+    labels.insert("app.kubernetes.io/managed-by".into(), json!("Helm"));
+    labels.insert("helm.sh/chart".into(), json!("istiod-1.23.2"));
+    t
+}
+
 fn drifted() -> Vec<Value> {
     let mut objs = live("istiod-1-24-1");
     find(&mut objs, "Deployment", "istiod-1-24-1")["spec"]["template"]["spec"]["containers"][0]["image"] =
         json!("registry.istio.io/release/pilot:1.24.1-hotfix");
     objs.retain(|o| !(o["kind"] == "Service" && o["metadata"]["name"] == "istiod-1-24-1"));
     objs.push(older_chart_leftover());
+    objs.push(older_values_tag());
     objs.push(gateway_generated(true));
     objs.push(gateway_generated(false));
     objs.extend(live("tag-prod-stable"));
@@ -380,11 +409,13 @@ fn assert_drift(r: &Run, live_mode: bool) {
     let mut want = vec![
         "IR501 Deployment istio-system/istiod-1-24-1",
         "IR502 Service istio-system/istiod-1-24-1",
+        "IR503 MutatingWebhookConfiguration /istio-revision-tag-stable",
     ];
     if !live_mode {
         // The loopback server does not serve PodDisruptionBudgets.
         want.push("IR503 PodDisruptionBudget istio-system/istiod-1-24-1");
     }
+    want.sort();
     assert_eq!(r.findings(), want);
     let d = r.finding("IR501", "istiod-1-24-1");
     assert_eq!(
@@ -1059,4 +1090,89 @@ fn regenerate_helm_fixtures() {
         });
         write_list(&dir, &format!("{file}.json"), &items);
     }
+}
+
+/// The golden installed as Helm release `istiod` instead: istioctl's owner labels off (the
+/// chart's own "unknown" owner stays), Helm's annotations on.
+fn helm_installed_default() -> Vec<Value> {
+    let mut objs = istioctl_live();
+    for o in &mut objs {
+        let meta = o["metadata"].as_object_mut().unwrap();
+        let labels = meta.get_mut("labels").unwrap().as_object_mut().unwrap();
+        labels.remove("operator.istio.io/managed");
+        labels.remove("operator.istio.io/version");
+        labels.remove("install.operator.istio.io/owning-resource-namespace");
+        if labels.contains_key("install.operator.istio.io/owning-resource") {
+            labels.insert(
+                "install.operator.istio.io/owning-resource".into(),
+                json!("unknown"),
+            );
+        }
+        let ann = meta.entry("annotations").or_insert(json!({}));
+        ann["meta.helm.sh/release-name"] = json!("istiod");
+        ann["meta.helm.sh/release-namespace"] = json!("istio-system");
+    }
+    objs
+}
+
+#[test]
+fn check_overlap_cr_taking_over_a_release() {
+    let cr = repo("testdata/diff/control-plane.yaml");
+    let golden = format!(
+        "control-plane={}",
+        repo("testdata/istio/manifest-generate-latest/output/pilot_default.golden.yaml").display()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let snap = write_list(dir.path(), "helm.json", &helm_installed_default());
+    let base = ["-f", cr.to_str().unwrap(), "--manifest", &golden];
+    let mut snapshot_args = base.to_vec();
+    snapshot_args.extend(["--snapshot", snap.to_str().unwrap()]);
+    let snapshot = overlap(&snapshot_args);
+    let server = serve(&helm_installed_default());
+    let kubeconfig = server.kubeconfig_path().to_str().unwrap().to_string();
+    let mut live_args = base.to_vec();
+    live_args.extend(["--kubeconfig", &kubeconfig]);
+    let live_run = overlap(&live_args);
+    for r in [&snapshot, &live_run] {
+        let m = r.finding("IR405", "istiod")["message"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            m.starts_with("control-plane (")
+                && m.contains(
+                    "renders 2 object(s) Helm release istio-system/istiod owns in the cluster"
+                ),
+            "{m}"
+        );
+    }
+    // diff of the CR says the same per object.
+    let d = diff_snapshot_owner(&helm_installed_default());
+    assert_eq!(d.code, 1);
+    assert!(
+        d.finding("IR405", "istiod")["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("labelled as owned by Helm release istio-system/istiod: installing IstioOperator istio-system/control-plane would take it over"),
+        "{}",
+        d.stdout
+    );
+}
+
+fn diff_snapshot_owner(objects: &[Value]) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    let snap = write_list(dir.path(), "live.json", objects);
+    run(&[
+        "diff",
+        "--owner",
+        "istio-system/control-plane",
+        "--manifest",
+        repo("testdata/istio/manifest-generate-latest/output/pilot_default.golden.yaml")
+            .to_str()
+            .unwrap(),
+        "--snapshot",
+        snap.to_str().unwrap(),
+        "-o",
+        "json",
+    ])
 }

@@ -212,13 +212,16 @@ fn owned_elsewhere_message(owner: &Installer, other: &str) -> String {
             "owned by {other}: helm refuses to install it into {} (\"cannot be imported into the current release\"), and with --take-ownership the two releases fight over it",
             owner.describe()
         ),
-        Installer::IstioOperator(_) => {
-            let short = other.strip_prefix("IstioOperator ").unwrap_or(other);
-            format!(
+        Installer::IstioOperator(_) => match other.strip_prefix("IstioOperator ") {
+            Some(short) => format!(
                 "labelled as owned by {other}: installing {} would take it over, and {short}'s next install would take it back",
                 owner.describe()
-            )
-        }
+            ),
+            None => format!(
+                "labelled as owned by {other}: installing {} would take it over, and the release's next helm upgrade would take it back",
+                owner.describe()
+            ),
+        },
     }
 }
 

@@ -457,11 +457,16 @@ fn ownership(cr: &Cr, ids: &[ObjId], inventory: &Inventory, out: &mut Vec<Findin
         return;
     };
     let mut by_owner: BTreeMap<String, Vec<ObjId>> = BTreeMap::new();
+    let mut helm_owned: BTreeMap<Release, Vec<ObjId>> = BTreeMap::new();
     for (id, meta) in live_objects(inventory) {
         if !ids.iter().any(|i| same_object(i, &id)) {
             continue;
         }
         let Some(owner) = meta.label(LABEL_OWNER).filter(|o| *o != "unknown") else {
+            // Not istioctl's: a Helm release's object is taken over all the same.
+            if let Some(r) = Release::of_meta(meta) {
+                helm_owned.entry(r).or_default().push(id);
+            }
             continue;
         };
         let owner_ns = meta.label(LABEL_OWNER_NS);
@@ -493,6 +498,28 @@ fn ownership(cr: &Cr, ids: &[ObjId], inventory: &Inventory, out: &mut Vec<Findin
             .revisions([cr.revision_label()])
             .fix(format!(
                 "install these components from {owner} only, or remove them from {}",
+                cr.source
+            )),
+        );
+    }
+    for (release, mut objs) in helm_owned {
+        objs.sort();
+        let first = first_workload(&objs);
+        let names: Vec<String> = objs.iter().map(ToString::to_string).collect();
+        out.push(
+            Finding::new(
+                Code::IR405,
+                first.object_ref(),
+                format!(
+                    "{} renders {} object(s) Helm release {release} owns in the cluster (meta.helm.sh/release-name): {}; istioctl install takes them over with a forced server-side apply, and the next helm upgrade or uninstall fights back",
+                    cr.describe(),
+                    objs.len(),
+                    list(&names)
+                ),
+            )
+            .revisions([cr.revision_label()])
+            .fix(format!(
+                "keep these components in Helm release {release} only, or remove them from {}",
                 cr.source
             )),
         );
