@@ -300,8 +300,8 @@ fn faithful_releases_show_no_drift_live() {
 
 // ---------- drift: an edited Deployment, a deleted Service, an older chart's leftover ----------
 
-/// A PodDisruptionBudget the 1.23 chart rendered for every istiod (the 1.24 one renders it only
-/// with `autoscaleMin` > 1), still annotated with the release.
+/// A PodDisruptionBudget an older chart version rendered by default (the current one renders it
+/// only with `autoscaleMin` > 1), still annotated with the release.
 fn older_chart_leftover() -> Value {
     json!({
         "apiVersion": "policy/v1",
