@@ -12,6 +12,7 @@
 
 pub mod client;
 pub mod convert;
+pub mod protobuf;
 
 use crate::error::Error;
 use crate::inventory::{
@@ -280,17 +281,20 @@ async fn list_pods(
             let page = list_pod_metadata(&client, ns, &lp).await?;
             Ok(ObjectList {
                 types: Default::default(),
-                metadata: page.metadata,
+                metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ListMeta {
+                    continue_: page.continue_token,
+                    ..Default::default()
+                },
                 items: page.items,
             })
         }
     };
-    let on_page = |items: Vec<MetadataItem>| {
+    let on_page = |items: Vec<Meta>| {
         let client = client.clone();
         async move {
             let mut objects = Vec::with_capacity(items.len());
-            for item in items {
-                let pod = pod_from_metadata(item.metadata);
+            for meta in items {
+                let pod = pod_from_metadata(meta);
                 let unresolved =
                     running_revision(&pod, |_| true).is_some_and(|r| r.revision.is_none());
                 if !unresolved {
@@ -594,9 +598,9 @@ fn replicaset(d: ReplicaSet) -> Object {
     )
 }
 
-/// A page of `PartialObjectMetadataList`, parsed straight into the inventory's slim [`Meta`]:
-/// managedFields and the annotations no check reads (most of a pod's ~15 KB of metadata) are
-/// skipped while parsing instead of being built into `ObjectMeta` trees and dropped.
+/// A page of `PartialObjectMetadataList` as JSON, parsed straight into the inventory's slim
+/// [`Meta`]: managedFields and the annotations no check reads (most of a pod's ~15 KB of
+/// metadata) are skipped while parsing instead of being built into `ObjectMeta` trees and dropped.
 #[derive(serde::Deserialize)]
 struct MetadataList {
     #[serde(default)]
@@ -605,37 +609,62 @@ struct MetadataList {
     items: Vec<MetadataItem>,
 }
 
-#[derive(Clone, serde::Deserialize)]
+#[derive(serde::Deserialize)]
 struct MetadataItem {
     #[serde(default)]
     metadata: Meta,
 }
 
-/// One page of pods, metadata only (as `Api::list_metadata`, into [`MetadataList`]).
+/// One page of pods, metadata only: protobuf when the server has it (a third of the JSON's
+/// bytes and of the server's encoding time), JSON otherwise; the response's `Content-Type`
+/// says which it sent.
 async fn list_pod_metadata(
     client: &Client,
     ns: Option<&str>,
     lp: &ListParams,
-) -> Result<MetadataList, kube::Error> {
+) -> Result<protobuf::MetadataPage, kube::Error> {
     let url = <core::Pod as kube::Resource>::url_path(&(), ns);
     let mut req = kube::core::Request::new(url)
         .list_metadata(lp)
         .map_err(kube::Error::BuildRequest)?;
+    req.headers_mut().insert(
+        http::header::ACCEPT,
+        http::HeaderValue::from_static(protobuf::ACCEPT_METADATA_LIST),
+    );
     req.extensions_mut().insert("list_metadata");
     // As `Client::request`, but parsed from the received bytes: no second copy of a page that is
     // ~10 MB at 500 pods.
     let res = client.send(req.map(kube::client::Body::from)).await?;
     let status = res.status();
+    let is_protobuf = protobuf::is_protobuf(
+        res.headers()
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok()),
+    );
     let body = res.into_body().collect_bytes().await?;
     if status.is_client_error() || status.is_server_error() {
-        let s = serde_json::from_slice::<kube::core::Status>(&body).unwrap_or_else(|_| {
+        let decoded = if is_protobuf {
+            protobuf::status(body.clone()).ok()
+        } else {
+            serde_json::from_slice::<kube::core::Status>(&body).ok()
+        };
+        let s = decoded.unwrap_or_else(|| {
             let text = String::from_utf8_lossy(&body);
             kube::core::Status::failure(text.trim(), "Failed to parse error data")
                 .with_code(status.as_u16())
         });
         return Err(kube::Error::Api(s.boxed()));
     }
-    serde_json::from_slice(&body).map_err(kube::Error::SerdeError)
+    if is_protobuf {
+        return protobuf::metadata_list(body).map_err(|e| {
+            kube::Error::Service(format!("the server's protobuf pod list: {e}").into())
+        });
+    }
+    let list: MetadataList = serde_json::from_slice(&body).map_err(kube::Error::SerdeError)?;
+    Ok(protobuf::MetadataPage {
+        items: list.items.into_iter().map(|i| i.metadata).collect(),
+        continue_token: list.metadata.continue_.filter(|c| !c.is_empty()),
+    })
 }
 
 /// A pod seen through its metadata: the proxy is inferred from the injector's status
