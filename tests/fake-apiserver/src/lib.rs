@@ -150,6 +150,7 @@
 mod defaults;
 mod discovery;
 mod json;
+mod protobuf;
 mod resources;
 mod selector;
 mod server;
@@ -255,6 +256,7 @@ pub struct FakeApiServer {
     token: Option<String>,
     user: String,
     istio_crd: bool,
+    protobuf: bool,
     log: bool,
 }
 
@@ -273,6 +275,7 @@ impl FakeApiServer {
             token: None,
             user: "fake-user".into(),
             istio_crd: true,
+            protobuf: true,
             log: true,
         }
     }
@@ -280,6 +283,18 @@ impl FakeApiServer {
     /// it, `/apis/install.istio.io/...` answers the text/plain 404 of recording 53.
     pub fn istio_operator_crd(mut self, on: bool) -> Self {
         self.istio_crd = on;
+        self
+    }
+    /// Whether protobuf is served (default: yes, for metadata-only responses and errors).
+    /// Without it the server answers JSON to a protobuf `Accept` that has a JSON fallback, as a
+    /// proxy or an aggregated API server that only speaks JSON does.
+    pub fn protobuf(mut self, on: bool) -> Self {
+        self.protobuf = on;
+        self
+    }
+    /// The cluster's resource version starts at `rv` at least (to replay a recording's lists).
+    pub fn resource_version_at_least(mut self, rv: u64) -> Self {
+        self.store.rv = self.store.rv.max(rv);
         self
     }
     /// Require `Authorization: Bearer <token>`; anything else gets 401 (recording 55).
@@ -347,6 +362,16 @@ impl FakeApiServer {
     /// spread over `n_namespaces` namespaces (also created) and `revisions` istio revisions (each
     /// with its control plane in `istio-system`: see [`synthetic_control_plane`]),
     /// generated and encoded one at a time (no big intermediate trees). See [`synthetic_pod`].
+    /// `n` synthetic Deployments and as many ReplicaSets ([`synthetic::synthetic_workload`]),
+    /// spread over `n_namespaces` namespaces.
+    pub fn synthetic_workloads(mut self, n: usize, n_namespaces: usize, revisions: usize) -> Self {
+        for j in 0..n {
+            for v in synthetic::synthetic_workload(j, n_namespaces, revisions) {
+                insert_loaded(&mut self.store, v);
+            }
+        }
+        self
+    }
     pub fn synthetic_pods(mut self, n_pods: usize, n_namespaces: usize, revisions: usize) -> Self {
         synthetic::load(&mut self.store, n_pods, n_namespaces, revisions);
         let ns_idx = resources::by_kind("v1", "Namespace").expect("namespaces");
@@ -378,6 +403,7 @@ impl FakeApiServer {
             self.token.clone(),
             self.user,
             self.istio_crd,
+            self.protobuf,
             self.log,
             self.faults,
             &addr.to_string(),
