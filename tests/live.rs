@@ -292,7 +292,11 @@ fn expired_continue_token_restarts_the_list() {
     let dir = scenario("istioctl-3-relabeled");
     let (code, expected) = snapshot_findings(&dir, &[]);
     for encoding in ENCODINGS {
-        let server = serve_as(&dir, &[Fault::ExpireContinue { resource: "pods" }], encoding);
+        let server = serve_as(
+            &dir,
+            &[Fault::ExpireContinue { resource: "pods" }],
+            encoding,
+        );
         let r = run(&["status", "-o", "json", "--chunk-size", "2"], &server);
         assert_eq!(
             (r.code, findings(&r.stdout)),

@@ -1,9 +1,14 @@
 //! A live cluster as a source of the inventory, through kube-rs.
 //!
 //! Only the kinds the checks read are listed, every list is paginated and the lists run
-//! concurrently, each page going into the inventory as it arrives. Pods are listed
-//! metadata-only (every revision signal but the proxy's istiod address is a label or an
-//! annotation); a pod's full spec is fetched only when its metadata does not tell its revision.
+//! concurrently, each page parsed as it arrives straight into the slim types the inventory
+//! keeps. Pods are listed metadata-only (every revision signal but the proxy's istiod address is
+//! a label or an annotation), as protobuf when the server has it ([`protobuf`]); a pod's full
+//! spec is fetched only when its metadata does not tell its revision.
+//!
+//! Memory follows what the checks hold: each list task holds one received page at a time, and
+//! the converted pages wait in a channel of [`PAGES_IN_FLIGHT`], so at most one raw page per
+//! kind plus that many slim pages exist besides the inventory, whatever the cluster's size.
 //!
 //! A list the token may not read (403) or that keeps failing (429/5xx after bounded retries)
 //! becomes an [`Unreadable`] entry, reported as finding IR901, and the run goes on; an API that
@@ -16,9 +21,9 @@ pub mod protobuf;
 
 use crate::error::Error;
 use crate::inventory::{
-    Inventory, IstioOperator, Meta, MutatingWebhookConfiguration, Namespace, Object, Pod,
-    PodSpec, PodStatus, Unreadable, Webhook, Workload, WorkloadKind, WorkloadSpec,
-    WorkloadStatus, types::Container,
+    Inventory, IstioOperator, Meta, MutatingWebhookConfiguration, Namespace, Object, Pod, PodSpec,
+    PodStatus, Unreadable, Webhook, Workload, WorkloadKind, WorkloadSpec, WorkloadStatus,
+    types::Container,
 };
 use crate::istio::labels::LABEL_COMPONENT;
 use crate::revision::running_revision;
@@ -44,6 +49,9 @@ pub struct Scope {
     pub page_size: u32,
 }
 const MAX_RETRIES: u32 = 5;
+/// Converted pages (and progress notes) waiting for the inventory: the list tasks wait when it
+/// is full, which bounds the memory a fast server can make a slow consumer hold.
+const PAGES_IN_FLIGHT: usize = 16;
 
 /// A page of objects from one list, or what could not be read.
 enum Msg {
@@ -57,7 +65,7 @@ enum Msg {
 
 /// Reads the inventory from the cluster behind `client`.
 pub async fn read_inventory(client: Client, scope: &Scope) -> Result<Inventory, Error> {
-    let (tx, mut rx) = mpsc::channel::<Msg>(16);
+    let (tx, mut rx) = mpsc::channel::<Msg>(PAGES_IN_FLIGHT);
     let ns = scope.namespace.clone();
     let page = scope.page_size.max(1);
     let mut tasks = tokio::task::JoinSet::new();
@@ -108,7 +116,16 @@ pub async fn read_inventory(client: Client, scope: &Scope) -> Result<Inventory, 
             let url = <Deployment as kube::Resource>::url_path(&(), None);
             let lp = ListParams::default().limit(page).labels("app=istiod");
             let convert = workload(WorkloadKind::Deployment);
-            list_all(&client, url, "deployments (app=istiod)", None, lp, &tx, convert).await
+            list_all(
+                &client,
+                url,
+                "deployments (app=istiod)",
+                None,
+                lp,
+                &tx,
+                convert,
+            )
+            .await
         });
     }
     spawn_list!(namespaced Deployment, ApiWorkload, "deployments", workload(WorkloadKind::Deployment));
@@ -243,7 +260,8 @@ where
                 .list(&lp)
                 .map_err(kube::Error::BuildRequest)?;
             let (_, body) = send_list(client, req).await?;
-            let list: ApiList<T> = serde_json::from_slice(&body).map_err(kube::Error::SerdeError)?;
+            let list: ApiList<T> =
+                serde_json::from_slice(&body).map_err(kube::Error::SerdeError)?;
             Ok(ObjectList {
                 types: Default::default(),
                 metadata: list.metadata,

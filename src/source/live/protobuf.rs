@@ -136,7 +136,10 @@ pub enum DecodeError {
     #[error("invalid protobuf: {0}")]
     Invalid(#[from] prost::DecodeError),
     #[error("expected a {expected}, the server sent a {found}")]
-    Kind { expected: &'static str, found: String },
+    Kind {
+        expected: &'static str,
+        found: String,
+    },
     #[error("a string that is not UTF-8")]
     Utf8,
 }

@@ -31,7 +31,7 @@
 //! when one is configured with [`FakeApiServer::bearer_token`]).
 //!
 //! Benchmarks: [`FakeApiServer::synthetic_pods`]`(n_pods, n_namespaces, revisions)` loads pods with
-//! ~15 KB of metadata each (managedFields included) from a pre-encoded template (100k pods load in
+//! ~17 KB of metadata each (managedFields included) from a pre-encoded template (100k pods load in
 //! ~4 s, a full unpaginated 100k-pod list is ~2.1 GB, streamed chunked); [`synthetic_pod`] gives the
 //! same pod as a `serde_json::Value`. The `fake-apiserver` binary serves files/directories (and/or
 //! `--synthetic-pods N --namespaces M --revisions R`) and prints the port on its first stdout line;
@@ -50,8 +50,10 @@
 //! * LIST (cluster-wide and per namespace) and GET; `PodList`-style bodies (items without
 //!   kind/apiVersion, `metadata.resourceVersion`), CRD lists with sorted keys, items with
 //!   kind/apiVersion and `continue: ""`; metadata-only responses for
-//!   `as=PartialObjectMetadata(List);g=meta.k8s.io;v=v1` (content type stays
-//!   `application/json`); `as=Table` returns a simple server-side `Table` (real pod columns,
+//!   `as=PartialObjectMetadata(List);g=meta.k8s.io;v=v1`, as JSON or, for
+//!   `application/vnd.kubernetes.protobuf`, as protobuf byte for byte as recordings 90/91 (errors
+//!   then as a protobuf `Status`, recording 94; [`FakeApiServer::protobuf`]`(false)` answers
+//!   the JSON fallback instead); `as=Table` returns a simple server-side `Table` (real pod columns,
 //!   Name/Status/Age for namespaces, Name/Age otherwise); other `as=` values without a JSON
 //!   fallback get `406`.
 //! * Pagination: `limit`/`continue` with tokens in the real server's format
@@ -125,8 +127,8 @@
 //!
 //! # Limits
 //!
-//! * No TLS, no HTTP/2, no watch (`?watch=true` → 405), no `deletecollection`, no protobuf/YAML
-//!   responses, no `resourceVersion`/`resourceVersionMatch` semantics on reads (always the latest
+//! * No TLS, no HTTP/2, no watch (`?watch=true` → 405), no `deletecollection`, no YAML responses,
+//!   protobuf only for metadata-only responses and errors (full objects take the JSON fallback), no `resourceVersion`/`resourceVersionMatch` semantics on reads (always the latest
 //!   state; continue pages read the current state, not a snapshot).
 //! * No RBAC, admission or controllers: nothing reconciles Deployments/ReplicaSets/Pods, no
 //!   garbage collection of dependents, no ServiceAccount defaulting; validation is limited to what

@@ -207,7 +207,9 @@ pub fn object_meta(json: &[u8]) -> Result<Vec<u8>, serde_json::Error> {
 
 /// A `metav1.Time` as its `Timestamp` message; an absent time is Go's zero time.
 fn time(out: &mut Vec<u8>, field: u32, rfc3339: Option<&str>) {
-    let (seconds, nanos) = rfc3339.and_then(parse_rfc3339).unwrap_or((-62_135_596_800, 0));
+    let (seconds, nanos) = rfc3339
+        .and_then(parse_rfc3339)
+        .unwrap_or((-62_135_596_800, 0));
     message(out, field, |t| {
         int(t, 1, seconds);
         int(t, 2, i64::from(nanos));

@@ -190,7 +190,11 @@ pub fn synthetic_workload(j: usize, n_namespaces: usize, revisions: usize) -> [V
     let mut rs = rs.clone();
     for (o, o_name, uid) in [
         (&mut d, name.clone(), deploy_uid.clone()),
-        (&mut rs, format!("{name}-{hash}"), format!("00000000-0000-4000-d000-{j:012x}")),
+        (
+            &mut rs,
+            format!("{name}-{hash}"),
+            format!("00000000-0000-4000-d000-{j:012x}"),
+        ),
     ] {
         let m = &mut o["metadata"];
         m["name"] = json!(o_name);
