@@ -400,16 +400,18 @@ impl FakeApiServer {
         let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
-        let shared = Arc::new(Shared::new(
-            self.store,
-            self.token.clone(),
-            self.user,
-            self.istio_crd,
-            self.protobuf,
-            self.log,
-            self.faults,
-            &addr.to_string(),
-        ));
+        let shared = Arc::new(Shared {
+            protobuf: self.protobuf,
+            ..Shared::new(
+                self.store,
+                self.token.clone(),
+                self.user,
+                self.istio_crd,
+                self.log,
+                self.faults,
+                &addr.to_string(),
+            )
+        });
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let sh = shared.clone();
         let thread = std::thread::Builder::new()

@@ -51,7 +51,6 @@ impl Shared {
         token: Option<String>,
         user: String,
         istio_crd: bool,
-        protobuf: bool,
         log_enabled: bool,
         faults: Vec<Fault>,
         addr: &str,
@@ -64,7 +63,7 @@ impl Shared {
             token,
             user,
             istio_crd,
-            protobuf,
+            protobuf: true,
             discovery: discovery::build(istio_crd, addr),
         }
     }
