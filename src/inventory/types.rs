@@ -125,8 +125,7 @@ impl<'de> Deserialize<'de> for IstioAnnotations {
                         AnnotationKey::Rev => out.rev = Some(map.next_value()?),
                         AnnotationKey::Status => {
                             let raw: String = map.next_value()?;
-                            out.injected = true;
-                            out.status_revision = status_revision(&raw);
+                            out.set_status(&raw);
                         }
                         AnnotationKey::Templates => out.templates = Some(map.next_value()?),
                         AnnotationKey::Inject => out.inject = Some(map.next_value()?),
@@ -147,6 +146,12 @@ impl<'de> Deserialize<'de> for IstioAnnotations {
 }
 
 impl IstioAnnotations {
+    /// Records a `sidecar.istio.io/status` value.
+    pub fn set_status(&mut self, raw: &str) {
+        self.injected = true;
+        self.status_revision = status_revision(raw);
+    }
+
     /// From a full annotation map, as the API returns it.
     pub fn from_map(map: &std::collections::BTreeMap<String, String>) -> Self {
         let status = map.get(ANNOTATION_STATUS);

@@ -31,7 +31,7 @@
 //! when one is configured with [`FakeApiServer::bearer_token`]).
 //!
 //! Benchmarks: [`FakeApiServer::synthetic_pods`]`(n_pods, n_namespaces, revisions)` loads pods with
-//! ~15 KB of metadata each (managedFields included) from a pre-encoded template (100k pods load in
+//! ~17 KB of metadata each (managedFields included) from a pre-encoded template (100k pods load in
 //! ~4 s, a full unpaginated 100k-pod list is ~2.1 GB, streamed chunked); [`synthetic_pod`] gives the
 //! same pod as a `serde_json::Value`. The `fake-apiserver` binary serves files/directories (and/or
 //! `--synthetic-pods N --namespaces M --revisions R`) and prints the port on its first stdout line;
@@ -50,8 +50,10 @@
 //! * LIST (cluster-wide and per namespace) and GET; `PodList`-style bodies (items without
 //!   kind/apiVersion, `metadata.resourceVersion`), CRD lists with sorted keys, items with
 //!   kind/apiVersion and `continue: ""`; metadata-only responses for
-//!   `as=PartialObjectMetadata(List);g=meta.k8s.io;v=v1` (content type stays
-//!   `application/json`); `as=Table` returns a simple server-side `Table` (real pod columns,
+//!   `as=PartialObjectMetadata(List);g=meta.k8s.io;v=v1`, as JSON or, for
+//!   `application/vnd.kubernetes.protobuf`, as protobuf byte for byte as recordings 90/91 (errors
+//!   then as a protobuf `Status`, recording 94; [`FakeApiServer::protobuf`]`(false)` answers
+//!   the JSON fallback instead); `as=Table` returns a simple server-side `Table` (real pod columns,
 //!   Name/Status/Age for namespaces, Name/Age otherwise); other `as=` values without a JSON
 //!   fallback get `406`.
 //! * Pagination: `limit`/`continue` with tokens in the real server's format
@@ -125,8 +127,8 @@
 //!
 //! # Limits
 //!
-//! * No TLS, no HTTP/2, no watch (`?watch=true` → 405), no `deletecollection`, no protobuf/YAML
-//!   responses, no `resourceVersion`/`resourceVersionMatch` semantics on reads (always the latest
+//! * No TLS, no HTTP/2, no watch (`?watch=true` → 405), no `deletecollection`, no YAML responses,
+//!   protobuf only for metadata-only responses and errors (full objects take the JSON fallback), no `resourceVersion`/`resourceVersionMatch` semantics on reads (always the latest
 //!   state; continue pages read the current state, not a snapshot).
 //! * No RBAC, admission or controllers: nothing reconciles Deployments/ReplicaSets/Pods, no
 //!   garbage collection of dependents, no ServiceAccount defaulting; validation is limited to what
@@ -150,6 +152,7 @@
 mod defaults;
 mod discovery;
 mod json;
+mod protobuf;
 mod resources;
 mod selector;
 mod server;
@@ -255,6 +258,7 @@ pub struct FakeApiServer {
     token: Option<String>,
     user: String,
     istio_crd: bool,
+    protobuf: bool,
     log: bool,
 }
 
@@ -273,6 +277,7 @@ impl FakeApiServer {
             token: None,
             user: "fake-user".into(),
             istio_crd: true,
+            protobuf: true,
             log: true,
         }
     }
@@ -280,6 +285,18 @@ impl FakeApiServer {
     /// it, `/apis/install.istio.io/...` answers the text/plain 404 of recording 53.
     pub fn istio_operator_crd(mut self, on: bool) -> Self {
         self.istio_crd = on;
+        self
+    }
+    /// Whether protobuf is served (default: yes, for metadata-only responses and errors).
+    /// Without it the server answers JSON to a protobuf `Accept` that has a JSON fallback, as a
+    /// proxy or an aggregated API server that only speaks JSON does.
+    pub fn protobuf(mut self, on: bool) -> Self {
+        self.protobuf = on;
+        self
+    }
+    /// The cluster's resource version starts at `rv` at least (to replay a recording's lists).
+    pub fn resource_version_at_least(mut self, rv: u64) -> Self {
+        self.store.rv = self.store.rv.max(rv);
         self
     }
     /// Require `Authorization: Bearer <token>`; anything else gets 401 (recording 55).
@@ -347,6 +364,16 @@ impl FakeApiServer {
     /// spread over `n_namespaces` namespaces (also created) and `revisions` istio revisions (each
     /// with its control plane in `istio-system`: see [`synthetic_control_plane`]),
     /// generated and encoded one at a time (no big intermediate trees). See [`synthetic_pod`].
+    /// `n` synthetic Deployments and as many ReplicaSets ([`synthetic::synthetic_workload`]),
+    /// spread over `n_namespaces` namespaces.
+    pub fn synthetic_workloads(mut self, n: usize, n_namespaces: usize, revisions: usize) -> Self {
+        for j in 0..n {
+            for v in synthetic::synthetic_workload(j, n_namespaces, revisions) {
+                insert_loaded(&mut self.store, v);
+            }
+        }
+        self
+    }
     pub fn synthetic_pods(mut self, n_pods: usize, n_namespaces: usize, revisions: usize) -> Self {
         synthetic::load(&mut self.store, n_pods, n_namespaces, revisions);
         let ns_idx = resources::by_kind("v1", "Namespace").expect("namespaces");
@@ -373,15 +400,18 @@ impl FakeApiServer {
         let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
-        let shared = Arc::new(Shared::new(
-            self.store,
-            self.token.clone(),
-            self.user,
-            self.istio_crd,
-            self.log,
-            self.faults,
-            &addr.to_string(),
-        ));
+        let shared = Arc::new(Shared {
+            protobuf: self.protobuf,
+            ..Shared::new(
+                self.store,
+                self.token.clone(),
+                self.user,
+                self.istio_crd,
+                self.log,
+                self.faults,
+                &addr.to_string(),
+            )
+        });
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let sh = shared.clone();
         let thread = std::thread::Builder::new()
