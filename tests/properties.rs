@@ -187,6 +187,9 @@ proptest! {
                     message.contains(&path.display().to_string()),
                     "does not name the file: {message}"
                 );
+                for rust in ["Option<", "Vec<", "i32", "u32", "i64", "u64", "usize", "f64", "DuplicateKeyPolicy", "struct ", "enum "] {
+                    prop_assert!(!message.contains(rust), "a Rust type or library advice in: {message}");
+                }
             }
             Err(e) => prop_assert!(false, "not an input error: {e}"),
         }
