@@ -220,6 +220,22 @@ pub enum Fault {
     /// The first list request carrying a `continue` token gets `410 Gone` `Expired` (with a fresh
     /// inconsistent-continue token in the Status' `metadata.continue`, like recording 41).
     ExpireContinue { resource: &'static str },
+    /// Faults arriving together: each request (discovery excepted) is hit with probability
+    /// `per_mille`/1000 by one of 500, 429 with `Retry-After: 1`, a reset, a truncated body, a
+    /// `slow` answer, or (for a list carrying a `continue` token) an expired continue. The choice
+    /// is a pure function of `seed` and the request's number, so a failing run can be replayed.
+    Storm {
+        seed: u64,
+        per_mille: u16,
+        slow: Duration,
+    },
+}
+
+/// What a [`Fault::Storm`] injected, by kind.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StormReport {
+    pub requests: usize,
+    pub injected: std::collections::BTreeMap<&'static str, usize>,
 }
 
 /// One request as received by the fake (for assertions).
@@ -514,6 +530,17 @@ impl ServerHandle {
             .lock()
             .expect("faults")
             .push(server::fault_state(f));
+    }
+    /// What the storm faults injected so far, summed over every storm.
+    pub fn storm_report(&self) -> StormReport {
+        let mut out = StormReport::default();
+        for f in self.shared.faults.lock().expect("faults").iter() {
+            out.requests += f.storm.requests;
+            for (k, n) in &f.storm.injected {
+                *out.injected.entry(k).or_default() += n;
+            }
+        }
+        out
     }
     pub fn clear_faults(&self) {
         self.shared.faults.lock().expect("faults").clear();

@@ -29,6 +29,15 @@ const CHUNK: usize = 256 * 1024;
 pub struct FaultState {
     pub fault: Fault,
     pub remaining: Option<usize>,
+    pub storm: crate::StormReport,
+}
+
+/// A storm's draw for its `n`-th request: splitmix64 of the seed and the number.
+fn storm_draw(seed: u64, n: u64) -> u64 {
+    let mut z = seed.wrapping_add(n.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 /// State shared by all connections.
@@ -83,6 +92,7 @@ pub fn fault_state(f: Fault) -> FaultState {
     FaultState {
         fault: f,
         remaining,
+        storm: crate::StormReport::default(),
     }
 }
 
@@ -608,6 +618,44 @@ async fn apply_faults(
                     if matches(resource) && !matches!(outcome, Injected::Reset) =>
                 {
                     outcome = Injected::Truncate;
+                }
+                Fault::Storm {
+                    seed,
+                    per_mille,
+                    slow,
+                } if err.is_none() && matches!(outcome, Injected::None) => {
+                    let draw = storm_draw(*seed, f.storm.requests as u64);
+                    f.storm.requests += 1;
+                    if draw % 1000 >= u64::from(*per_mille) {
+                        continue;
+                    }
+                    let continued = verb == "list" && ctx.q("continue").is_some();
+                    let kind = match (draw >> 20) % 6 {
+                        0 => "500",
+                        1 => "429",
+                        2 => "reset",
+                        3 => "truncated",
+                        4 => "slow",
+                        _ if continued => "expired-continue",
+                        _ => "500",
+                    };
+                    *f.storm.injected.entry(kind).or_default() += 1;
+                    match kind {
+                        "500" => err = Some(ApiError::internal("injected fault")),
+                        "429" => err = Some(ApiError::too_many_requests(1)),
+                        "reset" => outcome = Injected::Reset,
+                        "truncated" => outcome = Injected::Truncate,
+                        "slow" => delay = Some(*slow),
+                        _ => {
+                            if let Some(tok) = ctx.q("continue")
+                                && let Ok((_, start)) = decode_continue(tok)
+                            {
+                                err = Some(ApiError::expired(encode_continue(-1, &start)));
+                            } else {
+                                err = Some(ApiError::internal("injected fault"));
+                            }
+                        }
+                    }
                 }
                 Fault::ExpireContinue { resource } if matches(resource) => {
                     if verb == "list"
