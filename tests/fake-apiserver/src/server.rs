@@ -5,6 +5,7 @@ use crate::resources::{self, RESOURCES, ResourceType};
 use crate::selector::{self, Req};
 use crate::status::ApiError;
 use crate::store::{Store, StoredObject};
+use crate::rbac::{self, Grant};
 use crate::{Fault, RecordedRequest, json, table, util, writes};
 use base64::Engine;
 use bytes::Bytes;
@@ -41,6 +42,8 @@ pub struct Shared {
     pub user: String,
     pub istio_crd: bool,
     pub discovery: Discovery,
+    pub grants: Vec<Grant>,
+    pub may_impersonate: bool,
 }
 
 impl Shared {
@@ -62,6 +65,8 @@ impl Shared {
             user,
             istio_crd,
             discovery: discovery::build(istio_crd, addr),
+            grants: Vec::new(),
+            may_impersonate: true,
         }
     }
     pub fn served(&self, res: usize) -> bool {
@@ -317,10 +322,14 @@ pub async fn handle(sh: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
         }
     }
 
+    let who = match rbac::identity(&ctx.headers, &sh.user, sh.may_impersonate) {
+        Ok(who) => who,
+        Err(e) => return Ok(error_response(&e)),
+    };
     match route(&sh, &ctx) {
         Route::Discovery(resp) => Ok(resp),
         Route::Error(e) => Ok(error_response(&e)),
-        Route::Resource(r) => handle_resource(&sh, &ctx, r).await,
+        Route::Resource(r) => handle_resource(&sh, &ctx, &who, r).await,
     }
 }
 
@@ -580,9 +589,15 @@ async fn apply_faults(
 async fn handle_resource(
     sh: &Shared,
     ctx: &Ctx,
+    who: &rbac::Identity,
     r: ResourceReq,
 ) -> Result<Response<Body>, BoxError> {
     let v = verb(ctx, &r);
+    let res = &RESOURCES[r.res];
+    if !rbac::allowed(&sh.grants, who, v, res.plural, r.ns.as_deref()) {
+        let e = ApiError::forbidden(res, &who.user, v, r.ns.as_deref(), r.name.as_deref());
+        return Ok(error_response(&e));
+    }
     let injected = match apply_faults(sh, ctx, &r, v).await {
         Ok(i) => i,
         Err(e) => return Ok(error_response(&e)),
