@@ -1,11 +1,11 @@
 //! HTTP serving: routing, content negotiation, lists, gets, faults, request log.
 
 use crate::discovery::{self, Discovery};
+use crate::rbac::{self, Grant};
 use crate::resources::{self, RESOURCES, ResourceType};
 use crate::selector::{self, Req};
 use crate::status::ApiError;
 use crate::store::{Store, StoredObject};
-use crate::rbac::{self, Grant};
 use crate::{Fault, RecordedRequest, json, table, util, writes};
 use base64::Engine;
 use bytes::Bytes;

@@ -245,14 +245,7 @@ impl ApiError {
                 q(group)
             ),
         )
-        .with_details(details(
-            name,
-            Some(group),
-            Some(plural),
-            None,
-            &[],
-            None,
-        ))
+        .with_details(details(name, Some(group), Some(plural), None, &[], None))
     }
 
     pub fn unauthorized() -> Self {

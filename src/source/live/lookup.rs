@@ -1,0 +1,88 @@
+//! Small, targeted reads for `version` and shell completion: the API server's version, the
+//! control planes and injectors (not the whole inventory: no pods), namespace names.
+
+use super::{Msg, convert, deployment, list_all};
+use crate::error::Error;
+use crate::inventory::{Inventory, Object};
+use k8s_openapi::api::admissionregistration::v1::MutatingWebhookConfiguration;
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1 as core;
+use kube::Client;
+use kube::api::{Api, ListParams};
+use tokio::sync::mpsc;
+
+/// The API server's `gitVersion` (`v1.32.0`), from `/version`, which every identity may read.
+pub async fn server_version(client: &Client) -> Result<String, Error> {
+    client
+        .apiserver_version()
+        .await
+        .map(|info| info.git_version)
+        .map_err(|e| {
+            Error::Cluster(crate::error::one_line(&format!(
+                "cannot read the server version: {}",
+                super::error_chain(&e)
+            )))
+        })
+}
+
+/// The istiod Deployments and the injector webhooks, cluster-wide: enough for
+/// [`crate::mesh::resolve`] to name every control plane, its version and its tags. A refused
+/// list becomes an [`crate::inventory::Unreadable`], as in [`super::read_inventory`].
+pub async fn control_planes(client: Client, page_size: u32) -> Result<Inventory, Error> {
+    let (tx, mut rx) = mpsc::channel::<Msg>(16);
+    let page = page_size.max(1);
+    let lists = async move {
+        let deployments = list_all(
+            Api::<Deployment>::all(client.clone()),
+            "deployments (app=istiod)",
+            None,
+            ListParams::default().limit(page).labels("app=istiod"),
+            &tx,
+            |d| vec![deployment(d)],
+        );
+        let webhooks = list_all(
+            Api::<MutatingWebhookConfiguration>::all(client),
+            "mutatingwebhookconfigurations",
+            None,
+            ListParams::default().limit(page),
+            &tx,
+            |m: MutatingWebhookConfiguration| {
+                vec![Object::MutatingWebhookConfiguration(convert::webhooks(&m))]
+            },
+        );
+        tokio::try_join!(deployments, webhooks).map(|_| ())
+    };
+    let collect = async {
+        let mut inventory = Inventory::default();
+        while let Some(msg) = rx.recv().await {
+            match msg {
+                Msg::Objects(objects) => objects.into_iter().for_each(|o| inventory.add(o)),
+                Msg::Unreadable(u) => inventory.unreadable.push(u),
+                Msg::Progress { .. } => {}
+            }
+        }
+        inventory
+    };
+    let (listed, inventory) = tokio::join!(lists, collect);
+    listed?;
+    Ok(inventory)
+}
+
+/// Every namespace's name (metadata-only list).
+pub async fn namespace_names(client: Client) -> Result<Vec<String>, Error> {
+    let api: Api<core::Namespace> = Api::all(client);
+    let list = api
+        .list_metadata(&ListParams::default())
+        .await
+        .map_err(|e| {
+            Error::Cluster(crate::error::one_line(&format!(
+                "cannot list namespaces: {}",
+                super::error_chain(&e)
+            )))
+        })?;
+    Ok(list
+        .items
+        .into_iter()
+        .filter_map(|n| n.metadata.name)
+        .collect())
+}
