@@ -24,12 +24,15 @@ pub mod installs;
 pub mod inventory;
 pub mod istio;
 pub mod mesh;
+pub mod movement;
 pub mod overlap;
+pub mod progress;
 pub mod render;
 pub mod revision;
 pub mod selector;
 pub mod source;
 pub mod status;
+pub mod version;
 
 use cli::{Cli, Command};
 use error::Error;
@@ -44,5 +47,7 @@ pub fn run(cli: Cli, stdout: &mut dyn std::io::Write) -> Result<u8, Error> {
         Command::Snapshot(args) => cmd::snapshot::run(&args, stdout),
         Command::Diff(args) => cmd::diff::run(&args, stdout),
         Command::Codes(output) => cmd::codes::run(&output, stdout),
+        Command::Version(args) => cmd::version::run(&args, stdout),
+        Command::Completion(args) => cmd::completion::run(&args, stdout),
     }
 }

@@ -38,4 +38,9 @@ pub enum Command {
     Diff(Box<crate::cmd::diff::Args>),
     /// Print the finding catalogue: every code, its default severity and meaning.
     Codes(OutputArgs),
+    /// The plugin's version, the server's Kubernetes version and each control-plane revision's
+    /// Istio version.
+    Version(Box<crate::cmd::version::Args>),
+    /// Print a shell completion script (bash, zsh, fish, powershell); see the README to install.
+    Completion(crate::cmd::completion::Args),
 }

@@ -52,6 +52,7 @@ pub struct Args {
 
 pub fn run(args: &Args, stdout: &mut dyn std::io::Write) -> Result<u8, Error> {
     render::set_color(args.output.color_choice());
+    crate::progress::set_wanted(args.output.format == render::Format::Table);
     let inventory = if args.offline {
         None
     } else {

@@ -17,6 +17,7 @@
 
 pub mod client;
 pub mod convert;
+pub mod lookup;
 pub mod protobuf;
 
 use crate::error::Error;
@@ -34,8 +35,7 @@ use kube::Client;
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams, ObjectList};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use std::io::IsTerminal;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::mpsc;
 
 /// Which part of the cluster to read.
@@ -158,7 +158,7 @@ pub async fn read_inventory(client: Client, scope: &Scope) -> Result<Inventory, 
     drop(tx);
 
     let mut inventory = Inventory::default();
-    let mut progress = Progress::new();
+    let mut progress = crate::progress::Listing::new();
     while let Some(msg) = rx.recv().await {
         match msg {
             Msg::Objects(objects) => objects.into_iter().for_each(|o| inventory.add(o)),
@@ -637,43 +637,5 @@ fn full_pod(p: core::Pod) -> Pod {
         status: PodStatus {
             phase: p.status.and_then(|s| s.phase),
         },
-    }
-}
-
-/// A progress line on stderr for lists that run long, only when stderr is a terminal.
-struct Progress {
-    started: Instant,
-    enabled: bool,
-    shown: bool,
-    counts: std::collections::BTreeMap<&'static str, usize>,
-}
-
-impl Progress {
-    fn new() -> Self {
-        Progress {
-            started: Instant::now(),
-            enabled: std::io::stderr().is_terminal(),
-            shown: false,
-            counts: Default::default(),
-        }
-    }
-
-    fn update(&mut self, resource: &'static str, count: usize) {
-        self.counts.insert(resource, count);
-        if self.enabled && self.started.elapsed() > Duration::from_secs(1) {
-            let line: Vec<String> = self
-                .counts
-                .iter()
-                .map(|(r, n)| format!("{r} {n}"))
-                .collect();
-            eprint!("\r\x1b[2Klisting: {}", line.join(", "));
-            self.shown = true;
-        }
-    }
-
-    fn finish(&self) {
-        if self.shown {
-            eprint!("\r\x1b[2K");
-        }
     }
 }

@@ -98,7 +98,11 @@
 //!   `Content-Length`, larger ones are chunked; compact JSON + `\n`, indented (no trailing
 //!   newline) for `?pretty=true` and `curl`/`Wget`/`Mozilla/5.0` User-Agents.
 //! * Auth: optional bearer token ([`FakeApiServer::bearer_token`]); anything else → 401.
-//!   `Impersonate-User` only changes the user named in 403 messages.
+//! * Impersonation (`Impersonate-User`, `-Group`, `-Uid`; every header is in the request log):
+//!   403 messages name the impersonated user; [`FakeApiServer::grant`] gives an impersonated
+//!   identity RBAC rights (user, groups, a service account's implied groups) and
+//!   [`FakeApiServer::may_impersonate`] refuses the caller the `impersonate` verb, each answered
+//!   with the real server's 403 (recordings 56–58).
 //!
 //! # Faults
 //!
@@ -153,6 +157,7 @@ mod defaults;
 mod discovery;
 mod json;
 mod protobuf;
+mod rbac;
 mod resources;
 mod selector;
 mod server;
@@ -163,6 +168,7 @@ mod table;
 mod util;
 mod writes;
 
+pub use rbac::Grant;
 pub use resources::{RESOURCES, ResourceType};
 pub use store::LoadError;
 pub use synthetic::{synthetic_control_plane, synthetic_namespace, synthetic_pod};
@@ -276,6 +282,8 @@ pub struct FakeApiServer {
     istio_crd: bool,
     protobuf: bool,
     log: bool,
+    grants: Vec<Grant>,
+    may_impersonate: bool,
 }
 
 impl Default for FakeApiServer {
@@ -295,6 +303,8 @@ impl FakeApiServer {
             istio_crd: true,
             protobuf: true,
             log: true,
+            grants: Vec::new(),
+            may_impersonate: true,
         }
     }
     /// Whether the `install.istio.io/v1alpha1` IstioOperator CRD exists (default: yes). Without
@@ -323,6 +333,40 @@ impl FakeApiServer {
     /// User name used in 403 messages when no `Impersonate-User` header is sent.
     pub fn user(mut self, user: impl Into<String>) -> Self {
         self.user = user.into();
+        self
+    }
+    /// RBAC for impersonated identities (`Impersonate-User`, `Impersonate-Group`): once any grant
+    /// exists, an impersonated request is allowed only what a grant to its user or one of its
+    /// groups allows, else it gets the real server's 403 naming the impersonated user. The
+    /// caller's own requests are never restricted.
+    pub fn grant(mut self, subject: &str, verbs: &[&str], resources: &[&str]) -> Self {
+        self.grants.push(Grant {
+            subject: subject.to_string(),
+            verbs: verbs.iter().map(|v| v.to_string()).collect(),
+            resources: resources.iter().map(|r| r.to_string()).collect(),
+            namespace: None,
+        });
+        self
+    }
+    /// As [`FakeApiServer::grant`], bound in one namespace (a RoleBinding).
+    pub fn grant_in(
+        mut self,
+        namespace: &str,
+        subject: &str,
+        verbs: &[&str],
+        resources: &[&str],
+    ) -> Self {
+        self = self.grant(subject, verbs, resources);
+        if let Some(g) = self.grants.last_mut() {
+            g.namespace = Some(namespace.to_string());
+        }
+        self
+    }
+    /// Whether the caller may impersonate (default: yes). Refused, every request carrying
+    /// `Impersonate-User` gets the 403 of the real impersonation filter (`users "x" is
+    /// forbidden: User "<caller>" cannot impersonate resource "users" ...`), discovery included.
+    pub fn may_impersonate(mut self, on: bool) -> Self {
+        self.may_impersonate = on;
         self
     }
     pub fn fault(mut self, f: Fault) -> Self {
@@ -416,18 +460,19 @@ impl FakeApiServer {
         let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
-        let shared = Arc::new(Shared {
-            protobuf: self.protobuf,
-            ..Shared::new(
-                self.store,
-                self.token.clone(),
-                self.user,
-                self.istio_crd,
-                self.log,
-                self.faults,
-                &addr.to_string(),
-            )
-        });
+        let mut shared = Shared::new(
+            self.store,
+            self.token.clone(),
+            self.user,
+            self.istio_crd,
+            self.log,
+            self.faults,
+            &addr.to_string(),
+        );
+        shared.protobuf = self.protobuf;
+        shared.grants = self.grants;
+        shared.may_impersonate = self.may_impersonate;
+        let shared = Arc::new(shared);
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let sh = shared.clone();
         let thread = std::thread::Builder::new()

@@ -1,6 +1,7 @@
 //! HTTP serving: routing, content negotiation, lists, gets, faults, request log.
 
 use crate::discovery::{self, Discovery};
+use crate::rbac::{self, Grant};
 use crate::resources::{self, RESOURCES, ResourceType};
 use crate::selector::{self, Req};
 use crate::status::ApiError;
@@ -52,6 +53,8 @@ pub struct Shared {
     /// Whether protobuf is served; without it the server answers JSON to a protobuf `Accept`.
     pub protobuf: bool,
     pub discovery: Discovery,
+    pub grants: Vec<Grant>,
+    pub may_impersonate: bool,
 }
 
 impl Shared {
@@ -74,6 +77,8 @@ impl Shared {
             istio_crd,
             protobuf: true,
             discovery: discovery::build(istio_crd, addr),
+            grants: Vec::new(),
+            may_impersonate: true,
         }
     }
     pub fn served(&self, res: usize) -> bool {
@@ -385,10 +390,14 @@ pub async fn handle(sh: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
         }
     }
 
+    let who = match rbac::identity(&ctx.headers, &sh.user, sh.may_impersonate) {
+        Ok(who) => who,
+        Err(e) => return Ok(error_response_as(&e, error_encoding(&sh, &ctx))),
+    };
     match route(&sh, &ctx) {
         Route::Discovery(resp) => Ok(resp),
         Route::Error(e) => Ok(error_response_as(&e, error_encoding(&sh, &ctx))),
-        Route::Resource(r) => handle_resource(&sh, &ctx, r).await,
+        Route::Resource(r) => handle_resource(&sh, &ctx, &who, r).await,
     }
 }
 
@@ -686,9 +695,15 @@ async fn apply_faults(
 async fn handle_resource(
     sh: &Shared,
     ctx: &Ctx,
+    who: &rbac::Identity,
     r: ResourceReq,
 ) -> Result<Response<Body>, BoxError> {
     let v = verb(ctx, &r);
+    let res = &RESOURCES[r.res];
+    if !rbac::allowed(&sh.grants, who, v, res.plural, r.ns.as_deref()) {
+        let e = ApiError::forbidden(res, &who.user, v, r.ns.as_deref(), r.name.as_deref());
+        return Ok(error_response_as(&e, error_encoding(sh, ctx)));
+    }
     let injected = match apply_faults(sh, ctx, &r, v).await {
         Ok(i) => i,
         Err(e) => return Ok(error_response_as(&e, error_encoding(sh, ctx))),
