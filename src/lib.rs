@@ -23,6 +23,7 @@ pub mod inventory;
 pub mod istio;
 pub mod mesh;
 pub mod overlap;
+pub mod remedy;
 pub mod render;
 pub mod revision;
 pub mod selector;

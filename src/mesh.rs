@@ -4,8 +4,8 @@
 use crate::finding::ObjectRef;
 use crate::inventory::{Input, Inventory, Pod, ProxyRole, Workload, WorkloadKind};
 use crate::istio::labels::{
-    ANNOTATION_INJECT, DEFAULT_REVISION, LABEL_COMPONENT, LABEL_INJECTION, LABEL_REV, LABEL_TAG,
-    PROXY_CONTAINER,
+    ANNOTATION_INJECT, DEFAULT_REVISION, INSTALLED_STATE_PREFIX, LABEL_COMPONENT, LABEL_INJECTION,
+    LABEL_OWNER, LABEL_OWNER_NS, LABEL_REV, LABEL_TAG, PROXY_CONTAINER,
 };
 use crate::revision::{image_tag, running_revision, version_key};
 use crate::selector::{Labels, optional_matches};
@@ -53,13 +53,32 @@ pub enum Selection {
         revision: String,
         #[serde(skip_serializing_if = "Option::is_none")]
         tag: Option<String>,
+        via: Via,
     },
     /// Asks for `requested` (a revision, a tag, or `default` via `istio-injection=enabled`)
     /// but no injector answers.
-    Unserved { requested: String },
+    Unserved { requested: String, via: Via },
     /// Cannot be told: an input of the selection (the injectors, or the namespace's labels)
     /// could not be read.
     Unknown { unread: String },
+}
+
+/// What makes a namespace or pod template select its revision: the one thing to change to move
+/// it (and what `remedy` changes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Via {
+    /// The namespace's `istio.io/rev` label (a revision or a tag).
+    NamespaceLabel,
+    /// The namespace's `istio-injection=enabled`: the default injector answers.
+    InjectionEnabled,
+    /// The pod template's `istio.io/rev` label (a revision or a tag).
+    PodLabel,
+    /// No revision label anywhere: the default injector's object webhook
+    /// (`sidecar.istio.io/inject=true`) or an injector that selects without labels.
+    DefaultInjector,
+    /// An operator-rendered gateway: the `istio.io/rev` istioctl rendered into its pod template.
+    Rendered,
 }
 
 impl Selection {
@@ -70,18 +89,35 @@ impl Selection {
         }
     }
 
+    pub fn via(&self) -> Option<Via> {
+        match self {
+            Selection::Revision { via, .. } | Selection::Unserved { via, .. } => Some(*via),
+            Selection::None | Selection::Unknown { .. } => None,
+        }
+    }
+
+    /// The revision tag the selection goes through, if any.
+    pub fn tag(&self) -> Option<&str> {
+        match self {
+            Selection::Revision { tag, .. } => tag.as_deref(),
+            _ => None,
+        }
+    }
+
     pub fn describe(&self) -> String {
         match self {
             Selection::None => "-".to_string(),
             Selection::Revision {
                 revision,
                 tag: Some(tag),
+                ..
             } => format!("{revision} (tag {tag})"),
             Selection::Revision {
                 revision,
                 tag: None,
+                ..
             } => revision.clone(),
-            Selection::Unserved { requested } => format!("{requested} (no injector)"),
+            Selection::Unserved { requested, .. } => format!("{requested} (no injector)"),
             Selection::Unknown { unread } => format!("unknown ({unread} not read)"),
         }
     }
@@ -109,6 +145,29 @@ pub struct WorkloadView {
     pub running: BTreeMap<String, usize>,
     /// Pods with no proxy.
     pub without_proxy: usize,
+    /// The IstioOperator CR istioctl stamped as its owner (`install.operator.istio.io/owning-resource`).
+    #[serde(skip)]
+    pub owning_cr: Option<CrRef>,
+    /// Its pods opt out of injection (`sidecar.istio.io/inject`).
+    #[serde(skip)]
+    pub opted_out: bool,
+}
+
+/// An IstioOperator CR by namespace and name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CrRef {
+    pub namespace: String,
+    pub name: String,
+}
+
+/// An IstioOperator CR in the cluster: one the in-cluster operator reconciles, or the
+/// `installed-state-*` record `istioctl install` leaves behind (which nothing reconciles).
+#[derive(Debug, Clone)]
+pub struct OperatorCr {
+    pub namespace: String,
+    pub name: String,
+    pub revision: String,
+    pub installed_state: bool,
 }
 
 impl WorkloadView {
@@ -118,28 +177,6 @@ impl WorkloadView {
 
     pub fn proxies(&self) -> usize {
         self.running.values().sum()
-    }
-
-    /// The `kubectl` command that replaces this workload's pods.
-    pub fn restart_command(&self) -> String {
-        match self.kind.as_str() {
-            "Deployment" | "StatefulSet" | "DaemonSet" => format!(
-                "kubectl rollout restart {} {} -n {}",
-                self.kind.to_lowercase(),
-                self.name,
-                self.namespace
-            ),
-            "Pod" => format!(
-                "kubectl delete pod {} -n {} (a bare pod is not recreated: re-create it from its manifest)",
-                self.name, self.namespace
-            ),
-            other => format!(
-                "re-create the pods of {} {}/{}",
-                other.to_lowercase(),
-                self.namespace,
-                self.name
-            ),
-        }
     }
 }
 
@@ -172,6 +209,8 @@ pub struct Mesh {
     /// The inputs the source could not read: what depends on them is unknown.
     #[serde(skip_serializing_if = "BTreeSet::is_empty")]
     pub unread: BTreeSet<Input>,
+    #[serde(skip)]
+    pub operators: Vec<OperatorCr>,
 }
 
 impl Mesh {
@@ -195,6 +234,18 @@ impl Mesh {
 
     pub fn is_older(&self, a: &str, b: &str) -> bool {
         self.revision_key(a) < self.revision_key(b)
+    }
+
+    pub fn namespace(&self, name: &str) -> Option<&NamespaceView> {
+        self.namespaces.iter().find(|n| n.name == name)
+    }
+
+    /// The CR the in-cluster operator reconciles under this name (never an `installed-state-*`
+    /// record).
+    pub fn reconciled_cr(&self, cr: &CrRef) -> Option<&OperatorCr> {
+        self.operators
+            .iter()
+            .find(|o| !o.installed_state && o.namespace == cr.namespace && o.name == cr.name)
     }
 
     pub fn gateways(&self) -> impl Iterator<Item = &WorkloadView> {
@@ -264,6 +315,7 @@ pub fn resolve(inventory: &Inventory, narrowed_to: Option<&str>) -> Mesh {
         revisions: Vec::new(),
         narrowed_to: narrowed_to.map(str::to_string),
         unread: inventory.unread_inputs(),
+        operators: operators(inventory),
     };
     mark_unknown_selections(&mut mesh);
     control_planes.sort_by(|a, b| {
@@ -280,6 +332,25 @@ pub fn resolve(inventory: &Inventory, narrowed_to: Option<&str>) -> Mesh {
     });
     mesh.revisions = revisions;
     mesh
+}
+
+fn operators(inventory: &Inventory) -> Vec<OperatorCr> {
+    inventory
+        .istio_operators
+        .iter()
+        .map(|iop| OperatorCr {
+            namespace: iop.meta.namespace().to_string(),
+            name: iop.meta.name().to_string(),
+            revision: iop
+                .spec
+                .get("revision")
+                .and_then(|r| r.as_str())
+                .filter(|r| !r.is_empty())
+                .unwrap_or(DEFAULT_REVISION)
+                .to_string(),
+            installed_state: iop.meta.name().starts_with(INSTALLED_STATE_PREFIX),
+        })
+        .collect()
 }
 
 fn injectors(inventory: &Inventory) -> Vec<Injector> {
@@ -383,15 +454,26 @@ pub fn select(
             })
         })
         .collect();
+    let injection = namespace_labels.get(LABEL_INJECTION).map(String::as_str);
+    let via = if injection == Some("enabled") {
+        Via::InjectionEnabled
+    } else if namespace_labels.contains_key(LABEL_REV) {
+        Via::NamespaceLabel
+    } else if pod_labels.contains_key(LABEL_REV) {
+        Via::PodLabel
+    } else {
+        Via::DefaultInjector
+    };
     // Several matching injectors (an overlap istioctl refuses to create) inject in webhook
     // order; the first by name is the API server's order.
     if let Some(i) = matching.first() {
         return Selection::Revision {
             revision: i.revision.clone(),
             tag: i.tag.clone(),
+            via,
         };
     }
-    let requested = match namespace_labels.get(LABEL_INJECTION).map(String::as_str) {
+    let requested = match injection {
         Some("enabled") => Some(DEFAULT_REVISION.to_string()),
         Some(_) => None,
         None => namespace_labels
@@ -401,7 +483,7 @@ pub fn select(
     };
     let pod_opt_out = pod_labels.get(ANNOTATION_INJECT).map(String::as_str) == Some("false");
     match requested {
-        Some(requested) if !pod_opt_out => Selection::Unserved { requested },
+        Some(requested) if !pod_opt_out => Selection::Unserved { requested, via },
         _ => Selection::None,
     }
 }
@@ -565,6 +647,8 @@ fn workloads(
             template_role
         };
         let gateway = gateway_kind(labels, annotations, role);
+        let opted_out = annotations.inject.as_deref() == Some("false")
+            || labels.get(ANNOTATION_INJECT).map(String::as_str) == Some("false");
         let ns = namespace_labels
             .get(owner.namespace.as_str())
             .copied()
@@ -574,21 +658,29 @@ fn workloads(
                 Some(rev) if !rev.is_empty() => Selection::Revision {
                     revision: rev.clone(),
                     tag: None,
+                    via: Via::Rendered,
                 },
                 _ => Selection::None,
             },
-            _ => select(
-                injectors,
-                ns,
-                labels,
-                annotations.inject.as_deref() == Some("false"),
-            ),
+            _ => select(injectors, ns, labels, opted_out),
         };
         let istiod = labels.get("app").map(String::as_str) == Some("istiod");
         if istiod || (acc.running.is_empty() && selected == Selection::None && gateway.is_none()) {
             continue;
         }
+        let owning_cr = acc.template.and_then(|w| {
+            Some(CrRef {
+                name: w.meta.label(LABEL_OWNER)?.to_string(),
+                namespace: w
+                    .meta
+                    .label(LABEL_OWNER_NS)
+                    .unwrap_or(w.meta.namespace())
+                    .to_string(),
+            })
+        });
         out.push(WorkloadView {
+            owning_cr,
+            opted_out,
             kind: owner.kind,
             namespace: owner.namespace,
             name: owner.name,

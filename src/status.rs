@@ -236,7 +236,10 @@ pub fn progress(mesh: &Mesh, options: &Options) -> String {
     let stale_gateways: Vec<String> = mesh
         .gateways()
         .filter(|g| is_stale(g))
-        .map(|g| g.restart_command())
+        .map(|g| {
+            crate::remedy::for_workload(mesh, g, crate::remedy::Goal::PickUpSelection)
+                .command_line()
+        })
         .collect();
     let gateways_behind = gateway_revs.iter().any(|r| r != newest);
     let next = if !unread.is_empty() {

@@ -4,7 +4,7 @@
 mod common;
 
 use assert_cmd::cargo::cargo_bin_cmd;
-use common::finding_lines;
+use common::{finding_lines, fix_lines};
 use fake_apiserver::{FakeApiServer, Fault, ServerHandle};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -84,6 +84,27 @@ fn live_and_snapshot_agree_on_every_scenario() {
         args.extend(extra.iter().map(String::as_str));
         let live = run(&args, &server);
         let (code, expected) = snapshot_findings(dir, &extra);
+        // The fix lines too: `fix` acts on what they say, so live and snapshot must agree.
+        let snapshot_json = cargo_bin_cmd!("kubectl-istio_rev")
+            .args(["status", "-o", "json", "--snapshot"])
+            .arg(dir.join("cluster.yaml"))
+            .args(&extra)
+            .output()
+            .unwrap()
+            .stdout;
+        let fixes = |json: &[u8]| {
+            serde_json::from_slice(json)
+                .map(|r: serde_json::Value| fix_lines(&r))
+                .unwrap_or_default()
+        };
+        if fixes(live.stdout.as_bytes()) != fixes(&snapshot_json) {
+            mismatches.push(format!(
+                "{}: fix lines differ live {:#?} snapshot {:#?}",
+                dir.display(),
+                fixes(live.stdout.as_bytes()),
+                fixes(&snapshot_json)
+            ));
+        }
         if live.code != code || findings(&live.stdout) != expected {
             mismatches.push(format!(
                 "{}: live exit {} {:#?}\nsnapshot exit {code} {expected:#?}\nstderr: {}",

@@ -4,8 +4,8 @@
 use super::workloads::sorted;
 use super::{Options, pods, reference_revision, revision_counts};
 use crate::finding::{Code, Finding};
-use crate::istio::labels::LABEL_REV;
-use crate::mesh::{GatewayKind, Mesh, UNKNOWN_REVISION, WorkloadView};
+use crate::mesh::{Mesh, UNKNOWN_REVISION, WorkloadView};
+use crate::remedy::{self, Goal};
 
 pub fn check(mesh: &Mesh, options: &Options) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -44,10 +44,7 @@ pub fn check(mesh: &Mesh, options: &Options) -> Vec<Finding> {
                     ),
                 )
                 .revisions(running.iter().map(|s| s.to_string()))
-                .fix(format!(
-                    "{} and wait for the rollout to finish",
-                    gw.restart_command()
-                )),
+                .fix(remedy::for_workload(mesh, gw, Goal::PickUpSelection).command_line()),
             );
         }
 
@@ -63,7 +60,10 @@ pub fn check(mesh: &Mesh, options: &Options) -> Vec<Finding> {
                         ),
                     )
                     .revisions([rev.to_string()])
-                    .fix(upgrade_command(gw, reference.unwrap_or("<revision>"))),
+                    .fix(
+                        remedy::for_workload(mesh, gw, Goal::MoveTo(reference.unwrap_or(rev)))
+                            .command_line(),
+                    ),
                 );
             } else if let Some(reference) = reference
                 && mesh.is_older(rev, reference)
@@ -83,7 +83,7 @@ pub fn check(mesh: &Mesh, options: &Options) -> Vec<Finding> {
                         ),
                     )
                     .revisions([rev.to_string(), reference.to_string()])
-                    .fix(upgrade_command(gw, reference)),
+                    .fix(remedy::for_workload(mesh, gw, Goal::MoveTo(reference)).command_line()),
                 );
             }
         }
@@ -130,31 +130,15 @@ pub fn check(mesh: &Mesh, options: &Options) -> Vec<Finding> {
                         ),
                     )
                     .revisions(revisions)
-                    .fix(format!(
-                        "move the workloads first (e.g. {}), or roll the gateway back to {}",
-                        behind[0].restart_command(),
-                        old[old.len() - 1]
-                    )),
+                    .fix(
+                        remedy::for_gateway_first(mesh, gw, behind[0], newest, old.last().map(String::as_str))
+                            .command_line(),
+                    ),
                 );
             }
         }
     }
     out
-}
-
-/// How the doc moves a gateway to `revision`, by gateway kind.
-fn upgrade_command(gw: &WorkloadView, revision: &str) -> String {
-    match gw.gateway {
-        Some(GatewayKind::Operator) => format!(
-            "istioctl install -f gateways.yaml --revision {revision} (operator: set spec.revision: {revision} in the gateways IstioOperator), then {}",
-            gw.restart_command()
-        ),
-        _ => format!(
-            "kubectl label namespace {} {LABEL_REV}={revision} --overwrite (or move its revision tag), then {}",
-            gw.namespace,
-            gw.restart_command()
-        ),
-    }
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@ use super::{Options, pods, revision_counts};
 use crate::finding::{Code, Finding, ObjectRef};
 use crate::istio::labels::{LABEL_INJECTION, LABEL_REV};
 use crate::mesh::{Mesh, Selection, UNKNOWN_REVISION};
+use crate::remedy::{self, Goal, Remedy};
 
 pub fn check(mesh: &Mesh, options: &Options) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -20,15 +21,16 @@ pub fn check(mesh: &Mesh, options: &Options) -> Vec<Finding> {
                     ),
                 )
                 .revisions([rev.clone()])
-                .fix(format!("kubectl label namespace {} {LABEL_INJECTION}-", ns.name)),
+                .fix(remedy::for_both_labels(mesh, ns).command_line()),
             );
         }
-        if let Selection::Unserved { requested } = &ns.selected {
+        if let Selection::Unserved { requested, .. } = &ns.selected {
+            let target = super::reference_revision(mesh, options).unwrap_or(requested);
             out.push(unserved(
                 object.clone(),
                 &format!("namespace {}", ns.name),
                 requested,
-                mesh,
+                remedy::for_namespace(mesh, ns, Goal::MoveTo(target)),
             ));
         }
         if let (Some(target), Some(selected)) = (&options.target, ns.selected.revision())
@@ -45,15 +47,7 @@ pub fn check(mesh: &Mesh, options: &Options) -> Vec<Finding> {
                     ),
                 )
                 .revisions([selected.to_string(), target.clone()])
-                .fix(format!(
-                    "kubectl label namespace {} {LABEL_REV}={target} --overwrite{}",
-                    ns.name,
-                    if ns.injection_label.is_some() {
-                        format!(" && kubectl label namespace {} {LABEL_INJECTION}-", ns.name)
-                    } else {
-                        String::new()
-                    }
-                )),
+                .fix(remedy::for_namespace(mesh, ns, Goal::MoveTo(target)).command_line()),
             );
         }
     }
@@ -82,7 +76,7 @@ pub fn check(mesh: &Mesh, options: &Options) -> Vec<Finding> {
                     ),
                 )
                 .revisions(sorted(mesh, known.iter().map(|s| s.as_str())))
-                .fix(w.restart_command()),
+                .fix(remedy::for_workload(mesh, w, Goal::PickUpSelection).command_line()),
             );
         }
 
@@ -114,7 +108,7 @@ pub fn check(mesh: &Mesh, options: &Options) -> Vec<Finding> {
                         ),
                     )
                     .revisions(revisions)
-                    .fix(w.restart_command()),
+                    .fix(remedy::for_workload(mesh, w, Goal::PickUpSelection).command_line()),
                 );
             }
         }
@@ -126,22 +120,18 @@ pub fn check(mesh: &Mesh, options: &Options) -> Vec<Finding> {
                 .filter(|r| mesh.control_plane(r).is_none())
                 .collect();
             if !orphaned.is_empty() {
-                let fix = match w
+                // Restarting helps only when what it selects now has a control plane.
+                let goal = match w
                     .selected
                     .revision()
                     .filter(|s| mesh.control_plane(s).is_some())
                 {
-                    Some(_) => w.restart_command(),
-                    None => match mesh.newest_control_plane() {
-                        Some(cp) => format!(
-                            "kubectl label namespace {} {LABEL_REV}={} --overwrite && {}",
-                            w.namespace,
-                            cp.revision,
-                            w.restart_command()
-                        ),
-                        None => "install a control plane for this revision".to_string(),
-                    },
+                    Some(_) => Goal::PickUpSelection,
+                    None => Goal::MoveTo(
+                        super::reference_revision(mesh, options).unwrap_or(orphaned[0]),
+                    ),
                 };
+                let fix = remedy::for_workload(mesh, w, goal).command_line();
                 out.push(
                     Finding::new(
                         Code::IR103,
@@ -163,44 +153,29 @@ pub fn check(mesh: &Mesh, options: &Options) -> Vec<Finding> {
             }
         }
 
-        if let Selection::Unserved { requested } = &w.selected {
+        if let Selection::Unserved { requested, .. } = &w.selected {
             let namespace_unserved = mesh
                 .namespaces
                 .iter()
                 .any(|n| n.name == w.namespace && matches!(n.selected, Selection::Unserved { .. }));
             if !namespace_unserved {
-                out.push(unserved(object, &what, requested, mesh));
+                let target = super::reference_revision(mesh, options).unwrap_or(requested);
+                let fix = remedy::for_workload(mesh, w, Goal::MoveTo(target));
+                out.push(unserved(object, &what, requested, fix));
             }
         }
     }
     out
 }
 
-fn unserved(object: ObjectRef, what: &str, requested: &str, mesh: &Mesh) -> Finding {
-    let served: Vec<String> = mesh
-        .injectors
-        .iter()
-        .map(|i| i.tag.clone().unwrap_or_else(|| i.revision.clone()))
-        .collect();
-    let fix = match mesh.newest_control_plane() {
-        Some(cp) => format!(
-            "point it at a served revision, e.g. {LABEL_REV}={} (served: {})",
-            cp.revision,
-            if served.is_empty() {
-                "none".to_string()
-            } else {
-                served.join(", ")
-            }
-        ),
-        None => "install the control plane for that revision".to_string(),
-    };
+fn unserved(object: ObjectRef, what: &str, requested: &str, fix: Remedy) -> Finding {
     Finding::new(
         Code::IR105,
         object,
         format!("{what} selects {requested} but no injector serves it; new pods will start without a proxy"),
     )
     .revisions([requested.to_string()])
-    .fix(fix)
+    .fix(fix.command_line())
 }
 
 pub(crate) fn sorted<'a>(mesh: &Mesh, revisions: impl Iterator<Item = &'a str>) -> Vec<String> {
