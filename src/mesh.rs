@@ -433,9 +433,23 @@ fn control_planes(inventory: &Inventory, injectors: &[Injector]) -> Vec<ControlP
         .collect()
 }
 
+/// Whether a pod opts out of injection, exactly as Istio's `injectRequired`
+/// (`pkg/kube/inject/inject.go`) decides: the `sidecar.istio.io/inject` label, when present
+/// (even empty), beats the annotation; `"true"` injects, `"false"` opts out, and anything else
+/// (empty, or a value Istio only logs as invalid) falls back to the injection policy, which is
+/// `enabled` in every chart. The webhooks' `objectSelector` sees only the label, so a pod with
+/// annotation `"false"` and label `"true"` is injected.
+pub fn pod_opts_out(labels: &Labels, annotation: Option<&str>) -> bool {
+    labels
+        .get(ANNOTATION_INJECT)
+        .map(String::as_str)
+        .or(annotation)
+        == Some("false")
+}
+
 /// Evaluates every injector's webhooks against a namespace's and a pod's labels, as the API
-/// server does on pod CREATE. `opted_out` is the pod-level `sidecar.istio.io/inject: "false"`
-/// annotation, which the injector itself honours.
+/// server does on pod CREATE. `opted_out` is the pod's own opt-out ([`pod_opts_out`]), which the
+/// injector itself honours.
 pub fn select(
     injectors: &[Injector],
     namespace_labels: &Labels,
@@ -481,10 +495,9 @@ pub fn select(
             .or_else(|| pod_labels.get(LABEL_REV))
             .cloned(),
     };
-    let pod_opt_out = pod_labels.get(ANNOTATION_INJECT).map(String::as_str) == Some("false");
     match requested {
-        Some(requested) if !pod_opt_out => Selection::Unserved { requested, via },
-        _ => Selection::None,
+        Some(requested) => Selection::Unserved { requested, via },
+        None => Selection::None,
     }
 }
 
@@ -647,8 +660,7 @@ fn workloads(
             template_role
         };
         let gateway = gateway_kind(labels, annotations, role);
-        let opted_out = annotations.inject.as_deref() == Some("false")
-            || labels.get(ANNOTATION_INJECT).map(String::as_str) == Some("false");
+        let opted_out = pod_opts_out(labels, annotations.inject.as_deref());
         let ns = namespace_labels
             .get(owner.namespace.as_str())
             .copied()
@@ -728,5 +740,68 @@ fn mark_unknown_selections(mesh: &mut Mesh) {
                 };
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testing::*;
+
+    fn labels(pairs: &[(&str, &str)]) -> Labels {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    /// Every label/annotation combination, as `injectRequired` decides under the `enabled`
+    /// policy: the label, when present, decides; else the annotation; only `"false"` opts out.
+    #[test]
+    fn the_inject_label_beats_the_annotation_in_every_combination() {
+        let label_values = [None, Some("true"), Some("false"), Some(""), Some("no")];
+        let annotation_values = [None, Some("true"), Some("false"), Some("")];
+        for label in label_values {
+            for annotation in annotation_values {
+                let pod = match label {
+                    Some(v) => labels(&[(ANNOTATION_INJECT, v)]),
+                    None => Labels::new(),
+                };
+                let decided_by = label.or(annotation);
+                assert_eq!(
+                    pod_opts_out(&pod, annotation),
+                    decided_by == Some("false"),
+                    "label {label:?}, annotation {annotation:?}"
+                );
+            }
+        }
+        // The case: annotation "false", label "true" is injected.
+        assert!(!pod_opts_out(
+            &labels(&[(ANNOTATION_INJECT, "true")]),
+            Some("false")
+        ));
+        // An empty label still hides the annotation (Istio checks presence, not value).
+        assert!(!pod_opts_out(
+            &labels(&[(ANNOTATION_INJECT, "")]),
+            Some("false")
+        ));
+    }
+
+    #[test]
+    fn a_workload_with_annotation_false_and_label_true_is_stale_when_behind() {
+        let y = [
+            istiod("1-8-1", "1.8.1", true),
+            injector("1-8-1"),
+            namespace("bookinfo", &[("istio.io/rev", "1-8-1")]),
+            pod("bookinfo", "ratings", 1, "1-8-0").replace(
+                "    pod-template-hash: 5d8f7c9b4\n  annotations:\n",
+                "    pod-template-hash: 5d8f7c9b4\n    sidecar.istio.io/inject: \"true\"\n  annotations:\n    sidecar.istio.io/inject: \"false\"\n",
+            ),
+        ]
+        .concat();
+        let m = mesh(&y);
+        let w = m.workloads.iter().find(|w| w.name == "ratings").unwrap();
+        assert!(!w.opted_out);
+        assert_eq!(w.selected.revision(), Some("1-8-1"), "{:?}", w.selected);
     }
 }

@@ -10,7 +10,11 @@ pub fn check(mesh: &Mesh, options: &Options) -> Vec<Finding> {
     let mut out = Vec::new();
     for ns in &mesh.namespaces {
         let object = ObjectRef::cluster("Namespace", &ns.name);
-        if let (Some(injection), Some(rev)) = (&ns.injection_label, &ns.rev_label) {
+        // Only `enabled` shadows the revision label: with `disabled` the namespace opts out,
+        // as Istio's own analyzer (IST0123) sees it, and nothing is wrong.
+        if let (Some(injection @ "enabled"), Some(rev)) =
+            (ns.injection_label.as_deref(), &ns.rev_label)
+        {
             out.push(
                 Finding::new(
                     Code::IR104,
