@@ -866,6 +866,46 @@ def inject_label_beats_annotation():
     return c
 
 
+def unrevisioned_injector():
+    # A default (non-revisioned) install whose injector webhook carries no istio.io/rev label,
+    # as the pre-revision istio-discovery/sidecarInjectorWebhook charts rendered it (labels
+    # app: sidecar-injector, release: istio; webhook sidecar-injector.istio.io → istiod:/inject;
+    # otherwise manifest-generate-1.8/output/pilot_default.golden.yaml). It is revision
+    # `default`'s injector: bookinfo (istio-injection=enabled) is served, no IR105.
+    c = base_18("unrevisioned-injector", {"default": ("1.8.1", True, T0)})
+    for o in c.objs:
+        if o["kind"] == "MutatingWebhookConfiguration":
+            o["metadata"]["labels"] = {"app": "sidecar-injector", "release": "istio"}
+    m = mesh18()
+    simple_18_bookinfo(c, m, T_APPS, {"istio-injection": "enabled"}, {
+        "productpage": [("default", at(T_APPS, minutes=2), None, 1)],
+        "reviews-v1": [("default", at(T_APPS, minutes=2), None, 2)],
+        "ratings": [("default", at(T_APPS, minutes=2), None, 1)]})
+    return c
+
+
+def ir107_two_injectors():
+    # Upgraded from a non-revisioned install to revisions and tags (`istioctl tag set default
+    # --revision 1-30-3`) without removing the old unlabelled istio-sidecar-injector (webhook
+    # sidecar-injector.istio.io → istiod:/inject on istio-injection=enabled, as in unrevisioned-
+    # injector). Both match namespace payments: IR107. istioctl refuses to create this ("webhook
+    # overlaps with others"); kubectl apply of an old manifest does not.
+    c = Cluster("ir107-two-injectors", T_LATEST)
+    mesh = latest_mesh()
+    latest_base(c, T_LATEST, {R_NEW: (V_NEW, True, T_LATEST)}, {"default": (R_NEW, at(T_LATEST, minutes=1))})
+    wh = I._webhook("sidecar-injector.istio.io", "istiod", {"matchLabels": {"istio-injection": "enabled"}},
+                    {"matchExpressions": [I.NOT_FALSE]}, "default")
+    c.mwc("istio-sidecar-injector", {"app": "sidecar-injector", "release": "istio"}, [wh],
+          at(T_LATEST, minutes=-400 * 24 * 60))
+    t_apps = at(T_LATEST, minutes=90)
+
+    def gens(name, reps):
+        return [(R_NEW, at(t_apps, minutes=2), None, reps)]
+    latest_apps(c, mesh, t_apps, gens, [], {"bookinfo": {"istio.io/rev": R_NEW},
+                                            "payments": {"istio-injection": "enabled"}})
+    return c
+
+
 # ====================================================================== main
 def scenarios():
     out = {}
@@ -896,6 +936,8 @@ def scenarios():
     out["ir203-canary-gateway"] = ir203_canary_gateway
     out["ir104-injection-disabled"] = ir104_injection_disabled
     out["inject-label-beats-annotation"] = inject_label_beats_annotation
+    out["unrevisioned-injector"] = unrevisioned_injector
+    out["ir107-two-injectors"] = ir107_two_injectors
     return out
 
 

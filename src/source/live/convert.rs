@@ -122,6 +122,7 @@ pub fn webhooks(mwc: &admission::MutatingWebhookConfiguration) -> MutatingWebhoo
                     service: w.client_config.service.as_ref().map(|s| ServiceReference {
                         name: s.name.clone(),
                         namespace: s.namespace.clone(),
+                        path: s.path.clone(),
                     }),
                     url: w.client_config.url.clone(),
                 },
