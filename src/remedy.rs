@@ -366,6 +366,21 @@ pub fn for_overlapping_injectors(injectors: &[InjectorMatch]) -> Remedy {
     )
 }
 
+/// A list the cluster refused: the permission it takes.
+pub fn for_unreadable(resource: &str, namespace: &str) -> Remedy {
+    let scope = if namespace.is_empty() {
+        "-A".to_string()
+    } else {
+        format!("-n {namespace}")
+    };
+    Remedy::manual(
+        format!(
+            "grant list on {resource} (kubectl auth can-i list {resource} {scope}) or run with a broader token"
+        ),
+        "",
+    )
+}
+
 /// A control plane that is not ready: look before moving anything.
 pub fn for_not_ready(cp: &ControlPlane) -> Remedy {
     Remedy::manual(

@@ -3,6 +3,7 @@
 
 use crate::finding::{Code, Finding, ObjectRef};
 use crate::inventory::{Input, Unreadable};
+use crate::remedy;
 
 /// `skipped`: what could not be checked without an input, e.g. `IR105 unserved revisions`;
 /// empty when no check reads it.
@@ -33,14 +34,7 @@ pub fn check(unreadable: &[Unreadable], skipped: &dyn Fn(Input) -> Vec<String>) 
                     u.resource, u.reason
                 ),
             )
-            .fix(format!(
-                "grant list on {kind} (kubectl auth can-i list {kind} {}) or run with a broader token",
-                if u.namespace.is_empty() {
-                    "-A".to_string()
-                } else {
-                    format!("-n {}", u.namespace)
-                }
-            ))
+            .fix(remedy::for_unreadable(kind, &u.namespace).command_line())
         })
         .collect()
 }
