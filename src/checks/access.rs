@@ -18,7 +18,10 @@ pub fn check(unreadable: &[Unreadable], skipped: &dyn Fn(Input) -> Vec<String>) 
             };
             let consequence = match Input::of_unreadable(&u.resource).map(skipped) {
                 Some(checks) if !checks.is_empty() => {
-                    format!("; skipped, as their verdicts would be unknown: {}", checks.join(", "))
+                    format!(
+                        "; skipped, as their verdicts would be unknown: {}",
+                        checks.join(", ")
+                    )
                 }
                 Some(_) => "; no check depends on it alone".to_string(),
                 None => String::new(),
