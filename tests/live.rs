@@ -648,7 +648,9 @@ fn unreadable_injectors_leave_selections_unknown_not_unserved() {
     assert_eq!(labelled.len(), 3, "{report}");
     assert_eq!(
         report["skipped_checks"],
-        serde_json::json!(["IR102", "IR105", "IR106", "IR302", "IR303", "IR304"])
+        serde_json::json!([
+            "IR102", "IR105", "IR106", "IR107", "IR302", "IR303", "IR304"
+        ])
     );
     for n in labelled {
         assert_eq!(n["selected"]["state"], "unknown", "{n}");
