@@ -4,6 +4,7 @@ use crate::checks::{self, Options};
 use crate::finding::Finding;
 use crate::inventory::{Input, Inventory, Unreadable};
 use crate::mesh::{ControlPlane, Mesh, NamespaceView, Selection, UNKNOWN_REVISION};
+use crate::remedy;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -241,7 +242,7 @@ pub fn progress(mesh: &Mesh, options: &Options) -> String {
     let stale_gateways: Vec<String> = mesh
         .gateways()
         .filter(|g| is_stale(g))
-        .map(|g| g.restart_command())
+        .map(|g| remedy::for_workload(mesh, g, remedy::Goal::PickUpSelection).command_line())
         .collect();
     let gateways_behind = gateway_revs.iter().any(|r| r != newest);
     let next = if !unread.is_empty() {
@@ -262,11 +263,21 @@ pub fn progress(mesh: &Mesh, options: &Options) -> String {
     } else if !stale_gateways.is_empty() {
         format!("restart the gateways: {}", stale_gateways.join("; "))
     } else if gateways_behind {
+        let moves: Vec<String> = mesh
+            .gateways()
+            .filter(|g| {
+                g.running
+                    .keys()
+                    .any(|r| r != newest && r != UNKNOWN_REVISION)
+            })
+            .map(|g| remedy::for_workload(mesh, g, remedy::Goal::MoveTo(newest)).command_line())
+            .collect();
+        format!("upgrade the gateways to {newest}: {}", moves.join("; "))
+    } else if let Some(cp) = old.and_then(|o| mesh.control_plane(o)) {
         format!(
-            "upgrade the gateways to {newest} (istioctl install -f gateways.yaml --revision {newest}) and restart them"
+            "remove the old control plane: {}",
+            remedy::for_unused_revision(mesh, cp).command_line()
         )
-    } else if let Some(old) = old.filter(|o| mesh.control_plane(o).is_some()) {
-        format!("remove the old control plane (istioctl x uninstall --revision {old})")
     } else {
         "nothing to do".to_string()
     };
