@@ -170,9 +170,10 @@ catalogue! {
     IR101 = "IR101", Warning, "a workload's pods run more than one revision";
     IR102 = "IR102", Warning, "stale proxy: pods run a revision other than the one their namespace/pod labels select now (restart needed)";
     IR103 = "IR103", Error, "pods run a revision that has no control plane";
-    IR104 = "IR104", Warning, "namespace carries both istio-injection and istio.io/rev (istio-injection wins)";
+    IR104 = "IR104", Warning, "namespace carries both istio-injection=enabled and istio.io/rev (istio-injection wins)";
     IR105 = "IR105", Error, "a namespace or pod selects a revision or tag that no injector serves";
     IR106 = "IR106", Warning, "with --target: a namespace still selects a revision other than the target";
+    IR107 = "IR107", Error, "two or more injectors match one namespace or pod (the API server calls them all)";
     IR201 = "IR201", Warning, "gateway lagging: runs an older revision than the newest control plane (or --target)";
     IR202 = "IR202", Error, "gateway runs a revision that has no control plane";
     IR203 = "IR203", Warning, "gateway moved to a newer revision while workloads still run an older one (gateways go last)";
@@ -181,16 +182,17 @@ catalogue! {
     IR302 = "IR302", Error, "revision name is not a DNS-1123 label (no dots)";
     IR303 = "IR303", Error, "revision tag points to a revision that has no control plane";
     IR304 = "IR304", Info, "revision nothing uses any more: safe to remove";
-    IR401 = "IR401", Error, "two IstioOperator CRs install the same object or component instance (base shared across revisions: warning)";
+    IR401 = "IR401", Error, "two installers (IstioOperator CRs, Helm releases) install the same object or component instance (base shared across CR revisions: warning)";
     IR402 = "IR402", Error, "IstioOperator CR without metadata.name (its prune deletes other CRs' objects)";
     IR403 = "IR403", Error, "gateways IstioOperator CR not on the empty profile";
     IR404 = "IR404", Warning, "control-plane IstioOperator CR also installs gateways (upgraded in place with it)";
-    IR405 = "IR405", Error, "a CR renders a live object labelled as owned by another IstioOperator";
+    IR405 = "IR405", Error, "a CR or Helm release renders a live object owned by another IstioOperator or release";
     IR406 = "IR406", Warning, "IstioOperator revision mismatch: spec.revision differs from --revision, or an operator CR lacks spec.revision";
-    IR501 = "IR501", Error, "drifted: istioctl install with the CR would change a live object";
-    IR502 = "IR502", Error, "missing: the CR renders an object the cluster does not have";
-    IR503 = "IR503", Warning, "orphaned: a live object carries the CR's owner labels but is no longer rendered (older istioctl versions are never pruned)";
-    IR504 = "IR504", Warning, "unmanaged: a rendered object exists live without istioctl's owner labels";
+    IR407 = "IR407", Error, "a Helm release renders live objects another installer owns (an IstioOperator: the istioctl → Helm adoption of istio#59630; or another release)";
+    IR501 = "IR501", Error, "drifted: installing the rendered output (istioctl install with the CR, or helm upgrade of the release) would change a live object";
+    IR502 = "IR502", Error, "missing: the CR or release renders an object the cluster does not have";
+    IR503 = "IR503", Warning, "orphaned: a live object carries the CR's owner labels or the release's annotations but is no longer rendered (older istioctl versions are never pruned)";
+    IR504 = "IR504", Warning, "unmanaged: a rendered object exists live without its installer's marks (istioctl's owner labels, Helm's release annotations)";
     IR901 = "IR901", Warning, "not checked: the cluster refused or failed a list; the checks that read it were skipped and are named";
 }
 

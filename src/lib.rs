@@ -8,7 +8,8 @@
 //! * [`mesh`], [`revision`], [`selector`]: the inventory resolved into revisions selected and
 //!   running.
 //! * [`checks`]: the findings ([`finding::Finding`]) of `status`, one function per area;
-//!   [`status`]: its report.
+//!   [`status`]: its report; [`installs`]: who installed each revision and tag (Helm release,
+//!   IstioOperator, none).
 //! * [`istio`]: the Istio install model (IstioOperator, profiles, istioctl, rendered manifests,
 //!   owner labels, label names); [`overlap`] and [`diff`]: the checks built on it.
 //! * [`render`]: printing. Only `main.rs` and [`run`] touch the process.
@@ -20,16 +21,20 @@ pub mod diff;
 pub mod error;
 pub mod finding;
 pub mod fix;
+pub mod installs;
 pub mod inventory;
 pub mod istio;
 pub mod mesh;
+pub mod movement;
 pub mod overlap;
+pub mod progress;
 pub mod remedy;
 pub mod render;
 pub mod revision;
 pub mod selector;
 pub mod source;
 pub mod status;
+pub mod version;
 
 use cli::{Cli, Command};
 use error::Error;
@@ -45,5 +50,7 @@ pub fn run(cli: Cli, stdout: &mut dyn std::io::Write) -> Result<u8, Error> {
         Command::Diff(args) => cmd::diff::run(&args, stdout),
         Command::Fix(args) => cmd::fix::run(&args, stdout),
         Command::Codes(output) => cmd::codes::run(&output, stdout),
+        Command::Version(args) => cmd::version::run(&args, stdout),
+        Command::Completion(args) => cmd::completion::run(&args, stdout),
     }
 }

@@ -42,6 +42,27 @@ pub struct Injector {
     pub webhooks: Vec<crate::inventory::Webhook>,
 }
 
+/// One injector's webhook that matches an object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InjectorMatch {
+    /// The MutatingWebhookConfiguration.
+    pub configuration: String,
+    pub webhook: String,
+    pub revision: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+}
+
+impl std::fmt::Display for InjectorMatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}/{} ({})",
+            self.configuration, self.webhook, self.revision
+        )
+    }
+}
+
 /// What a namespace or pod template selects now, as the API server's webhook matching decides.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "state", rename_all = "lowercase")]
@@ -151,6 +172,9 @@ pub struct WorkloadView {
     /// Its pods opt out of injection (`sidecar.istio.io/inject`).
     #[serde(skip)]
     pub opted_out: bool,
+    /// Set when more than one injector matches its pods.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub overlapping_injectors: Vec<InjectorMatch>,
 }
 
 /// An IstioOperator CR by namespace and name.
@@ -192,6 +216,9 @@ pub struct NamespaceView {
     pub running: BTreeMap<String, usize>,
     /// Proxies whose revision differs from what their workload selects now.
     pub stale: usize,
+    /// Set when more than one injector matches it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub overlapping_injectors: Vec<InjectorMatch>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -292,6 +319,7 @@ pub fn resolve(inventory: &Inventory, narrowed_to: Option<&str>) -> Mesh {
                 }
             }
             NamespaceView {
+                overlapping_injectors: overlapping(&injectors, &n.meta.labels, &Labels::new()),
                 name,
                 injection_label: n.meta.label(LABEL_INJECTION).map(str::to_string),
                 rev_label: n.meta.label(LABEL_REV).map(str::to_string),
@@ -358,7 +386,11 @@ fn injectors(inventory: &Inventory) -> Vec<Injector> {
         .webhooks
         .iter()
         .filter_map(|mwc| {
-            let revision = mwc.meta.label(LABEL_REV)?;
+            let revision = match mwc.meta.label(LABEL_REV) {
+                Some(rev) => rev,
+                None if mwc.webhooks.iter().any(is_unrevisioned_injector) => DEFAULT_REVISION,
+                None => return None,
+            };
             Some(Injector {
                 name: mwc.meta.name().to_string(),
                 revision: revision.to_string(),
@@ -369,6 +401,20 @@ fn injectors(inventory: &Inventory) -> Vec<Injector> {
         .collect();
     out.sort_by(|a, b| a.name.cmp(&b.name));
     out
+}
+
+/// The sidecar injector of charts from before revisions (`istio-sidecar-injector` with no
+/// `istio.io/rev` label): a webhook named `*.sidecar-injector.istio.io` calling `istiod` or
+/// `istio-sidecar-injector` at `/inject`. It injects for the revision every unlabelled object
+/// belongs to, `default`.
+fn is_unrevisioned_injector(webhook: &crate::inventory::Webhook) -> bool {
+    let named = webhook.name == "sidecar-injector.istio.io"
+        || webhook.name.ends_with(".sidecar-injector.istio.io");
+    named
+        && webhook.client_config.service.as_ref().is_some_and(|s| {
+            matches!(s.name.as_str(), "istiod" | "istio-sidecar-injector")
+                && s.path.as_deref() == Some("/inject")
+        })
 }
 
 fn control_planes(inventory: &Inventory, injectors: &[Injector]) -> Vec<ControlPlane> {
@@ -433,9 +479,23 @@ fn control_planes(inventory: &Inventory, injectors: &[Injector]) -> Vec<ControlP
         .collect()
 }
 
+/// Whether a pod opts out of injection, exactly as Istio's `injectRequired`
+/// (`pkg/kube/inject/inject.go`) decides: the `sidecar.istio.io/inject` label, when present
+/// (even empty), beats the annotation; `"true"` injects, `"false"` opts out, and anything else
+/// (empty, or a value Istio only logs as invalid) falls back to the injection policy, which is
+/// `enabled` in every chart. The webhooks' `objectSelector` sees only the label, so a pod with
+/// annotation `"false"` and label `"true"` is injected.
+pub fn pod_opts_out(labels: &Labels, annotation: Option<&str>) -> bool {
+    labels
+        .get(ANNOTATION_INJECT)
+        .map(String::as_str)
+        .or(annotation)
+        == Some("false")
+}
+
 /// Evaluates every injector's webhooks against a namespace's and a pod's labels, as the API
-/// server does on pod CREATE. `opted_out` is the pod-level `sidecar.istio.io/inject: "false"`
-/// annotation, which the injector itself honours.
+/// server does on pod CREATE. `opted_out` is the pod's own opt-out ([`pod_opts_out`]), which the
+/// injector itself honours.
 pub fn select(
     injectors: &[Injector],
     namespace_labels: &Labels,
@@ -481,10 +541,39 @@ pub fn select(
             .or_else(|| pod_labels.get(LABEL_REV))
             .cloned(),
     };
-    let pod_opt_out = pod_labels.get(ANNOTATION_INJECT).map(String::as_str) == Some("false");
     match requested {
-        Some(requested) if !pod_opt_out => Selection::Unserved { requested, via },
-        _ => Selection::None,
+        Some(requested) => Selection::Unserved { requested, via },
+        None => Selection::None,
+    }
+}
+
+/// The injectors that would all be called for a pod with these labels, when there is more than
+/// one (istioctl refuses to create this, "webhook overlaps with others"; the API server calls
+/// them all, in name order). One entry per configuration: its first matching webhook.
+fn overlapping(
+    injectors: &[Injector],
+    namespace_labels: &Labels,
+    pod_labels: &Labels,
+) -> Vec<InjectorMatch> {
+    let matched: Vec<InjectorMatch> = injectors
+        .iter()
+        .filter_map(|i| {
+            let w = i.webhooks.iter().find(|w| {
+                optional_matches(w.namespace_selector.as_ref(), namespace_labels)
+                    && optional_matches(w.object_selector.as_ref(), pod_labels)
+            })?;
+            Some(InjectorMatch {
+                configuration: i.name.clone(),
+                webhook: w.name.clone(),
+                revision: i.revision.clone(),
+                tag: i.tag.clone(),
+            })
+        })
+        .collect();
+    if matched.len() > 1 {
+        matched
+    } else {
+        Vec::new()
     }
 }
 
@@ -647,8 +736,7 @@ fn workloads(
             template_role
         };
         let gateway = gateway_kind(labels, annotations, role);
-        let opted_out = annotations.inject.as_deref() == Some("false")
-            || labels.get(ANNOTATION_INJECT).map(String::as_str) == Some("false");
+        let opted_out = pod_opts_out(labels, annotations.inject.as_deref());
         let ns = namespace_labels
             .get(owner.namespace.as_str())
             .copied()
@@ -678,7 +766,13 @@ fn workloads(
                     .to_string(),
             })
         });
+        let overlapping_injectors = match gateway {
+            Some(GatewayKind::Operator) => Vec::new(),
+            _ if opted_out => Vec::new(),
+            _ => overlapping(injectors, ns, labels),
+        };
         out.push(WorkloadView {
+            overlapping_injectors,
             owning_cr,
             opted_out,
             kind: owner.kind,
@@ -728,5 +822,68 @@ fn mark_unknown_selections(mesh: &mut Mesh) {
                 };
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testing::*;
+
+    fn labels(pairs: &[(&str, &str)]) -> Labels {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    /// Every label/annotation combination, as `injectRequired` decides under the `enabled`
+    /// policy: the label, when present, decides; else the annotation; only `"false"` opts out.
+    #[test]
+    fn the_inject_label_beats_the_annotation_in_every_combination() {
+        let label_values = [None, Some("true"), Some("false"), Some(""), Some("no")];
+        let annotation_values = [None, Some("true"), Some("false"), Some("")];
+        for label in label_values {
+            for annotation in annotation_values {
+                let pod = match label {
+                    Some(v) => labels(&[(ANNOTATION_INJECT, v)]),
+                    None => Labels::new(),
+                };
+                let decided_by = label.or(annotation);
+                assert_eq!(
+                    pod_opts_out(&pod, annotation),
+                    decided_by == Some("false"),
+                    "label {label:?}, annotation {annotation:?}"
+                );
+            }
+        }
+        // The case: annotation "false", label "true" is injected.
+        assert!(!pod_opts_out(
+            &labels(&[(ANNOTATION_INJECT, "true")]),
+            Some("false")
+        ));
+        // An empty label still hides the annotation (Istio checks presence, not value).
+        assert!(!pod_opts_out(
+            &labels(&[(ANNOTATION_INJECT, "")]),
+            Some("false")
+        ));
+    }
+
+    #[test]
+    fn a_workload_with_annotation_false_and_label_true_is_stale_when_behind() {
+        let y = [
+            istiod("1-8-1", "1.8.1", true),
+            injector("1-8-1"),
+            namespace("bookinfo", &[("istio.io/rev", "1-8-1")]),
+            pod("bookinfo", "ratings", 1, "1-8-0").replace(
+                "    pod-template-hash: 5d8f7c9b4\n  annotations:\n",
+                "    pod-template-hash: 5d8f7c9b4\n    sidecar.istio.io/inject: \"true\"\n  annotations:\n    sidecar.istio.io/inject: \"false\"\n",
+            ),
+        ]
+        .concat();
+        let m = mesh(&y);
+        let w = m.workloads.iter().find(|w| w.name == "ratings").unwrap();
+        assert!(!w.opted_out);
+        assert_eq!(w.selected.revision(), Some("1-8-1"), "{:?}", w.selected);
     }
 }

@@ -10,7 +10,9 @@
 //! * no step points anything at a revision that has no control plane.
 
 use crate::istio::labels::{DEFAULT_REVISION, LABEL_INJECTION, LABEL_REV};
-use crate::mesh::{ControlPlane, GatewayKind, Mesh, NamespaceView, Selection, Via, WorkloadView};
+use crate::mesh::{
+    ControlPlane, GatewayKind, InjectorMatch, Mesh, NamespaceView, Selection, Via, WorkloadView,
+};
 use serde::Serialize;
 use std::fmt;
 
@@ -340,6 +342,42 @@ pub fn for_gateway_first(
     Remedy::manual(
         format!("move the workloads first (e.g. {forward}){back}"),
         "gateways move last",
+    )
+}
+
+/// Several injectors match one object: only a person can say which one stays.
+pub fn for_overlapping_injectors(injectors: &[InjectorMatch]) -> Remedy {
+    let choices: Vec<String> = injectors
+        .iter()
+        .map(|i| match &i.tag {
+            Some(tag) => format!("istioctl tag remove {tag}"),
+            None => format!(
+                "kubectl delete mutatingwebhookconfiguration {}",
+                i.configuration
+            ),
+        })
+        .collect();
+    Remedy::manual(
+        format!(
+            "keep one injector, remove the others: {}",
+            choices.join(" | ")
+        ),
+        "which revision should inject it is a decision",
+    )
+}
+
+/// A list the cluster refused: the permission it takes.
+pub fn for_unreadable(resource: &str, namespace: &str) -> Remedy {
+    let scope = if namespace.is_empty() {
+        "-A".to_string()
+    } else {
+        format!("-n {namespace}")
+    };
+    Remedy::manual(
+        format!(
+            "grant list on {resource} (kubectl auth can-i list {resource} {scope}) or run with a broader token"
+        ),
+        "",
     )
 }
 

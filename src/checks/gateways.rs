@@ -4,7 +4,8 @@
 use super::workloads::sorted;
 use super::{Options, pods, reference_revision, revision_counts};
 use crate::finding::{Code, Finding};
-use crate::mesh::{Mesh, UNKNOWN_REVISION, WorkloadView};
+use crate::istio::labels::DEFAULT_REVISION;
+use crate::mesh::{GatewayKind, Mesh, UNKNOWN_REVISION, Via, WorkloadView};
 use crate::remedy::{self, Goal};
 
 pub fn check(mesh: &Mesh, options: &Options) -> Vec<Finding> {
@@ -88,23 +89,26 @@ pub fn check(mesh: &Mesh, options: &Options) -> Vec<Finding> {
             }
         }
 
-        // Needs every workload in view, which `-n` takes away.
+        // Needs every workload in view, which `-n` takes away. A gateway pinned by its own
+        // label to a tag other than `default` (a canary gateway) moves ahead by design.
         if mesh.narrowed_to.is_none()
+            && !is_canary_gateway(gw)
             && let Some(newest) = running.last()
         {
+            // Only revisions that still have a control plane count: a workload stuck on a
+            // removed one is IR103, and nothing can roll back to it.
+            let behind_on = |r: &String| {
+                r != UNKNOWN_REVISION && mesh.is_older(r, newest) && mesh.control_plane(r).is_some()
+            };
             let behind: Vec<&WorkloadView> = mesh
                 .sidecar_workloads()
-                .filter(|w| {
-                    w.running
-                        .keys()
-                        .any(|r| r != UNKNOWN_REVISION && mesh.is_older(r, newest))
-                })
+                .filter(|w| w.running.keys().any(behind_on))
                 .collect();
             if !behind.is_empty() {
                 let pods_behind: usize = behind
                     .iter()
                     .flat_map(|w| w.running.iter())
-                    .filter(|(r, _)| *r != UNKNOWN_REVISION && mesh.is_older(r, newest))
+                    .filter(|(r, _)| behind_on(r))
                     .map(|(_, n)| n)
                     .sum();
                 let old: Vec<String> = sorted(
@@ -112,8 +116,8 @@ pub fn check(mesh: &Mesh, options: &Options) -> Vec<Finding> {
                     behind
                         .iter()
                         .flat_map(|w| w.running.keys())
-                        .map(String::as_str)
-                        .filter(|r| *r != UNKNOWN_REVISION && mesh.is_older(r, newest)),
+                        .filter(|r| behind_on(r))
+                        .map(String::as_str),
                 );
                 let mut revisions = old.clone();
                 revisions.push(newest.to_string());
@@ -139,6 +143,13 @@ pub fn check(mesh: &Mesh, options: &Options) -> Vec<Finding> {
         }
     }
     out
+}
+
+/// An injected gateway whose own pod label names a tag other than `default`.
+fn is_canary_gateway(gw: &WorkloadView) -> bool {
+    gw.gateway == Some(GatewayKind::Injected)
+        && gw.selected.via() == Some(Via::PodLabel)
+        && gw.selected.tag().is_some_and(|t| t != DEFAULT_REVISION)
 }
 
 #[cfg(test)]
@@ -211,5 +222,18 @@ mod tests {
         assert!(f.contains(&(Code::IR204, GW.into())), "{f:?}");
         assert!(f.contains(&(Code::IR203, GW.into())), "{f:?}");
         assert!(f.contains(&(Code::IR201, GW.into())), "{f:?}");
+    }
+
+    #[test]
+    fn a_workload_on_a_removed_revision_does_not_hold_the_gateway_back() {
+        let y = [
+            istiod("1-8-1", "1.8.1", true),
+            injector("1-8-1"),
+            namespace("bookinfo", &[("istio.io/rev", "1-8-1")]),
+            pod("bookinfo", "ratings", 1, "1-8-0"),
+            gateway_pod(1, "1-8-1"),
+        ]
+        .concat();
+        assert_eq!(findings(&y, &Options::default()), vec![]);
     }
 }

@@ -74,6 +74,18 @@ pub const CHECKS: &[Check] = &[
         inputs: &[Namespaces, Webhooks],
     },
     Check {
+        code: Code::IR107,
+        name: "overlapping injectors",
+        inputs: &[
+            Namespaces,
+            Webhooks,
+            Pods,
+            Deployments,
+            StatefulSets,
+            DaemonSets,
+        ],
+    },
+    Check {
         code: Code::IR201,
         name: "gateways lagging",
         inputs: &[Pods, Deployments],
@@ -154,6 +166,7 @@ pub fn run(mesh: &Mesh, options: &Options, unread: &BTreeSet<Input>) -> Outcome 
                 Code::IR104,
                 Code::IR105,
                 Code::IR106,
+                Code::IR107,
             ],
             workloads::check,
         ),
@@ -240,6 +253,7 @@ mod tests {
                 Code::IR102,
                 Code::IR105,
                 Code::IR106,
+                Code::IR107,
                 Code::IR302,
                 Code::IR303,
                 Code::IR304

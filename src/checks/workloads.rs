@@ -3,14 +3,18 @@
 use super::{Options, pods, revision_counts};
 use crate::finding::{Code, Finding, ObjectRef};
 use crate::istio::labels::{LABEL_INJECTION, LABEL_REV};
-use crate::mesh::{Mesh, Selection, UNKNOWN_REVISION};
+use crate::mesh::{InjectorMatch, Mesh, Selection, UNKNOWN_REVISION};
 use crate::remedy::{self, Goal, Remedy};
 
 pub fn check(mesh: &Mesh, options: &Options) -> Vec<Finding> {
     let mut out = Vec::new();
     for ns in &mesh.namespaces {
         let object = ObjectRef::cluster("Namespace", &ns.name);
-        if let (Some(injection), Some(rev)) = (&ns.injection_label, &ns.rev_label) {
+        // Only `enabled` shadows the revision label: with `disabled` the namespace opts out,
+        // as Istio's own analyzer (IST0123) sees it, and nothing is wrong.
+        if let (Some(injection @ "enabled"), Some(rev)) =
+            (ns.injection_label.as_deref(), &ns.rev_label)
+        {
             out.push(
                 Finding::new(
                     Code::IR104,
@@ -31,6 +35,13 @@ pub fn check(mesh: &Mesh, options: &Options) -> Vec<Finding> {
                 &format!("namespace {}", ns.name),
                 requested,
                 remedy::for_namespace(mesh, ns, Goal::MoveTo(target)),
+            ));
+        }
+        if !ns.overlapping_injectors.is_empty() {
+            out.push(overlap(
+                object.clone(),
+                &format!("namespace {}", ns.name),
+                &ns.overlapping_injectors,
             ));
         }
         if let (Some(target), Some(selected)) = (&options.target, ns.selected.revision())
@@ -153,6 +164,15 @@ pub fn check(mesh: &Mesh, options: &Options) -> Vec<Finding> {
             }
         }
 
+        // Reported on the namespace when the namespace alone already matches them all.
+        if !w.overlapping_injectors.is_empty()
+            && mesh
+                .namespace(&w.namespace)
+                .is_none_or(|n| n.overlapping_injectors != w.overlapping_injectors)
+        {
+            out.push(overlap(object.clone(), &what, &w.overlapping_injectors));
+        }
+
         if let Selection::Unserved { requested, .. } = &w.selected {
             let namespace_unserved = mesh
                 .namespaces
@@ -166,6 +186,23 @@ pub fn check(mesh: &Mesh, options: &Options) -> Vec<Finding> {
         }
     }
     out
+}
+
+fn overlap(object: ObjectRef, what: &str, injectors: &[InjectorMatch]) -> Finding {
+    let listed: Vec<String> = injectors.iter().map(ToString::to_string).collect();
+    let mut revisions: Vec<String> = injectors.iter().map(|i| i.revision.clone()).collect();
+    revisions.dedup();
+    Finding::new(
+        Code::IR107,
+        object,
+        format!(
+            "{what} is matched by {} injectors: {}; the API server calls every one, so its pods' revision depends on webhook order",
+            injectors.len(),
+            listed.join(", ")
+        ),
+    )
+    .revisions(revisions)
+    .fix(remedy::for_overlapping_injectors(injectors).command_line())
 }
 
 fn unserved(object: ObjectRef, what: &str, requested: &str, fix: Remedy) -> Finding {
@@ -334,5 +371,35 @@ mod tests {
             "{}",
             f[0].message
         );
+    }
+
+    #[test]
+    fn injection_disabled_with_a_revision_label_is_no_ir104() {
+        let y = [
+            base(),
+            namespace(
+                "tools",
+                &[("istio.io/rev", "1-8-1"), ("istio-injection", "disabled")],
+            ),
+        ]
+        .concat();
+        assert_eq!(codes(&y, &Options::default()), vec![]);
+    }
+
+    #[test]
+    fn two_injectors_for_one_namespace_is_ir107_once() {
+        let y = [
+            base(),
+            tag("canary", "1-8-1"),
+            // A second tag webhook that also answers istio.io/rev=1-8-1 namespaces.
+            tag("canary", "1-8-1")
+                .replace("istio-revision-tag-canary", "istio-revision-tag-copy")
+                .replace("[\"canary\"]", "[\"1-8-1\"]"),
+            namespace("shop", &[("istio.io/rev", "1-8-1")]),
+            pod("shop", "cart", 1, "1-8-1"),
+        ]
+        .concat();
+        let c = codes(&y, &Options::default());
+        assert_eq!(c, vec![(Code::IR107, "Namespace/shop".into())], "{c:?}");
     }
 }

@@ -54,6 +54,26 @@ pub struct SourceArgs {
     /// How long to wait for each API request (e.g. 30s, 1m; 0 = no limit).
     #[arg(long, value_name = "DURATION", value_parser = parse_timeout)]
     pub request_timeout: Option<std::time::Duration>,
+
+    #[command(flatten)]
+    pub impersonation: ImpersonationArgs,
+}
+
+/// kubectl's impersonation flags: see what another identity (a CI token's service account)
+/// would see, with the caller's credentials and its `impersonate` right.
+#[derive(Debug, Args, Default, Clone)]
+pub struct ImpersonationArgs {
+    /// Username to impersonate for the operation (a user or system:serviceaccount:NS:NAME).
+    #[arg(long = "as", value_name = "USER")]
+    pub as_user: Option<String>,
+
+    /// Group to impersonate for the operation; repeatable.
+    #[arg(long = "as-group", value_name = "GROUP", requires = "as_user")]
+    pub as_groups: Vec<String>,
+
+    /// UID to impersonate for the operation.
+    #[arg(long = "as-uid", value_name = "UID", requires = "as_user")]
+    pub as_uid: Option<String>,
 }
 
 /// `0` (no limit) becomes a zero duration here and no timeout in [`SourceArgs::connect_args`].
@@ -87,6 +107,11 @@ impl SourceArgs {
             user: self.user.clone(),
             request_timeout: self.request_timeout.filter(|d| !d.is_zero()),
             without_cluster: "",
+            impersonate: source::live::client::Impersonate {
+                user: self.impersonation.as_user.clone(),
+                groups: self.impersonation.as_groups.clone(),
+                uid: self.impersonation.as_uid.clone(),
+            },
         }
     }
 

@@ -26,13 +26,15 @@ pub struct Cli {
 pub enum Command {
     /// Control-plane revisions and tags, gateways, namespaces and pods per revision, with findings.
     Status(Box<crate::cmd::status::Args>),
-    /// IstioOperator CRs that would fight over the same objects, and the gateway guide's rules.
+    /// IstioOperator CRs and Helm releases that would fight over the same objects, and the
+    /// gateway guide's rules.
     CheckOverlap(Box<crate::cmd::check_overlap::Args>),
     /// Save what the checks read from the cluster (the format --snapshot reads), for a bug report
     /// or an offline replay. Secrets are never read, so never written.
     Snapshot(Box<crate::cmd::snapshot::Args>),
-    /// The rendered IstioOperator output against the cluster: drifted, missing, orphaned,
-    /// unmanaged and owned by another CR (exit 0 no drift, 1 drift, 2 bad input, 3 cluster error).
+    /// Rendered output (an IstioOperator's, or a Helm release's) against the cluster: drifted,
+    /// missing, orphaned, unmanaged and owned elsewhere (exit 0 no drift, 1 drift, 2 bad input, 3
+    /// cluster error).
     Diff(Box<crate::cmd::diff::Args>),
     /// Plan the guide's steps toward one revision (namespaces, workloads, gateways last) and,
     /// with --yes or a confirmation, carry them out (exit 0 applied or nothing to do, 1 a change
@@ -40,4 +42,9 @@ pub enum Command {
     Fix(Box<crate::cmd::fix::Args>),
     /// Print the finding catalogue: every code, its default severity and meaning.
     Codes(OutputArgs),
+    /// The plugin's version, the server's Kubernetes version and each control-plane revision's
+    /// Istio version.
+    Version(Box<crate::cmd::version::Args>),
+    /// Print a shell completion script (bash, zsh, fish, powershell); see the README to install.
+    Completion(crate::cmd::completion::Args),
 }

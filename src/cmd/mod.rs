@@ -3,10 +3,13 @@
 
 pub mod check_overlap;
 pub mod codes;
+pub mod completion;
 pub mod diff;
 pub mod fix;
 pub mod snapshot;
 pub mod status;
+pub mod version;
+pub mod watch;
 
 use crate::error::Error;
 use crate::finding::{FailOn, Finding};

@@ -4,6 +4,7 @@ pub mod diff;
 pub mod fix;
 pub mod overlap;
 pub mod status;
+pub mod version;
 
 use crate::finding::{Finding, Severity};
 use owo_colors::{OwoColorize, Stream};

@@ -24,6 +24,7 @@ pub fn finding_lines(report: &serde_json::Value) -> Vec<String> {
 
 /// A report's findings with their fix as `CODE KIND NAMESPACE/NAME: FIX` lines, the format of
 /// the scenarios' optional `fixes.txt`.
+#[allow(dead_code)] // shared by the test binaries; not every one compares fix lines
 pub fn fix_lines(report: &serde_json::Value) -> Vec<String> {
     report["findings"]
         .as_array()
