@@ -134,9 +134,9 @@
 //! * No TLS, no HTTP/2, no watch (`?watch=true` → 405), no `deletecollection`, no YAML responses,
 //!   protobuf only for metadata-only responses and errors (full objects take the JSON fallback), no `resourceVersion`/`resourceVersionMatch` semantics on reads (always the latest
 //!   state; continue pages read the current state, not a snapshot).
-//! * Rollouts (`rollout.rs`): a Deployment whose generation moved past its observedGeneration
-//!   (a restart, a template change) gets, once [`FakeApiServer::rollout_delay`] has passed, a new
-//!   ReplicaSet whose pods run the revision their namespace selects now; the old ReplicaSets
+//! * Rollouts (`rollout.rs`, only when [`FakeApiServer::rollout_delay`] is set): a Deployment
+//!   whose generation moved past its observedGeneration (a restart, a template change) gets,
+//!   once that delay has passed, a new ReplicaSet whose pods run the revision their namespace selects now; the old ReplicaSets
 //!   scale to 0 and their pods go; the status then satisfies `kubectl rollout status`. Paused
 //!   Deployments do not roll. StatefulSets and DaemonSets replace their own pods the same way.
 //! * No RBAC, admission or other controllers: nothing else reconciles ReplicaSets/Pods, no
@@ -288,7 +288,7 @@ pub struct FakeApiServer {
     istio_crd: bool,
     protobuf: bool,
     log: bool,
-    rollout_delay: Duration,
+    rollout_delay: Option<Duration>,
     grants: Vec<Grant>,
     may_impersonate: bool,
 }
@@ -310,7 +310,7 @@ impl FakeApiServer {
             istio_crd: true,
             protobuf: true,
             log: true,
-            rollout_delay: Duration::ZERO,
+            rollout_delay: None,
             grants: Vec::new(),
             may_impersonate: true,
         }
@@ -343,11 +343,11 @@ impl FakeApiServer {
         self.user = user.into();
         self
     }
-    /// How long a Deployment rollout takes: after a template change (`kubectl rollout restart`),
-    /// the new ReplicaSet and its pods appear, and the status reads complete, only once this has
-    /// passed (default: at the next request).
+    /// Runs the rollout controller: after a template change (`kubectl rollout restart`), the new
+    /// ReplicaSet and its pods appear, and the status reads complete, once `delay` has passed
+    /// (zero: at the next request). Off by default, so objects recorded mid-rollout stay put.
     pub fn rollout_delay(mut self, delay: Duration) -> Self {
-        self.rollout_delay = delay;
+        self.rollout_delay = Some(delay);
         self
     }
     /// RBAC for impersonated identities (`Impersonate-User`, `Impersonate-Group`): once any grant

@@ -27,12 +27,14 @@ fn idx(plural: &str) -> usize {
 /// Rollouts the controller has noticed: (namespace, name, generation) → when first seen.
 #[derive(Default)]
 pub struct Rollouts {
-    pub delay: Duration,
+    /// `None`: no controller (the default), so recorded objects caught mid-rollout stay as
+    /// they were recorded.
+    pub delay: Option<Duration>,
     seen: HashMap<(String, String, i64), Instant>,
 }
 
 impl Rollouts {
-    pub fn with_delay(delay: Duration) -> Self {
+    pub fn with_delay(delay: Option<Duration>) -> Self {
         Rollouts {
             delay,
             seen: HashMap::new(),
@@ -42,6 +44,9 @@ impl Rollouts {
 
 /// Finishes every rollout whose delay has passed.
 pub fn reconcile(store: &mut Store, rollouts: &mut Rollouts) {
+    let Some(delay) = rollouts.delay else {
+        return;
+    };
     for plural in ["deployments", "statefulsets", "daemonsets"] {
         let res = idx(plural);
         let due: Vec<Value> = store.tables[res]
@@ -67,7 +72,7 @@ pub fn reconcile(store: &mut Store, rollouts: &mut Rollouts) {
                 d["metadata"]["generation"].as_i64().unwrap_or(1),
             );
             let first = *rollouts.seen.entry(key).or_insert(now);
-            if now.duration_since(first) >= rollouts.delay {
+            if now.duration_since(first) >= delay {
                 if plural == "deployments" {
                     roll(store, d);
                 } else {

@@ -78,9 +78,7 @@ impl Shared {
             istio_crd,
             protobuf: true,
             discovery: discovery::build(istio_crd, addr),
-            rollouts: Mutex::new(crate::rollout::Rollouts::with_delay(
-                std::time::Duration::ZERO,
-            )),
+            rollouts: Mutex::new(crate::rollout::Rollouts::with_delay(None)),
             grants: Vec::new(),
             may_impersonate: true,
         }

@@ -1014,7 +1014,8 @@ fn apply(sh: &Shared, ctx: &Ctx, r: &ResourceReq) -> Res {
     };
     let mut entries = read_entries(&old);
     // conflicts: another manager owns a related path whose value would change
-    let mut conflicts: Vec<(String, Path)> = Vec::new();
+    // (manager, path, the manager as the real server prints it)
+    let mut conflicts: Vec<(String, Path, String)> = Vec::new();
     for p in &applied_set {
         let changes = value_at(&applied, p) != value_at(&old, p)
             && !(value_at(&old, p).is_none()
@@ -1034,9 +1035,9 @@ fn apply(sh: &Shared, ctx: &Ctx, r: &ResourceReq) -> Res {
                 };
                 if !conflicts
                     .iter()
-                    .any(|(m, q)| *m == e.manager && *q == shown)
+                    .any(|(m, q, _)| *m == e.manager && *q == shown)
                 {
-                    conflicts.push((e.manager.clone(), shown));
+                    conflicts.push((e.manager.clone(), shown, printed_manager(e)));
                 }
             }
         }
@@ -1083,7 +1084,7 @@ fn apply(sh: &Shared, ctx: &Ctx, r: &ResourceReq) -> Res {
             e.set.retain(|op| {
                 !conflicts
                     .iter()
-                    .any(|(m, q)| *m == e.manager && related(q, op))
+                    .any(|(m, q, _)| *m == e.manager && related(q, op))
             });
         }
     }
@@ -1113,30 +1114,46 @@ fn apply(sh: &Shared, ctx: &Ctx, r: &ResourceReq) -> Res {
     Ok((200, encode_full(res, &out)))
 }
 
-fn conflict_error(conflicts: &[(String, Path)]) -> ApiError {
+/// A manager as apiserver's `printManager` names it in conflicts: appliers by name, updaters
+/// with the API version they wrote through (`"kubectl-edit" using apps/v1`), a subresource
+/// after the name.
+fn printed_manager(e: &Entry) -> String {
+    let mut out = serde_json::to_string(&e.manager).unwrap_or_default();
+    if let Some(sub) = &e.subresource {
+        out.push_str(&format!(
+            " with subresource {}",
+            serde_json::to_string(sub).unwrap_or_default()
+        ));
+    }
+    if e.operation == "Update" {
+        out.push_str(&format!(" using {}", e.api_version));
+    }
+    out
+}
+
+/// The 409 of a conflicting apply: one `FieldManagerConflict` cause per field, and the
+/// message apiserver's `getConflictMessage` builds (managers sorted, their fields listed).
+fn conflict_error(conflicts: &[(String, Path, String)]) -> ApiError {
     let n = conflicts.len();
-    let mut managers: Vec<&String> = conflicts.iter().map(|(m, _)| m).collect();
-    managers.dedup();
     let text = if n == 1 {
         format!(
             "conflict with {}: {}",
-            serde_json::to_string(&conflicts[0].0).unwrap_or_default(),
+            conflicts[0].2,
             display_path(&conflicts[0].1)
         )
     } else {
+        let mut managers: Vec<&String> = conflicts.iter().map(|(_, _, m)| m).collect();
+        managers.sort();
+        managers.dedup();
         managers
             .iter()
             .map(|m| {
                 let ps: Vec<String> = conflicts
                     .iter()
-                    .filter(|(mm, _)| mm == *m)
-                    .map(|(_, p)| format!("- {}", display_path(p)))
+                    .filter(|(_, _, mm)| mm == *m)
+                    .map(|(_, p, _)| format!("- {}", display_path(p)))
                     .collect();
-                format!(
-                    "conflicts with {}:\n{}",
-                    serde_json::to_string(m).unwrap_or_default(),
-                    ps.join("\n")
-                )
+                format!("conflicts with {m}:\n{}", ps.join("\n"))
             })
             .collect::<Vec<_>>()
             .join("\n")
@@ -1147,15 +1164,7 @@ fn conflict_error(conflicts: &[(String, Path)]) -> ApiError {
     );
     let causes: Vec<(String, String)> = conflicts
         .iter()
-        .map(|(m, p)| {
-            (
-                format!(
-                    "conflict with {}",
-                    serde_json::to_string(m).unwrap_or_default()
-                ),
-                display_path(p),
-            )
-        })
+        .map(|(_, p, m)| (format!("conflict with {m}"), display_path(p)))
         .collect();
     let cs: Vec<(&str, &str, &str)> = causes
         .iter()

@@ -221,6 +221,67 @@ async fn writes_through_kube() {
     assert_eq!(api_error(e).0, 404);
 }
 
+/// As apiserver's `NewConflictError`: an updater is named with the API version it wrote
+/// through, each field is a `FieldManagerConflict` cause, and force takes the field over.
+#[tokio::test]
+async fn apply_conflicts_name_updaters_with_their_api_version() {
+    let srv = server();
+    let deps: Api<Deployment> = Api::namespaced(client(&srv), "rec-c");
+    let rendered = serde_json::json!({"apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "istiod-1-8-1"}, "spec": {"replicas": 1}});
+    deps.patch(
+        "istiod-1-8-1",
+        &PatchParams::apply("istio-operator").force(),
+        &Patch::Apply(&rendered),
+    )
+    .await
+    .unwrap();
+    // `kubectl edit` is an Update by manager kubectl-edit
+    deps.patch(
+        "istiod-1-8-1",
+        &PatchParams {
+            field_manager: Some("kubectl-edit".into()),
+            ..PatchParams::default()
+        },
+        &Patch::Merge(serde_json::json!({"spec": {"replicas": 3}})),
+    )
+    .await
+    .unwrap();
+    let e = deps
+        .patch(
+            "istiod-1-8-1",
+            &PatchParams::apply("istio-operator"),
+            &Patch::Apply(&rendered),
+        )
+        .await
+        .unwrap_err();
+    let kube::Error::Api(status) = e else {
+        panic!("expected the 409 Status, got {e:?}")
+    };
+    assert_eq!((status.code, status.reason.as_str()), (409, "Conflict"));
+    assert_eq!(
+        status.message,
+        "Apply failed with 1 conflict: conflict with \"kubectl-edit\" using apps/v1: .spec.replicas"
+    );
+    let causes = status.details.expect("details").causes;
+    assert_eq!(causes.len(), 1);
+    assert_eq!(causes[0].reason, "FieldManagerConflict");
+    assert_eq!(
+        causes[0].message,
+        "conflict with \"kubectl-edit\" using apps/v1"
+    );
+    assert_eq!(causes[0].field, ".spec.replicas");
+    let d = deps
+        .patch(
+            "istiod-1-8-1",
+            &PatchParams::apply("istio-operator").force(),
+            &Patch::Apply(&rendered),
+        )
+        .await
+        .unwrap();
+    assert_eq!(d.spec.unwrap().replicas, Some(1));
+}
+
 #[tokio::test]
 async fn forbidden() {
     let srv = server();
