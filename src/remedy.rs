@@ -9,6 +9,7 @@
 //!   (`sidecar.istio.io/inject`) opts out: such objects get a [`Step::Manual`] with the reason;
 //! * no step points anything at a revision that has no control plane.
 
+use crate::finding::ObjectRef;
 use crate::istio::labels::{DEFAULT_REVISION, LABEL_INJECTION, LABEL_REV};
 use crate::mesh::{
     ControlPlane, GatewayKind, InjectorMatch, Mesh, NamespaceView, Selection, Via, WorkloadView,
@@ -92,6 +93,19 @@ pub enum Step {
     },
     /// An istioctl command to run exactly as given; never run by `fix`.
     Istioctl { args: Vec<String> },
+    /// Server-side apply an installer's rendered object as its field manager (`diff`'s drifted
+    /// and missing objects); `force` takes over fields other managers own.
+    ServerSideApply {
+        api_version: String,
+        object: ObjectRef,
+        field_manager: String,
+        force: bool,
+    },
+    /// Delete an object the installer left behind (`diff`'s orphans).
+    Delete {
+        api_version: String,
+        object: ObjectRef,
+    },
     /// Something only a person can do, and why.
     Manual { step: String, reason: String },
 }
@@ -185,6 +199,29 @@ impl Step {
                 "kubectl patch istiooperator {name} -n {namespace} --type merge -p '{{\"spec\":{{\"revision\":\"{revision}\"}}}}'"
             ),
             Step::Istioctl { args } => format!("istioctl {}", args.join(" ")),
+            Step::ServerSideApply {
+                object,
+                field_manager,
+                force,
+                ..
+            } => format!(
+                "kubectl apply --server-side --field-manager={field_manager}{} -f <rendered {} {}>",
+                if *force { " --force-conflicts" } else { "" },
+                object.kind,
+                namespaced_name(object)
+            ),
+            Step::Delete { object, .. } => {
+                let ns = if object.namespace.is_empty() {
+                    String::new()
+                } else {
+                    format!(" -n {}", object.namespace)
+                };
+                format!(
+                    "kubectl delete {}{ns} {}",
+                    object.kind.to_lowercase(),
+                    object.name
+                )
+            }
             Step::Manual { step, reason } if reason.is_empty() => step.clone(),
             Step::Manual { step, reason } => format!("{step} ({reason})"),
         }
@@ -441,6 +478,23 @@ pub fn for_unused_revision(mesh: &Mesh, cp: &ControlPlane) -> Remedy {
         format!("istioctl uninstall --revision {}", cp.revision),
         format!("1.8–1.14: istioctl x uninstall --revision {}", cp.revision),
     ))
+}
+
+/// An object the installer rendered before and no longer renders: deleted once a person has
+/// checked that nothing uses it (`fix --prune`).
+pub fn for_orphan(api_version: &str, object: &ObjectRef) -> Remedy {
+    Remedy::one(Step::Delete {
+        api_version: api_version.to_string(),
+        object: object.clone(),
+    })
+}
+
+fn namespaced_name(o: &ObjectRef) -> String {
+    if o.namespace.is_empty() {
+        o.name.clone()
+    } else {
+        format!("{}/{}", o.namespace, o.name)
+    }
 }
 
 /// How a namespace moves to `target`: a tag it goes through moves (tags exist so that

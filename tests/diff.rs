@@ -3,7 +3,10 @@
 //! (`testdata/diff/live-pilot-default.json`, made by `regenerate_live_fixture` below through
 //! the loopback fake API server; see `testdata/diff/README.md`).
 
+mod common;
+
 use assert_cmd::cargo::cargo_bin_cmd;
+use common::install::{SERVED, find, fixture, fixture_path, golden, served_manifest};
 use fake_apiserver::{FakeApiServer, Fault, ServerHandle};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -13,27 +16,6 @@ const OWNER: &str = "istio-system/control-plane";
 
 fn repo(p: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(p)
-}
-
-fn golden() -> PathBuf {
-    repo("testdata/istio/manifest-generate-latest/output/pilot_default.golden.yaml")
-}
-
-fn fixture_path() -> PathBuf {
-    repo("testdata/diff/live-pilot-default.json")
-}
-
-/// The live objects of a faithful install, as a list of values.
-fn fixture() -> Vec<Value> {
-    let text = std::fs::read_to_string(fixture_path()).unwrap();
-    let list: Value = serde_json::from_str(&text).unwrap();
-    list["items"].as_array().unwrap().clone()
-}
-
-fn find<'a>(objs: &'a mut [Value], kind: &str, name: &str) -> &'a mut Value {
-    objs.iter_mut()
-        .find(|o| o["kind"] == kind && o["metadata"]["name"] == name)
-        .unwrap_or_else(|| panic!("{kind}/{name} not in the fixture"))
 }
 
 fn write_list(dir: &Path, file: &str, items: &[Value]) -> PathBuf {
@@ -766,40 +748,6 @@ fn all_on_manifest_against_an_empty_cluster() {
 }
 
 // ---------- live cluster (loopback API server) ----------
-
-/// The kinds the fake API server serves, of those the pilot golden renders.
-const SERVED: &[&str] = &[
-    "ConfigMap",
-    "Deployment",
-    "Service",
-    "MutatingWebhookConfiguration",
-    "ValidatingWebhookConfiguration",
-];
-
-/// The golden's documents of the kinds the fake serves, text untouched.
-fn served_manifest(dir: &Path) -> PathBuf {
-    let text = std::fs::read_to_string(golden()).unwrap();
-    let mut docs = Vec::new();
-    let mut cur = String::new();
-    for line in text.lines().chain(std::iter::once("---")) {
-        if line == "---" {
-            let kind = cur
-                .lines()
-                .find_map(|l| l.strip_prefix("kind: "))
-                .unwrap_or("");
-            if SERVED.contains(&kind) {
-                docs.push(std::mem::take(&mut cur));
-            }
-            cur.clear();
-        } else {
-            cur.push_str(line);
-            cur.push('\n');
-        }
-    }
-    let p = dir.join("served.yaml");
-    std::fs::write(&p, docs.join("---\n")).unwrap();
-    p
-}
 
 fn serve(live: &[Value], faults: &[Fault]) -> ServerHandle {
     let mut server = FakeApiServer::new()

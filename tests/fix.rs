@@ -365,3 +365,329 @@ fn an_operator_gateway_moves_by_its_cr_and_last() {
         .unwrap();
     assert_eq!(cr["spec"]["revision"], "1-8-1");
 }
+
+// ---------- drift: the pilot golden against its live install ----------
+
+const OWNER: &str = "istio-system/control-plane";
+
+fn serve_install(live: &[Value]) -> ServerHandle {
+    FakeApiServer::new()
+        .object(
+            serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "istio-system"}}),
+        )
+        .objects(live.iter().cloned())
+        .start()
+}
+
+/// `fix drift` on the golden's served kinds, as `diff` takes them.
+fn drift(server: &ServerHandle, extra: &[&str]) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = common::install::served_manifest(dir.path());
+    let mut args = vec![
+        "fix",
+        "drift",
+        "--manifest",
+        manifest.to_str().unwrap(),
+        "--owner",
+        OWNER,
+    ];
+    args.extend_from_slice(extra);
+    run(&args, server)
+}
+
+/// `kubectl edit` of one field: an Update by field manager `kubectl-edit`.
+fn kubectl_edit(server: &ServerHandle, plural: &str, namespace: &str, name: &str, patch: Value) {
+    let status = std::process::Command::new("kubectl")
+        .args([
+            "patch",
+            plural,
+            name,
+            "-n",
+            namespace,
+            "--type",
+            "merge",
+            "--field-manager",
+            "kubectl-edit",
+            "-p",
+            &patch.to_string(),
+        ])
+        .env("KUBECONFIG", server.kubeconfig_path())
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+}
+
+fn mesh_config(server: &ServerHandle) -> Value {
+    server
+        .get_object("configmaps", Some("istio-system"), "istio")
+        .unwrap()["data"]["mesh"]
+        .clone()
+}
+
+fn changes_of(plan: &Value, code: &str) -> Vec<Value> {
+    plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["code"] == code)
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn drift_is_applied_as_istio_operator_and_a_conflict_names_its_fields_and_managers() {
+    let server = serve_install(&common::install::fixture());
+    let rendered = mesh_config(&server);
+    kubectl_edit(
+        &server,
+        "configmap",
+        "istio-system",
+        "istio",
+        serde_json::json!({"data": {"mesh": "defaultConfig: {}\n"}}),
+    );
+    let out = drift(&server, &["--dry-run=client", "-o", "json"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let planned = json(&out.stdout);
+    let rows = changes_of(&planned, "IR501");
+    assert_eq!(rows.len(), 1, "{planned:#}");
+    assert_eq!(rows[0]["object"], "ConfigMap istio-system/istio");
+    assert_eq!(rows[0]["step"]["field_manager"], "istio-operator");
+    assert_eq!(rows[0]["step"]["force"], false);
+
+    // Without --force-conflicts: the server's 409, its fields and their manager, exit 1.
+    let out = drift(&server, &["--yes", "-o", "json"]);
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    let applied = json(&out.stdout);
+    let result = &applied["report"]["results"][0][1];
+    assert_eq!(result["result"], "conflicts", "{applied:#}");
+    assert_eq!(
+        result["detail"],
+        serde_json::json!([{"field": ".data.mesh", "manager": "\"kubectl-edit\" using v1"}])
+    );
+    assert_ne!(mesh_config(&server), rendered, "a conflict changes nothing");
+    let table = drift(&server, &["--yes", "--no-color"]);
+    assert!(
+        table
+            .stdout
+            .contains(".data.mesh (managed by \"kubectl-edit\" using v1)"),
+        "{}",
+        table.stdout
+    );
+    let sent: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|r| {
+            r.header("content-type") == Some("application/apply-patch+yaml")
+                && r.query_param("dryRun").is_none()
+        })
+        .collect();
+    assert_eq!(sent.len(), 2, "{sent:#?}");
+    assert!(
+        sent.iter().all(|r| r.query_param("force").is_none()
+            && r.query_param("fieldManager").as_deref() == Some("istio-operator")),
+        "{sent:#?}"
+    );
+
+    // With it: the rendered value is back, and a re-run plans nothing.
+    let out = drift(&server, &["--yes", "--force-conflicts"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(mesh_config(&server), rendered);
+    let again = json(&drift(&server, &["--dry-run=client", "-o", "json"]).stdout);
+    assert_eq!(again["changes"], serde_json::json!([]), "{again:#}");
+}
+
+fn with_orphan() -> Vec<Value> {
+    let mut live = common::install::fixture();
+    // A component an older istioctl rendered and this one no longer does.
+    let mut old = common::install::find(&mut live, "Deployment", "istiod").clone();
+    old["metadata"]["name"] = serde_json::json!("istiod-old");
+    for k in ["uid", "resourceVersion", "managedFields"] {
+        old["metadata"].as_object_mut().unwrap().remove(k);
+    }
+    old["metadata"]["labels"]["operator.istio.io/version"] = serde_json::json!("1.23.2");
+    live.push(old);
+    live
+}
+
+#[test]
+fn orphans_are_deleted_only_with_prune_and_each_is_listed() {
+    let server = serve_install(&with_orphan());
+    let out = drift(&server, &["--yes", "-o", "json"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let planned = json(&out.stdout);
+    let rows = changes_of(&planned, "IR503");
+    assert_eq!(rows.len(), 1, "{planned:#}");
+    assert_eq!(rows[0]["object"], "Deployment istio-system/istiod-old");
+    assert_eq!(rows[0]["disposition"]["kind"], "refused");
+    assert!(
+        server.requests().iter().all(|r| r.method != "DELETE"),
+        "nothing is deleted without --prune"
+    );
+    assert!(
+        server
+            .get_object("deployments", Some("istio-system"), "istiod-old")
+            .is_some()
+    );
+
+    let out = drift(&server, &["--yes", "--prune"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout
+            .contains("kubectl delete deployment -n istio-system istiod-old"),
+        "{}",
+        out.stdout
+    );
+    let deletes: Vec<String> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "DELETE")
+        .map(|r| r.path)
+        .collect();
+    assert_eq!(
+        deletes,
+        ["/apis/apps/v1/namespaces/istio-system/deployments/istiod-old"]
+    );
+    assert!(
+        server
+            .get_object("deployments", Some("istio-system"), "istiod-old")
+            .is_none()
+    );
+    let again = json(&drift(&server, &["--prune", "--dry-run=client", "-o", "json"]).stdout);
+    assert_eq!(again["changes"], serde_json::json!([]), "{again:#}");
+}
+
+#[test]
+fn secret_data_is_never_printed_and_a_mask_is_never_applied() {
+    let dir = tempfile::tempdir().unwrap();
+    let real = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/diff/secret-manifest.yaml");
+    let text = std::fs::read_to_string(&real).unwrap();
+    // What a diff shows for it: the mask, never the values.
+    let masked_path = dir.path().join("masked.yaml");
+    std::fs::write(
+        &masked_path,
+        text.replace("rendered-token-value", "'***'")
+            .replace("https://east.example:6443", "'*** (after)'"),
+    )
+    .unwrap();
+    let server = serve_install(&common::install::fixture());
+    for format in ["json", "yaml", "table"] {
+        let out = run(
+            &[
+                "fix",
+                "drift",
+                "--manifest",
+                real.to_str().unwrap(),
+                "--owner",
+                OWNER,
+                "--dry-run=client",
+                "-o",
+                format,
+            ],
+            &server,
+        );
+        assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+        assert!(
+            out.stdout.contains("istio-remote-secret-east"),
+            "{}",
+            out.stdout
+        );
+        for secret in ["rendered-token-value", "cmVuZGVyZWQtdG9rZW4tdmFsdWU="] {
+            assert!(!out.stdout.contains(secret), "{format}: {}", out.stdout);
+            assert!(!out.stderr.contains(secret), "{format}: {}", out.stderr);
+        }
+    }
+    let out = run(
+        &[
+            "fix",
+            "drift",
+            "--manifest",
+            masked_path.to_str().unwrap(),
+            "--owner",
+            OWNER,
+            "--yes",
+            "-o",
+            "json",
+        ],
+        &server,
+    );
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let row = &changes_of(&json(&out.stdout), "IR502")[0];
+    assert_eq!(row["disposition"]["kind"], "refused", "{row:#}");
+    assert!(
+        row["disposition"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("masked"),
+        "{row:#}"
+    );
+    assert!(
+        server
+            .requests()
+            .iter()
+            .all(|r| r.method != "PATCH" || r.query_param("dryRun").is_some()),
+        "a masked Secret is never applied"
+    );
+}
+
+#[test]
+fn a_change_whose_object_moved_on_since_the_plan_is_skipped_and_reported() {
+    // Another client edits namespace bookinfo between fix's plan and its re-plan.
+    let server = FakeApiServer::new()
+        .objects_from_file(scenario("istioctl-2-canary-up"))
+        .expect("scenario loads")
+        .rollout_delay(Duration::ZERO)
+        .edit_before_list("namespaces", "", "bookinfo", 2)
+        .start();
+    let out = run(&["fix", "--yes", "-o", "json"], &server);
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    let applied = json(&out.stdout);
+    let outcome = |object: &str| {
+        let changes = applied["plan"]["changes"].as_array().unwrap();
+        let i = changes.iter().position(|c| c["object"] == object).unwrap();
+        applied["report"]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r[0] == i)
+            .map(|r| r[1].clone())
+            .unwrap()
+    };
+    let skipped = outcome("Namespace bookinfo");
+    assert_eq!(skipped["result"], "skipped", "{applied:#}");
+    assert!(
+        skipped["detail"]
+            .as_str()
+            .unwrap()
+            .contains("moved on since the plan"),
+        "{skipped}"
+    );
+    // Not touched, and neither are the restarts that depend on it; the rest went ahead.
+    let ns = server.get_object("namespaces", None, "bookinfo").unwrap();
+    assert_eq!(ns["metadata"]["labels"]["istio.io/rev"], "1-8-0");
+    assert_eq!(
+        outcome("Deployment bookinfo/ratings")["result"],
+        "skipped",
+        "{applied:#}"
+    );
+    let shop = server.get_object("namespaces", None, "shop").unwrap();
+    assert_eq!(shop["metadata"]["labels"]["istio.io/rev"], "1-8-1");
+}
+
+#[test]
+fn a_cluster_that_cannot_be_read_exits_3() {
+    let server = serve(
+        Duration::ZERO,
+        &[Fault::Forbidden {
+            resource: "pods",
+            namespace: None,
+        }],
+    );
+    let out = run(&["fix", "--yes"], &server);
+    assert_eq!(out.code, 3, "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(out.stderr.trim().lines().count(), 1, "{}", out.stderr);
+    assert!(patches(&server).is_empty());
+}

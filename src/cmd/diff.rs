@@ -6,8 +6,9 @@ use crate::error::Error;
 use crate::finding::FailOn;
 use crate::render::{self, Format};
 
-#[derive(Debug, clap::Args)]
-pub struct Args {
+/// The rendered side and how to compare it: diff's flags, which `fix` takes too for drift.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RenderArgs {
     /// The rendered output (`istioctl manifest generate`, `helm template` or `helm get
     /// manifest`), or - for stdin.
     #[arg(long, value_name = "FILE")]
@@ -56,12 +57,6 @@ pub struct Args {
     #[arg(long, value_name = "PATH")]
     pub helm_bin: Option<String>,
 
-    /// Compare through a server-side apply dry run (`--server-dry-run=false`: compare the
-    /// rendered fields locally).
-    #[arg(long, value_name = "BOOL", default_value_t = true, num_args = 0..=1,
-          default_missing_value = "true", action = clap::ArgAction::Set)]
-    pub server_dry_run: bool,
-
     /// Ignore a field: KIND/NAMESPACE/NAME:/json/pointer, globs allowed (`*`, `?`; a pointer
     /// segment `*` matches any key or index). Repeatable.
     #[arg(long = "ignore", value_name = "RULE")]
@@ -74,6 +69,46 @@ pub struct Args {
     /// Do not ignore the known false positives (webhook caBundle, failurePolicy, HPA replicas).
     #[arg(long)]
     pub no_default_ignores: bool,
+}
+
+impl RenderArgs {
+    /// Whether a rendered side was given.
+    pub fn given(&self) -> bool {
+        self.manifest.is_some() || self.file.is_some() || self.helm_release.is_some()
+    }
+
+    pub fn options(&self, source: &SourceArgs, server_dry_run: bool) -> diff::Options {
+        diff::Options {
+            manifest: self.manifest.clone(),
+            file: self.file.clone(),
+            istioctl: self.istioctl.clone(),
+            revision: self.revision.clone(),
+            owner: self.owner.clone(),
+            helm_release: self.helm_release.clone(),
+            helm: self.helm,
+            chart: self.chart.clone(),
+            chart_version: self.chart_version.clone(),
+            values: self.values.clone(),
+            helm_bin: self.helm_bin.clone(),
+            server_dry_run,
+            ignores: self.ignores.clone(),
+            config: self.config.clone(),
+            default_ignores: !self.no_default_ignores,
+            source: source.options(),
+        }
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub render: RenderArgs,
+
+    /// Compare through a server-side apply dry run (`--server-dry-run=false`: compare the
+    /// rendered fields locally).
+    #[arg(long, value_name = "BOOL", default_value_t = true, num_args = 0..=1,
+          default_missing_value = "true", action = clap::ArgAction::Set)]
+    pub server_dry_run: bool,
 
     #[command(flatten)]
     pub source: SourceArgs,
@@ -89,24 +124,7 @@ pub struct Args {
 
 pub fn run(args: &Args, stdout: &mut dyn std::io::Write) -> Result<u8, Error> {
     render::set_color(args.output.color_choice());
-    let options = diff::Options {
-        manifest: args.manifest.clone(),
-        file: args.file.clone(),
-        istioctl: args.istioctl.clone(),
-        revision: args.revision.clone(),
-        owner: args.owner.clone(),
-        helm_release: args.helm_release.clone(),
-        helm: args.helm,
-        chart: args.chart.clone(),
-        chart_version: args.chart_version.clone(),
-        values: args.values.clone(),
-        helm_bin: args.helm_bin.clone(),
-        server_dry_run: args.server_dry_run,
-        ignores: args.ignores.clone(),
-        config: args.config.clone(),
-        default_ignores: !args.no_default_ignores,
-        source: args.source.options(),
-    };
+    let options = args.render.options(&args.source, args.server_dry_run);
     let report = diff::run(&options)?;
     let text = match args.output.format {
         Format::Table => render::diff::text(&report),

@@ -13,6 +13,8 @@ pub enum What {
     Namespaces,
     Workloads,
     Gateways,
+    /// The rendered install's drifted, missing and orphaned objects (needs -f or --manifest).
+    Drift,
     All,
 }
 
@@ -52,6 +54,20 @@ pub struct Args {
     #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
     pub timeout: Duration,
 
+    /// Server-side apply drift even where other field managers own the fields (as
+    /// `kubectl apply --server-side --force-conflicts`); without it a conflict is reported.
+    #[arg(long)]
+    pub force_conflicts: bool,
+
+    /// Delete the orphans the rendered install no longer renders (IR503); without it they are
+    /// only listed.
+    #[arg(long)]
+    pub prune: bool,
+
+    /// The rendered install whose drift to fix, as `diff` takes it.
+    #[command(flatten)]
+    pub render: super::diff::RenderArgs,
+
     #[command(flatten)]
     pub source: SourceArgs,
 
@@ -74,14 +90,43 @@ impl Args {
                 What::Namespaces => fix::Scope::Namespaces,
                 What::Workloads => fix::Scope::Workloads,
                 What::Gateways => fix::Scope::Gateways,
+                What::Drift => fix::Scope::Drift,
                 What::All => fix::Scope::All,
+            },
+            drift: fix::drift::Options {
+                force_conflicts: self.force_conflicts,
+                prune: self.prune,
             },
         }
     }
 }
 
+/// The rendered install, read (or rendered) once for both plans.
+fn rendering(args: &Args) -> Result<Option<crate::diff::Rendering>, Error> {
+    let wanted = matches!(args.what, What::Drift | What::All);
+    if !args.render.given() {
+        if args.what == What::Drift {
+            return Err(Error::Input(
+                "fix drift needs the rendered install, as diff takes it: --manifest FILE, -f IOP.yaml or --helm-release NAME"
+                    .to_string(),
+            ));
+        }
+        if args.prune || args.force_conflicts {
+            return Err(Error::Input(
+                "--prune and --force-conflicts are for drift: give the rendered install (--manifest FILE or -f IOP.yaml)"
+                    .to_string(),
+            ));
+        }
+        return Ok(None);
+    }
+    if !wanted {
+        return Ok(None);
+    }
+    crate::diff::render(&args.render.options(&args.source, true)).map(Some)
+}
+
 /// Reads the cluster and plans.
-fn plan_now(args: &Args) -> Result<Plan, Error> {
+fn plan_now(args: &Args, rendering: Option<&crate::diff::Rendering>) -> Result<Plan, Error> {
     let inventory = crate::source::load(&args.source.options())?;
     let mesh = crate::mesh::resolve(&inventory, args.source.narrowed_to());
     if let Some(target) = &args.target
@@ -93,17 +138,39 @@ fn plan_now(args: &Args) -> Result<Plan, Error> {
     }
     // A plan from a partial view could touch what it cannot see the consequences of.
     if let Some(u) = inventory.unreadable.first() {
-        let scope = if u.namespace.is_empty() {
-            "cluster-wide".to_string()
-        } else {
-            format!("in namespace {}", u.namespace)
-        };
-        return Err(Error::Cluster(format!(
-            "refusing to plan without {} {scope}: {}",
-            u.resource, u.reason
-        )));
+        return Err(unreadable(u));
     }
-    Ok(fix::plan(&inventory, &mesh, &args.plan_options()))
+    let compared = rendering
+        .map(|r| crate::diff::compare(&args.render.options(&args.source, true), r))
+        .transpose()?;
+    if let Some(u) = compared.as_ref().and_then(|c| c.report.not_checked.first()) {
+        return Err(unreadable(u));
+    }
+    let drift = rendering
+        .zip(compared.as_ref())
+        .map(|(rendering, compared)| fix::Drift {
+            rendering,
+            compared,
+        });
+    let mut plan = fix::plan(&inventory, &mesh, drift, &args.plan_options());
+    let connect = args.source.connect_args();
+    crate::source::runtime()?.block_on(async {
+        let (client, _) = live::client::connect(&connect).await?;
+        apply::stamp_versions(&client, &mut plan).await
+    })?;
+    Ok(plan)
+}
+
+fn unreadable(u: &crate::inventory::Unreadable) -> Error {
+    let scope = if u.namespace.is_empty() {
+        "cluster-wide".to_string()
+    } else {
+        format!("in namespace {}", u.namespace)
+    };
+    Error::Cluster(format!(
+        "refusing to plan without {} {scope}: {}",
+        u.resource, u.reason
+    ))
 }
 
 pub fn run(args: &Args, stdout: &mut dyn std::io::Write) -> Result<u8, Error> {
@@ -118,7 +185,8 @@ pub fn run(args: &Args, stdout: &mut dyn std::io::Write) -> Result<u8, Error> {
             "--yes applies and --dry-run=client only prints the plan: pick one".to_string(),
         ));
     }
-    let plan = plan_now(args)?;
+    let rendering = rendering(args)?;
+    let plan = plan_now(args, rendering.as_ref())?;
     let n = plan.totals.apply;
     let applying = match args.dry_run {
         Some(DryRun::Client) => false,
@@ -139,7 +207,7 @@ pub fn run(args: &Args, stdout: &mut dyn std::io::Write) -> Result<u8, Error> {
                 eprintln!("Nothing applied.");
                 return Ok(0);
             }
-            return carry_out(args, &plan, stdout);
+            return carry_out(args, &plan, rendering.as_ref(), stdout);
         }
     };
     if !applying {
@@ -154,7 +222,7 @@ pub fn run(args: &Args, stdout: &mut dyn std::io::Write) -> Result<u8, Error> {
     if args.output.format == Format::Table {
         super::write(stdout, &render::fix::plan_text(&plan, None))?;
     }
-    carry_out(args, &plan, stdout)
+    carry_out(args, &plan, rendering.as_ref(), stdout)
 }
 
 fn confirm(n: usize) -> Result<bool, Error> {
@@ -170,8 +238,13 @@ fn confirm(n: usize) -> Result<bool, Error> {
 }
 
 /// Recomputes the plan, applies what is still current, and reports.
-fn carry_out(args: &Args, plan: &Plan, stdout: &mut dyn std::io::Write) -> Result<u8, Error> {
-    let fresh = plan_now(args)?;
+fn carry_out(
+    args: &Args,
+    plan: &Plan,
+    rendering: Option<&crate::diff::Rendering>,
+    stdout: &mut dyn std::io::Write,
+) -> Result<u8, Error> {
+    let fresh = plan_now(args, rendering)?;
     let options = apply::Options {
         server_dry_run: args.dry_run == Some(DryRun::Server),
         max_parallel: usize::from(args.max_parallel),
@@ -196,7 +269,8 @@ fn carry_out(args: &Args, plan: &Plan, stdout: &mut dyn std::io::Write) -> Resul
         }),
     };
     super::write(stdout, &text)?;
-    Ok(if report.failed() { 1 } else { 0 })
+    // Anything planned and not done (failed, timed out, skipped) is not a success.
+    Ok(if report.complete() { 0 } else { 1 })
 }
 
 #[derive(serde::Serialize)]

@@ -9,6 +9,7 @@ use crate::istio::labels::LABEL_HELM_CHART;
 use crate::istio::labels::{LABEL_COMPONENT, LABEL_NOT_PRUNED, LABEL_VERSION};
 use crate::istio::manifest::{Rendered, identity};
 use crate::istio::objects::ObjId;
+use crate::remedy;
 use serde_json::Value;
 use std::collections::BTreeSet;
 
@@ -146,19 +147,12 @@ pub fn evaluate(
         }
         summary.orphaned += 1;
         let message = orphan_message(owner, labels);
-        let ns_flag = if id.namespace.is_empty() {
-            String::new()
-        } else {
-            format!(" -n {}", id.namespace)
-        };
+        let api_version = v["apiVersion"].as_str().unwrap_or_default();
+        let delete = remedy::for_orphan(api_version, &id.object_ref()).command_line();
         findings.push(DiffFinding {
             finding: Finding::new(Code::IR503, id.object_ref(), message)
                 .revisions([owner.revision().to_string()])
-                .fix(format!(
-                    "kubectl delete {}{ns_flag} {} (after checking nothing uses it)",
-                    id.kind.to_lowercase(),
-                    id.name
-                )),
+                .fix(format!("{delete} (after checking nothing uses it)")),
             group: id.group.clone(),
             compared_by: String::new(),
             changed_paths: Vec::new(),

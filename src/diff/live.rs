@@ -65,14 +65,7 @@ async fn observe_one(
         });
         return Ok((o, None));
     }
-    let mut applied = r.obj.clone();
-    // The version label is stamped by the istioctl that installs; keep live's so an
-    // upgrade-in-waiting is not reported as drift.
-    if let (Installer::IstioOperator(_), Some(v)) =
-        (owner, live["metadata"]["labels"][LABEL_VERSION].as_str())
-    {
-        applied["metadata"]["labels"][LABEL_VERSION] = Value::String(v.to_string());
-    }
+    let applied = applied_object(r, owner, Some(live));
     let params = PatchParams::apply(owner.field_manager()).force().dry_run();
     let note = match api
         .patch(&r.id.name, &params, &Patch::Apply(&applied))
@@ -102,6 +95,20 @@ async fn observe_one(
     Ok((o, note))
 }
 
+/// What the installer would apply for a rendered object: the rendered object, keeping live's
+/// version label under istioctl (the istioctl that installs stamps it, so an upgrade-in-waiting
+/// is neither drift nor something `fix` should change).
+pub fn applied_object(r: &Rendered, owner: &Installer, live: Option<&Value>) -> Value {
+    let mut applied = r.obj.clone();
+    if let (Installer::IstioOperator(_), Some(v)) = (
+        owner,
+        live.and_then(|l| l["metadata"]["labels"][LABEL_VERSION].as_str()),
+    ) {
+        applied["metadata"]["labels"][LABEL_VERSION] = Value::String(v.to_string());
+    }
+    applied
+}
+
 const FORBIDDEN: &str = "server dry run forbidden (PATCH)";
 
 pub fn observe(
@@ -120,7 +127,12 @@ pub fn observe(
     })
 }
 
-fn api_for(client: &Client, api_version: &str, kind: &str, namespace: &str) -> Api<DynamicObject> {
+pub fn api_for(
+    client: &Client,
+    api_version: &str,
+    kind: &str,
+    namespace: &str,
+) -> Api<DynamicObject> {
     let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
     let gvk = GroupVersionKind::gvk(group, version, kind);
     // Plurals are derived from the kind; the one CNI kind Istio renders breaks the rule.

@@ -32,7 +32,7 @@
 pub mod compare;
 mod evaluate;
 pub mod ignore;
-mod live;
+pub mod live;
 pub mod normalize;
 pub mod report;
 pub mod unified;
@@ -46,7 +46,7 @@ use crate::finding::{Code, Finding, ObjectRef};
 use crate::inventory::{Input, Unreadable};
 use crate::istio::helm::{self, Release};
 use crate::istio::installer::{HelmOwner, Installer};
-use crate::istio::manifest::{identity, read_rendered};
+use crate::istio::manifest::{Rendered, identity, read_rendered};
 use crate::istio::objects::ObjId;
 use crate::istio::owner;
 use crate::istio::{iop, istioctl};
@@ -92,8 +92,36 @@ pub struct Options {
     pub source: crate::source::Options,
 }
 
+/// The rendered side, read (or rendered) once: its objects stamped as the installer applies
+/// them, the installer that owns them, and the ignore rules. `fix` compares it with the cluster
+/// twice (the plan shown, and again just before applying) without rendering twice.
+#[derive(Debug, Clone)]
+pub struct Rendering {
+    pub rendered: Vec<Rendered>,
+    pub owner: Installer,
+    pub rendered_from: String,
+    rules: Vec<Rule>,
+    notes: Vec<String>,
+}
+
+/// The rendered objects against the cluster: the report, and what it was made from.
+#[derive(Debug, Clone)]
+pub struct Compared {
+    pub report: Report,
+    /// In the rendering's order, one per rendered object.
+    pub observed: Vec<Observed>,
+    /// Live objects the installer could have left behind (the orphans among them are IR503).
+    pub candidates: Vec<Value>,
+}
+
 /// Runs a diff: the rendered objects against the cluster or snapshot.
 pub fn run(args: &Options) -> Result<Report, Error> {
+    let rendering = render(args)?;
+    Ok(compare(args, &rendering)?.report)
+}
+
+/// Reads or renders the rendered side and names its owner.
+pub fn render(args: &Options) -> Result<Rendering, Error> {
     check_flags(args)?;
     let iop = args.file.as_deref().map(iop::read_file).transpose()?;
     // A release is stored in `-n` (as helm's own flag), else in istio-system, where Istio's
@@ -151,11 +179,32 @@ pub fn run(args: &Options) -> Result<Report, Error> {
     for r in &args.ignores {
         rules.push(Rule::parse(r, "--ignore")?);
     }
-
     let mut notes = Vec::new();
+    if let Installer::IstioOperator(o) = &owner
+        && o.name.is_none()
+    {
+        notes.push(
+            "no owner named (-f or --owner): orphans are looked for by revision alone, as istioctl prunes for an unnamed CR"
+                .to_string(),
+        );
+    }
+    Ok(Rendering {
+        rendered,
+        owner,
+        rendered_from,
+        rules,
+        notes,
+    })
+}
+
+/// Compares a rendering with the cluster (or the snapshot files) as `args` say.
+pub fn compare(args: &Options, rendering: &Rendering) -> Result<Compared, Error> {
+    let (rendered, owner) = (&rendering.rendered, &rendering.owner);
+    let mut rules = rendering.rules.clone();
+    let mut notes = rendering.notes.clone();
     let (against, observed, candidates, not_checked) = if args.source.is_live() {
         let (observed, candidates, not_checked, mut n) =
-            live::observe(&args.source, &rendered, &owner, args.server_dry_run)?;
+            live::observe(&args.source, rendered, owner, args.server_dry_run)?;
         notes.append(&mut n);
         (
             "live cluster".to_string(),
@@ -201,19 +250,10 @@ pub fn run(args: &Options) -> Result<Report, Error> {
         ("snapshot".to_string(), observed, candidates, Vec::new())
     };
     if args.default_ignores {
-        rules.extend(hpa_rules(&rendered, &observed, &candidates));
+        rules.extend(hpa_rules(rendered, &observed, &candidates));
     }
-    if let Installer::IstioOperator(o) = &owner
-        && o.name.is_none()
-    {
-        notes.push(
-            "no owner named (-f or --owner): orphans are looked for by revision alone, as istioctl prunes for an unnamed CR"
-                .to_string(),
-        );
-    }
-
-    let mut report = evaluate(&rendered, &observed, &candidates, &owner, &rules);
-    report.rendered_from = rendered_from;
+    let mut report = evaluate(rendered, &observed, &candidates, owner, &rules);
+    report.rendered_from = rendering.rendered_from.clone();
     report.against = against;
     report.notes.extend(notes);
     for u in &not_checked {
@@ -243,7 +283,11 @@ pub fn run(args: &Options) -> Result<Report, Error> {
         }
     }
     report.not_checked.extend(not_checked);
-    Ok(report)
+    Ok(Compared {
+        report,
+        observed,
+        candidates,
+    })
 }
 
 /// Flags that name two owners, or a way to render that lacks its inputs.

@@ -19,7 +19,8 @@ pub fn unified(id: &ObjId, live: &Value, merged: &Value) -> String {
         .to_string()
 }
 
-const MASKED: &str = "***";
+/// What a Secret value shows as in a diff, as kubectl shows it.
+pub const MASKED: &str = "***";
 
 /// Both sides with Secret values replaced: equal values become `***`, differing ones
 /// `*** (before)` and `*** (after)`.

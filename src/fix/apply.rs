@@ -4,10 +4,14 @@
 //! tag moves, istioctl commands and manual steps are left to a person.
 
 use super::{Change, Phase, Plan};
+use crate::diff::live::api_for;
+use crate::error::Error;
 use crate::istio::labels::ANNOTATION_RESTARTED_AT;
 use crate::remedy::{Step, WorkloadRef};
 use kube::Client;
-use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams};
+use kube::api::{
+    Api, ApiResource, DeleteParams, DynamicObject, GroupVersionKind, Patch, PatchParams,
+};
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -34,12 +38,42 @@ pub enum Outcome {
     Skipped(String),
     Failed(String),
     TimedOut(String),
+    /// A server-side apply refused with 409: the fields other managers own.
+    Conflicts(Vec<Conflict>),
 }
 
 impl Outcome {
     pub fn failed(&self) -> bool {
-        matches!(self, Outcome::Failed(_) | Outcome::TimedOut(_))
+        matches!(
+            self,
+            Outcome::Failed(_) | Outcome::TimedOut(_) | Outcome::Conflicts(_)
+        )
     }
+}
+
+/// One field of a refused apply and who manages it, from the 409's `FieldManagerConflict`
+/// causes (`conflict with "kubectl-edit" using apps/v1`, field `.spec.replicas`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Conflict {
+    pub field: String,
+    pub manager: String,
+}
+
+fn conflicts(status: &kube::core::Status) -> Vec<Conflict> {
+    status
+        .details
+        .iter()
+        .flat_map(|d| &d.causes)
+        .filter(|c| c.reason == "FieldManagerConflict")
+        .map(|c| Conflict {
+            field: c.field.clone(),
+            manager: c
+                .message
+                .strip_prefix("conflict with ")
+                .unwrap_or(&c.message)
+                .to_string(),
+        })
+        .collect()
 }
 
 /// Each change sent (or skipped), by its index in the plan.
@@ -52,7 +86,17 @@ impl Report {
     pub fn failed(&self) -> bool {
         self.results.iter().any(|(_, o)| o.failed())
     }
+
+    /// Every planned change was carried out (or accepted by a server dry run).
+    pub fn complete(&self) -> bool {
+        self.results
+            .iter()
+            .all(|(_, o)| matches!(o, Outcome::Applied(_) | Outcome::WouldApply(_)))
+    }
 }
+
+/// A change and its index in the plan shown.
+type Indexed<'a> = (usize, &'a Change);
 
 /// Carries out the changes of `plan` that are also in `fresh`, the plan recomputed just before
 /// applying: a change the fresh plan no longer has (or has differently) concerns an object that
@@ -65,31 +109,33 @@ pub async fn apply(
     progress: &(dyn Fn(&str) + Sync),
 ) -> Report {
     let mut report = Report::default();
-    let mut current: Vec<usize> = Vec::new();
+    // Each change still current, as the fresh plan has it (its body is the latest rendering).
+    let mut current: Vec<(usize, &Change)> = Vec::new();
     for (i, c) in plan.changes.iter().enumerate() {
         if !c.applies() {
             continue;
         }
-        if fresh.changes.iter().any(|f| f == c) {
-            current.push(i);
-        } else {
-            report.results.push((
-                i,
-                Outcome::Skipped("the object moved on since the plan; fix again".to_string()),
-            ));
+        match still_current(c, fresh) {
+            Ok(f) => current.push((i, f)),
+            Err(why) => report.results.push((i, Outcome::Skipped(why))),
         }
     }
-    for phase in [Phase::Namespaces, Phase::Workloads, Phase::Gateways] {
-        let indexes: Vec<usize> = current
+    for phase in [
+        Phase::Namespaces,
+        Phase::Workloads,
+        Phase::Gateways,
+        Phase::Drift,
+    ] {
+        let indexes: Vec<(usize, &Change)> = current
             .iter()
             .copied()
-            .filter(|&i| plan.changes[i].phase == phase)
+            .filter(|(_, c)| c.phase == phase)
             .collect();
         if indexes.is_empty() {
             continue;
         }
         if phase == Phase::Gateways && report.failed() {
-            for i in indexes {
+            for (i, _) in indexes {
                 report.results.push((
                     i,
                     Outcome::Skipped(
@@ -99,22 +145,35 @@ pub async fn apply(
             }
             continue;
         }
+        // A restart in a namespace whose relabel was not done would bring back the old revision.
+        let (indexes, held): (Vec<Indexed>, Vec<Indexed>) =
+            indexes.into_iter().partition(|(_, c)| {
+                rolled(c).is_none_or(|w| !namespace_not_done(plan, &report, &w.namespace))
+            });
+        for (i, c) in held {
+            report.results.push((
+                i,
+                Outcome::Skipped(format!(
+                    "the relabel of namespace {} was not done, so a restart would bring back the same revision",
+                    rolled(c).map(|w| w.namespace.as_str()).unwrap_or_default()
+                )),
+            ));
+        }
         // Labels and CR patches first (quick, and what restarts depend on), then rollouts.
-        let (rollouts, others): (Vec<usize>, Vec<usize>) = indexes
-            .into_iter()
-            .partition(|&i| rolled(&plan.changes[i]).is_some());
-        for i in others {
-            let outcome = send(client, &plan.changes[i], options).await;
-            progress(&line(&plan.changes[i], &outcome));
+        let (rollouts, others): (Vec<Indexed>, Vec<Indexed>) =
+            indexes.into_iter().partition(|(_, c)| rolled(c).is_some());
+        for (i, c) in others {
+            let outcome = send(client, c, options).await;
+            progress(&line(c, &outcome));
             report.results.push((i, outcome));
         }
         for batch in rollouts.chunks(options.max_parallel.max(1)) {
             let runs = batch
                 .iter()
-                .map(|&i| rollout(client, &plan.changes[i], options, progress));
+                .map(|(_, c)| rollout(client, c, options, progress));
             let outcomes = futures::future::join_all(runs).await;
-            for (&i, outcome) in batch.iter().zip(outcomes) {
-                progress(&line(&plan.changes[i], &outcome));
+            for (&(i, c), outcome) in batch.iter().zip(outcomes) {
+                progress(&line(c, &outcome));
                 report.results.push((i, outcome));
             }
         }
@@ -123,13 +182,54 @@ pub async fn apply(
     report
 }
 
+fn namespace_not_done(plan: &Plan, report: &Report, namespace: &str) -> bool {
+    report.results.iter().any(|(i, o)| {
+        !matches!(o, Outcome::Applied(_) | Outcome::WouldApply(_))
+            && matches!(&plan.changes[*i].step,
+                Step::RelabelNamespace { namespace: n, .. } if n == namespace)
+    })
+}
+
+/// The fresh plan's version of a planned change, or why it is not applied: gone from the
+/// fresh plan (the cluster no longer needs it), or its object has a new resourceVersion (someone
+/// changed it after the plan was made; what was shown is no longer what would be done).
+fn still_current<'a>(c: &Change, fresh: &'a Plan) -> Result<&'a Change, String> {
+    let Some(f) = fresh.changes.iter().find(|f| f.step == c.step) else {
+        return Err("no longer needed when re-planned just before applying".to_string());
+    };
+    if f.resource_version != c.resource_version {
+        return Err(format!(
+            "{} moved on since the plan (resourceVersion {} → {}); fix again to see the new plan",
+            c.object,
+            c.resource_version.as_deref().unwrap_or("none"),
+            f.resource_version.as_deref().unwrap_or("none"),
+        ));
+    }
+    if f.disposition != c.disposition || f.from != c.from || f.to != c.to {
+        return Err(format!(
+            "{} changed since the plan; fix again to see the new plan",
+            c.object
+        ));
+    }
+    Ok(f)
+}
+
 fn line(change: &Change, outcome: &Outcome) -> String {
+    let conflicts;
     let (word, detail) = match outcome {
         Outcome::Applied(d) => ("applied", d),
         Outcome::WouldApply(d) => ("would apply", d),
         Outcome::Skipped(d) => ("skipped", d),
         Outcome::Failed(d) => ("failed", d),
         Outcome::TimedOut(d) => ("timed out", d),
+        Outcome::Conflicts(cs) => {
+            conflicts = cs
+                .iter()
+                .map(|c| format!("{} ({})", c.field, c.manager))
+                .collect::<Vec<_>>()
+                .join(", ");
+            ("conflict", &conflicts)
+        }
     };
     format!("{word}: {}: {detail}", change.object)
 }
@@ -203,7 +303,11 @@ fn patch_of(step: &Step) -> Option<(Patch<Value>, &'static str)> {
             Patch::Merge(json!({"spec": {"revision": revision}})),
             "spec.revision patched; the in-cluster operator re-renders the gateway",
         ),
-        Step::MoveTag { .. } | Step::Istioctl { .. } | Step::Manual { .. } => return None,
+        Step::MoveTag { .. }
+        | Step::Istioctl { .. }
+        | Step::Manual { .. }
+        | Step::ServerSideApply { .. }
+        | Step::Delete { .. } => return None,
     })
 }
 
@@ -214,7 +318,69 @@ fn restarted_at() -> String {
         .to_string()
 }
 
+/// A drifted or missing object applied as its installer would, or an orphan deleted.
+async fn send_drift(client: &Client, change: &Change, options: &Options) -> Outcome {
+    let dry = |done: &str| {
+        if options.server_dry_run {
+            Outcome::WouldApply(format!("server dry run: {done}"))
+        } else {
+            Outcome::Applied(done.to_string())
+        }
+    };
+    match &change.step {
+        Step::ServerSideApply {
+            api_version,
+            object,
+            field_manager,
+            force,
+        } => {
+            let Some(body) = &change.body else {
+                return Outcome::Failed("nothing rendered to apply".to_string());
+            };
+            let api = api_for(client, api_version, &object.kind, &object.namespace);
+            let mut pp = PatchParams::apply(field_manager);
+            if *force {
+                pp = pp.force();
+            }
+            if options.server_dry_run {
+                pp = pp.dry_run();
+            }
+            match api.patch(&object.name, &pp, &Patch::Apply(&body.0)).await {
+                Ok(_) => dry(&format!("applied as {field_manager}")),
+                Err(kube::Error::Api(s)) if s.code == 409 && !conflicts(&s).is_empty() => {
+                    Outcome::Conflicts(conflicts(&s))
+                }
+                Err(e) => Outcome::Failed(cluster_error(&e)),
+            }
+        }
+        Step::Delete {
+            api_version,
+            object,
+        } => {
+            let api = api_for(client, api_version, &object.kind, &object.namespace);
+            let dp = DeleteParams {
+                dry_run: options.server_dry_run,
+                ..DeleteParams::background()
+            };
+            match api.delete(&object.name, &dp).await {
+                Ok(_) => dry("deleted"),
+                Err(kube::Error::Api(s)) if s.code == 404 => {
+                    Outcome::Applied("already gone".to_string())
+                }
+                Err(e) => Outcome::Failed(cluster_error(&e)),
+            }
+        }
+        _ => Outcome::Skipped("not carried out by fix".to_string()),
+    }
+}
+
 async fn send(client: &Client, change: &Change, options: &Options) -> Outcome {
+    if matches!(
+        change.step,
+        Step::ServerSideApply { .. } | Step::Delete { .. }
+    ) {
+        return send_drift(client, change, options).await;
+    }
     let Some((patch, done)) = patch_of(&change.step) else {
         return Outcome::Skipped("not carried out by fix".to_string());
     };
@@ -291,6 +457,52 @@ async fn rollout(
         }
         tokio::time::sleep(options.poll).await;
     }
+}
+
+/// Reads the resourceVersion of every object the plan's own steps change (drift rows carry
+/// theirs from the diff): what "moved on since the plan" is measured against.
+pub async fn stamp_versions(client: &Client, plan: &mut Plan) -> Result<(), Error> {
+    for c in plan
+        .changes
+        .iter_mut()
+        .filter(|c| c.resource_version.is_none())
+    {
+        let (api, name) = match &c.step {
+            Step::RelabelNamespace { namespace, .. } => (
+                Api::<DynamicObject>::all_with(client.clone(), &resource("", "v1", "Namespace")),
+                namespace,
+            ),
+            Step::PatchIstioOperator {
+                namespace, name, ..
+            } => (
+                Api::namespaced_with(
+                    client.clone(),
+                    namespace,
+                    &resource("install.istio.io", "v1alpha1", "IstioOperator"),
+                ),
+                name,
+            ),
+            Step::Restart { workload } | Step::RelabelPodTemplate { workload, .. }
+                if workload.can_roll() =>
+            {
+                (workload_api(client, workload), &workload.name)
+            }
+            _ => continue,
+        };
+        match api.get_opt(name).await {
+            Ok(o) => {
+                c.resource_version = o.and_then(|o| o.metadata.resource_version);
+            }
+            Err(e) => {
+                return Err(Error::Cluster(format!(
+                    "cannot read {}: {}",
+                    c.object,
+                    cluster_error(&e)
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 #[derive(Debug, PartialEq, Eq)]

@@ -6,6 +6,7 @@
 //! of a control plane nothing uses any more, which is only ever printed.
 
 pub mod apply;
+pub mod drift;
 
 use crate::finding::Code;
 use crate::inventory::{Inventory, WorkloadKind};
@@ -21,6 +22,7 @@ pub enum Scope {
     Namespaces,
     Workloads,
     Gateways,
+    Drift,
     #[default]
     All,
 }
@@ -33,6 +35,7 @@ impl Scope {
                 (Scope::Namespaces, Phase::Namespaces)
                     | (Scope::Workloads, Phase::Workloads)
                     | (Scope::Gateways, Phase::Gateways)
+                    | (Scope::Drift, Phase::Drift)
             )
     }
 }
@@ -42,15 +45,25 @@ pub struct Options {
     /// The revision to move to (default: the newest control plane).
     pub target: Option<String>,
     pub scope: Scope,
+    pub drift: drift::Options,
 }
 
-/// The guide's order: control plane first (installed by hand), then these.
+/// A rendered install compared with the cluster: the input of the plan's drift rows.
+#[derive(Debug, Clone, Copy)]
+pub struct Drift<'a> {
+    pub rendering: &'a crate::diff::Rendering,
+    pub compared: &'a crate::diff::Compared,
+}
+
+/// The guide's order: control plane first (installed by hand), then these; the install's own
+/// drift last.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Phase {
     Namespaces,
     Workloads,
     Gateways,
+    Drift,
 }
 
 /// What `fix` does with a change.
@@ -83,6 +96,23 @@ pub struct Change {
     pub disposition: Disposition,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The object's resourceVersion when planned: a change whose object moved on by the time
+    /// it is applied is skipped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_version: Option<String>,
+    /// What a server-side apply sends; never serialized (a Secret's data is in it).
+    #[serde(skip)]
+    pub body: Option<Body>,
+}
+
+/// A rendered object to apply. Its `Debug` shows no content, so no Secret value reaches a log.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Body(pub serde_json::Value);
+
+impl std::fmt::Debug for Body {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<rendered object>")
+    }
 }
 
 impl Change {
@@ -121,35 +151,44 @@ impl Plan {
     }
 }
 
-/// The plan for this mesh.
-pub fn plan(inventory: &Inventory, mesh: &Mesh, options: &Options) -> Plan {
-    let Some(target) = options
+/// The plan for this mesh, and for the rendered install when one is given.
+pub fn plan(
+    inventory: &Inventory,
+    mesh: &Mesh,
+    drift_input: Option<Drift>,
+    options: &Options,
+) -> Plan {
+    let target = options
         .target
         .clone()
-        .or_else(|| mesh.newest_control_plane().map(|c| c.revision.clone()))
-    else {
-        return Plan::default();
-    };
-    let mut builder = Builder {
-        inventory,
-        mesh,
-        target: &target,
-        changes: Vec::new(),
-    };
-    builder.namespaces();
-    builder.workloads();
-    builder.gateways();
-    let mut changes: Vec<Change> = builder
-        .changes
+        .or_else(|| mesh.newest_control_plane().map(|c| c.revision.clone()));
+    let mut all = Vec::new();
+    // Without a control plane there is nothing to move to, but a rendered install's drift
+    // is still the install's own.
+    if let Some(target) = &target {
+        let mut builder = Builder {
+            inventory,
+            mesh,
+            target,
+            changes: Vec::new(),
+        };
+        builder.namespaces();
+        builder.workloads();
+        builder.gateways();
+        all = builder.changes;
+    }
+    if let Some(d) = drift_input {
+        all.extend(drift::changes(d.rendering, d.compared, options.drift));
+    }
+    let mut changes: Vec<Change> = all
         .into_iter()
         .filter(|c| options.scope.includes(c.phase))
         .collect();
     // Stable within a phase: the order the mesh lists objects in.
     changes.sort_by_key(|c| c.phase);
-    let then = if options.scope == Scope::All {
-        removals(mesh, &target, &changes)
-    } else {
-        Vec::new()
+    let then = match &target {
+        Some(target) if options.scope == Scope::All => removals(mesh, target, &changes),
+        _ => Vec::new(),
     };
     let mut totals = Totals::default();
     for c in &changes {
@@ -161,7 +200,7 @@ pub fn plan(inventory: &Inventory, mesh: &Mesh, options: &Options) -> Plan {
         }
     }
     Plan {
-        target: Some(target),
+        target,
         changes,
         then,
         totals,
@@ -216,6 +255,8 @@ impl Builder<'_> {
             step,
             disposition,
             note,
+            resource_version: None,
+            body: None,
         });
     }
 
@@ -300,9 +341,10 @@ impl Builder<'_> {
                     revision.clone(),
                 )
             }
-            Step::Istioctl { .. } | Step::Manual { .. } => {
-                ("-".to_string(), "-".to_string(), self.target.to_string())
-            }
+            Step::Istioctl { .. }
+            | Step::Manual { .. }
+            | Step::ServerSideApply { .. }
+            | Step::Delete { .. } => ("-".to_string(), "-".to_string(), self.target.to_string()),
         }
     }
 
@@ -439,6 +481,8 @@ impl Builder<'_> {
                         step,
                         disposition: Disposition::Refused(reason),
                         note: None,
+                        resource_version: None,
+                        body: None,
                     });
                 }
                 _ => self.push(phase, code, step, None),
@@ -564,7 +608,7 @@ mod tests {
     fn plan_of(yaml: &str, options: &Options) -> Plan {
         let inv = inventory(yaml);
         let mesh = crate::mesh::resolve(&inv, None);
-        plan(&inv, &mesh, options)
+        plan(&inv, &mesh, None, options)
     }
 
     fn rows(p: &Plan) -> Vec<String> {

@@ -9,6 +9,7 @@ fn phase_name(p: Phase) -> &'static str {
         Phase::Namespaces => "Namespaces",
         Phase::Workloads => "Workloads",
         Phase::Gateways => "Gateways (last)",
+        Phase::Drift => "Drift (the rendered install)",
     }
 }
 
@@ -35,7 +36,12 @@ pub fn plan_text(plan: &Plan, report: Option<&Report>) -> String {
     {
         out.push_str(&format!("Plan to move to {t}:\n"));
     }
-    for phase in [Phase::Namespaces, Phase::Workloads, Phase::Gateways] {
+    for phase in [
+        Phase::Namespaces,
+        Phase::Workloads,
+        Phase::Gateways,
+        Phase::Drift,
+    ] {
         let rows: Vec<(usize, &crate::fix::Change)> = plan
             .changes
             .iter()
@@ -89,6 +95,19 @@ pub fn plan_text(plan: &Plan, report: Option<&Report>) -> String {
             n.refused
         ));
     }
+    if let Some(r) = report {
+        let count = |f: fn(&Outcome) -> bool| r.results.iter().filter(|(_, o)| f(o)).count();
+        out.push_str(&format!(
+            "\nDone: {} applied{}. Not done: {} failed, {} skipped.\n",
+            count(|o| matches!(o, Outcome::Applied(_))),
+            match count(|o| matches!(o, Outcome::WouldApply(_))) {
+                0 => String::new(),
+                n => format!(", {n} accepted by a server dry run"),
+            },
+            count(Outcome::failed),
+            count(|o| matches!(o, Outcome::Skipped(_))),
+        ));
+    }
     for line in &plan.then {
         out.push_str(&format!(
             "Then, once nothing uses it (fix never removes a control plane): {line}\n"
@@ -112,5 +131,12 @@ fn outcome_text(o: &Outcome) -> String {
         Outcome::Skipped(d) => format!("skipped: {d}"),
         Outcome::Failed(d) => format!("FAILED: {d}"),
         Outcome::TimedOut(d) => format!("TIMED OUT: {d}"),
+        Outcome::Conflicts(cs) => format!(
+            "CONFLICT: {}; --force-conflicts takes them over",
+            cs.iter()
+                .map(|c| format!("{} (managed by {})", c.field, c.manager))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
 }

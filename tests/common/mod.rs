@@ -1,7 +1,10 @@
 //! Helpers shared by the end-to-end tests.
 
+pub mod install;
+
 /// A report's findings as sorted `CODE KIND NAMESPACE/NAME` lines, the format of the scenarios'
 /// `expected.txt`.
+#[allow(dead_code)] // shared by the test binaries; not every one lists findings
 pub fn finding_lines(report: &serde_json::Value) -> Vec<String> {
     let mut lines: Vec<String> = report["findings"]
         .as_array()

@@ -243,6 +243,16 @@ pub enum Fault {
     },
 }
 
+/// Another client editing an object while a tool works (see [`FakeApiServer::edit_before_list`]).
+#[derive(Debug, Clone)]
+pub struct Edit {
+    pub(crate) plural: &'static str,
+    pub(crate) namespace: &'static str,
+    pub(crate) name: &'static str,
+    pub(crate) on_list: usize,
+    pub(crate) lists_seen: usize,
+}
+
 /// What a [`Fault::Storm`] injected, by kind.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StormReport {
@@ -289,6 +299,7 @@ pub struct FakeApiServer {
     protobuf: bool,
     log: bool,
     rollout_delay: Option<Duration>,
+    edits: Vec<Edit>,
     grants: Vec<Grant>,
     may_impersonate: bool,
 }
@@ -311,6 +322,7 @@ impl FakeApiServer {
             protobuf: true,
             log: true,
             rollout_delay: None,
+            edits: Vec::new(),
             grants: Vec::new(),
             may_impersonate: true,
         }
@@ -382,6 +394,25 @@ impl FakeApiServer {
     /// forbidden: User "<caller>" cannot impersonate resource "users" ...`), discovery included.
     pub fn may_impersonate(mut self, on: bool) -> Self {
         self.may_impersonate = on;
+        self
+    }
+    /// Another client edits `namespace/name` of `plural` (an annotation, so a new
+    /// resourceVersion) just before the `nth` list of `plural` (1-based) is served: an object
+    /// that moves on between a tool's two reads.
+    pub fn edit_before_list(
+        mut self,
+        plural: &'static str,
+        namespace: &'static str,
+        name: &'static str,
+        nth: usize,
+    ) -> Self {
+        self.edits.push(Edit {
+            plural,
+            namespace,
+            name,
+            on_list: nth,
+            lists_seen: 0,
+        });
         self
     }
     pub fn fault(mut self, f: Fault) -> Self {
@@ -488,6 +519,7 @@ impl FakeApiServer {
         shared.grants = self.grants;
         shared.may_impersonate = self.may_impersonate;
         shared.rollouts.lock().expect("rollouts").delay = self.rollout_delay;
+        *shared.edits.lock().expect("edits") = self.edits;
         let shared = Arc::new(shared);
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let sh = shared.clone();

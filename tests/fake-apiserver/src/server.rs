@@ -54,6 +54,7 @@ pub struct Shared {
     pub protobuf: bool,
     pub discovery: Discovery,
     pub rollouts: Mutex<crate::rollout::Rollouts>,
+    pub edits: Mutex<Vec<crate::Edit>>,
     pub grants: Vec<Grant>,
     pub may_impersonate: bool,
 }
@@ -79,6 +80,7 @@ impl Shared {
             protobuf: true,
             discovery: discovery::build(istio_crd, addr),
             rollouts: Mutex::new(crate::rollout::Rollouts::with_delay(None)),
+            edits: Mutex::new(Vec::new()),
             grants: Vec::new(),
             may_impersonate: true,
         }
@@ -338,6 +340,33 @@ fn finish(mut body: Vec<u8>, pretty: bool) -> Vec<u8> {
         body.push(b'\n');
     }
     body
+}
+
+/// Another client's edit, made just before the `nth` list of its resource is served: an
+/// annotation set, so the object gets a new resourceVersion (and nothing a check reads changes).
+fn edit_before_list(sh: &Shared, r: &ResourceReq) {
+    let mut edits = sh.edits.lock().expect("edits");
+    for e in edits.iter_mut() {
+        if RESOURCES[r.res].plural != e.plural {
+            continue;
+        }
+        e.lists_seen += 1;
+        if e.lists_seen != e.on_list {
+            continue;
+        }
+        let mut store = sh.store.write().expect("store");
+        let Some(mut v) = store
+            .get(r.res, e.namespace, e.name)
+            .map(|o| o.to_value(&RESOURCES[r.res]))
+        else {
+            continue;
+        };
+        let rv = store.next_rv();
+        v["metadata"]["annotations"]["example.com/edited-by"] =
+            serde_json::Value::String("another-client".into());
+        v["metadata"]["resourceVersion"] = serde_json::Value::String(rv.to_string());
+        store.put(r.res, &v);
+    }
 }
 
 // ---------- entry point ----------
@@ -750,7 +779,10 @@ fn dispatch(
 ) -> Result<Response<Body>, ApiError> {
     let res = &RESOURCES[r.res];
     match verb {
-        "list" => list(sh, ctx, r),
+        "list" => {
+            edit_before_list(sh, r);
+            list(sh, ctx, r)
+        }
         "get" => get(sh, ctx, r),
         "watch" => Err(ApiError::method_not_allowed(
             "watch is not supported by the fake apiserver",
