@@ -16,9 +16,13 @@
 pub mod checks;
 pub mod cli;
 pub mod cmd;
+pub mod config;
 pub mod diff;
 pub mod error;
+pub mod explain;
 pub mod finding;
+pub mod gate;
+pub mod glob;
 pub mod inventory;
 pub mod istio;
 pub mod mesh;
@@ -28,13 +32,15 @@ pub mod revision;
 pub mod selector;
 pub mod source;
 pub mod status;
+pub mod suppress;
+pub mod verdict;
 
 use cli::{Cli, Command};
 use error::Error;
 
-/// Runs a parsed command line and returns the exit code (0 clean, 1 findings at or above
-/// `--fail-on`, 3 for a diff that could not see everything); errors map to 2 (input) and 3
-/// (cluster) in `main`.
+/// Runs a parsed command line and returns the exit code ([`verdict::exit_code`]: 0 clean, 1
+/// findings at or above `--fail-on`, 3 something could not be checked); errors map to 2 (input)
+/// and 3 (cluster) in `main`.
 pub fn run(cli: Cli, stdout: &mut dyn std::io::Write) -> Result<u8, Error> {
     match cli.command {
         Command::Status(args) => cmd::status::run(&args, stdout),
@@ -42,5 +48,7 @@ pub fn run(cli: Cli, stdout: &mut dyn std::io::Write) -> Result<u8, Error> {
         Command::Snapshot(args) => cmd::snapshot::run(&args, stdout),
         Command::Diff(args) => cmd::diff::run(&args, stdout),
         Command::Codes(output) => cmd::codes::run(&output, stdout),
+        Command::Explain(args) => cmd::explain::run(&args, stdout),
+        Command::Gate(gate) => cmd::gate::run(&gate, stdout),
     }
 }

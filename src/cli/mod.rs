@@ -5,7 +5,7 @@
 
 pub mod flags;
 
-pub use flags::{OutputArgs, SourceArgs};
+pub use flags::{OutputArgs, PolicyArgs, SourceArgs};
 
 use clap::{Parser, Subcommand};
 
@@ -32,8 +32,14 @@ pub enum Command {
     /// or an offline replay. Secrets are never read, so never written.
     Snapshot(Box<crate::cmd::snapshot::Args>),
     /// The rendered IstioOperator output against the cluster: drifted, missing, orphaned,
-    /// unmanaged and owned by another CR (exit 0 no drift, 1 drift, 2 bad input, 3 cluster error).
+    /// unmanaged and owned by another CR.
     Diff(Box<crate::cmd::diff::Args>),
     /// Print the finding catalogue: every code, its default severity and meaning.
     Codes(OutputArgs),
+    /// Explain a finding code: what it means, why it matters, how to fix it, an example.
+    Explain(crate::cmd::explain::Args),
+    /// Pipeline gates: pre-upgrade, post-upgrade and remove-revision. Each prints which checks
+    /// ran, passed, failed or could not run.
+    #[command(subcommand)]
+    Gate(crate::cmd::gate::Gate),
 }

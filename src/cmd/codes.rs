@@ -38,6 +38,12 @@ pub fn run(output: &OutputArgs, stdout: &mut dyn std::io::Write) -> Result<u8, E
         }
         Format::Json => render::json(&rows),
         Format::Yaml => render::yaml(&rows),
+        Format::Junit | Format::Sarif | Format::Markdown | Format::Github => {
+            return Err(Error::Input(
+                "codes prints -o table, json or yaml (the SARIF output of any command carries the catalogue as its rules)"
+                    .to_string(),
+            ));
+        }
     };
     super::write(stdout, &text)?;
     Ok(0)

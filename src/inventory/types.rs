@@ -81,7 +81,7 @@ where
 }
 
 use crate::istio::labels::{
-    ANNOTATION_INJECT, ANNOTATION_REV, ANNOTATION_STATUS, ANNOTATION_TEMPLATES,
+    ANNOTATION_IGNORE, ANNOTATION_INJECT, ANNOTATION_REV, ANNOTATION_STATUS, ANNOTATION_TEMPLATES,
 };
 
 /// The annotations that say which revision injected a pod and how.
@@ -97,6 +97,8 @@ pub struct IstioAnnotations {
     pub templates: Option<String>,
     /// `sidecar.istio.io/inject` as an annotation (the older, pre-label form).
     pub inject: Option<String>,
+    /// `istio-rev.io/ignore`: finding codes not to report on this object.
+    pub ignore: Option<String>,
 }
 
 impl<'de> Deserialize<'de> for IstioAnnotations {
@@ -125,6 +127,7 @@ impl<'de> Deserialize<'de> for IstioAnnotations {
                         }
                         AnnotationKey::Templates => out.templates = Some(map.next_value()?),
                         AnnotationKey::Inject => out.inject = Some(map.next_value()?),
+                        AnnotationKey::Ignore => out.ignore = Some(map.next_value()?),
                         AnnotationKey::Other => {
                             map.next_value::<IgnoredAny>()?;
                         }
@@ -147,6 +150,7 @@ impl IstioAnnotations {
             status_revision: status.and_then(|s| status_revision(s)),
             templates: map.get(ANNOTATION_TEMPLATES).cloned(),
             inject: map.get(ANNOTATION_INJECT).cloned(),
+            ignore: map.get(ANNOTATION_IGNORE).cloned(),
         }
     }
 }
@@ -204,6 +208,7 @@ string_match!(
         Status = ANNOTATION_STATUS,
         Templates = ANNOTATION_TEMPLATES,
         Inject = ANNOTATION_INJECT,
+        Ignore = ANNOTATION_IGNORE,
     }
 );
 

@@ -7,7 +7,7 @@
 use super::Inventory;
 use super::types::*;
 use crate::istio::labels::{
-    ANNOTATION_INJECT, ANNOTATION_REV, ANNOTATION_STATUS, ANNOTATION_TEMPLATES,
+    ANNOTATION_IGNORE, ANNOTATION_INJECT, ANNOTATION_REV, ANNOTATION_STATUS, ANNOTATION_TEMPLATES,
 };
 use serde_json::{Map, Value, json};
 
@@ -74,6 +74,9 @@ fn annotations(a: &IstioAnnotations) -> Map<String, Value> {
     }
     if let Some(v) = &a.inject {
         out.insert(ANNOTATION_INJECT.into(), json!(v));
+    }
+    if let Some(v) = &a.ignore {
+        out.insert(ANNOTATION_IGNORE.into(), json!(v));
     }
     out
 }
