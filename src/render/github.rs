@@ -1,7 +1,7 @@
 //! `-o github`: GitHub Actions workflow commands, one annotation per finding
-//! (`::error file=…,line=…,title=…::message`), a `::notice` per suppressed finding and a
-//! `::error` per check that could not run. Values are escaped as the runner requires (`%`, CR
-//! and LF in messages; also `:` and `,` in properties).
+//! (`::error file=…,line=…,title=…::message`), a `::notice` per suppressed finding, an `::error`
+//! per check that could not run, and a closing `::notice` with the verdict. Values are escaped as
+//! the runner requires (`%`, CR and LF in messages; also `:` and `,` in properties).
 
 use crate::finding::Severity;
 use crate::verdict::{CheckState, Verdict};
@@ -16,7 +16,7 @@ fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
-pub fn render(verdict: &Verdict) -> String {
+pub fn render(verdict: &Verdict, exit_code: u8) -> String {
     let mut out = String::new();
     for f in &verdict.findings {
         let command = match f.severity {
@@ -67,5 +67,25 @@ pub fn render(verdict: &Verdict) -> String {
             ))
         ));
     }
+    // One summary line, so a clean run says it ran.
+    let count = |s: CheckState| verdict.checks.iter().filter(|c| c.state == s).count();
+    out.push_str(&format!(
+        "::notice title={}::{}\n",
+        escape_property(&format!("kubectl istio-rev {}", verdict.command)),
+        escape_data(&format!(
+            "{}: {} checks passed, {} failed, {} could not run, {} skipped; {} findings, {} suppressed",
+            match exit_code {
+                0 => "passed",
+                1 => "failed",
+                _ => "incomplete",
+            },
+            count(CheckState::Passed),
+            count(CheckState::Failed),
+            count(CheckState::NotRun),
+            count(CheckState::Skipped),
+            verdict.findings.len(),
+            verdict.suppressed.len()
+        ))
+    ));
     out
 }

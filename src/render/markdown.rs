@@ -33,13 +33,16 @@ pub fn render(verdict: &Verdict, exit_code: u8) -> String {
     out.push_str("| check | result | details |\n| --- | --- | --- |\n");
     for c in &verdict.checks {
         let details = match c.state {
-            CheckState::Failed => format!("{} findings", c.findings(&verdict.findings).count()),
-            _ => c.reason.clone().unwrap_or_default(),
+            CheckState::Failed => {
+                let n = c.findings(&verdict.findings).count();
+                format!("{}: {n} finding{}", c.title, if n == 1 { "" } else { "s" })
+            }
+            CheckState::Passed => c.title.clone(),
+            CheckState::NotRun | CheckState::Skipped => c.reason.clone().unwrap_or_default(),
         };
         out.push_str(&format!(
-            "| {} {} | {} | {} |\n",
+            "| `{}` | {} | {} |\n",
             c.name,
-            cell(&c.title),
             c.state.as_str(),
             cell(&details)
         ));

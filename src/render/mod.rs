@@ -105,7 +105,7 @@ pub fn report<T: Serialize>(
         Format::Junit => junit::render(verdict, &timestamp(), &hostname()),
         Format::Sarif => sarif::render(verdict),
         Format::Markdown => markdown::render(verdict, exit_code),
-        Format::Github => github::render(verdict),
+        Format::Github => github::render(verdict, exit_code),
     }
 }
 
