@@ -103,9 +103,7 @@ pub fn options(args: &Args) -> diff::Options {
 pub fn verdict(report: &mut diff::Report, suppressor: &crate::suppress::Suppressor) -> Verdict {
     let (kept, suppressed) =
         suppressor.apply(report.findings.iter().map(|f| f.finding.clone()).collect());
-    report
-        .findings
-        .retain(|f| kept.iter().any(|k| *k == f.finding));
+    report.findings.retain(|f| kept.contains(&f.finding));
     // The summary line counts what counts.
     for s in &suppressed {
         let n = match s.finding.code {
