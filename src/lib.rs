@@ -11,6 +11,9 @@
 //!   [`status`]: its report.
 //! * [`istio`]: the Istio install model (IstioOperator, profiles, istioctl, rendered manifests,
 //!   owner labels, label names); [`overlap`] and [`diff`]: the checks built on it.
+//! * [`gate`]: the pipeline gates, tables of named checks; [`verdict`]: how each check ended,
+//!   and the exit contract every command ends with; [`suppress`] and [`config`]: what a run
+//!   waves through; [`explain`]: the catalogue's long texts.
 //! * [`render`]: printing. Only `main.rs` and [`run`] touch the process.
 
 pub mod checks;

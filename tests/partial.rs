@@ -119,6 +119,17 @@ fn the_check_that_needed_the_unreadable_kind_says_it_could_not_run() {
 }
 
 #[test]
+fn status_says_which_checks_could_not_run() {
+    let server = serve();
+    let (_, table, _) = run(&server, &["status"]);
+    assert!(table.contains("COULD NOT RUN ("), "{table}");
+    assert!(
+        table.contains("IR303 revision tag points to a revision that has no control plane: could not read mutatingwebhookconfigurations"),
+        "{table}"
+    );
+}
+
+#[test]
 fn allow_partial_lets_ir901_count_as_a_warning() {
     let server = serve();
     let (code, _, err) = run(&server, &["status", "--allow-partial"]);

@@ -96,6 +96,6 @@ pub fn run(args: &Args, stdout: &mut dyn std::io::Write) -> Result<u8, Error> {
         &verdict,
         &resolved.policy,
         &report,
-        || render::overlap::text(&report),
+        || render::overlap::text(&report) + &render::not_run_text(&verdict),
     )
 }

@@ -80,7 +80,7 @@ pub fn run(args: &Args, stdout: &mut dyn std::io::Write) -> Result<u8, Error> {
         &verdict,
         &resolved.policy,
         &report,
-        || render::diff::text(&report),
+        || render::diff::text(&report) + &render::not_run_text(&verdict),
     )
 }
 

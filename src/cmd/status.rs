@@ -49,7 +49,7 @@ pub fn run(args: &Args, stdout: &mut dyn std::io::Write) -> Result<u8, Error> {
         &verdict,
         &resolved.policy,
         &report,
-        || render::status::text(&report),
+        || render::status::text(&report) + &render::not_run_text(&verdict),
     )
 }
 

@@ -109,6 +109,31 @@ pub fn report<T: Serialize>(
     }
 }
 
+/// The checks that could not run and why (a gate's table shows every check instead).
+pub fn not_run_text(verdict: &Verdict) -> String {
+    let not_run: Vec<&CheckRun> = verdict
+        .checks
+        .iter()
+        .filter(|c| c.state == crate::verdict::CheckState::NotRun)
+        .collect();
+    let mut out = String::new();
+    if not_run.is_empty() {
+        return out;
+    }
+    out.push('\n');
+    out.push_str(&heading(&format!("COULD NOT RUN ({})", not_run.len())));
+    out.push('\n');
+    for c in not_run {
+        out.push_str(&format!(
+            "{} {}: {}\n",
+            c.name,
+            c.title,
+            c.reason.as_deref().unwrap_or_default()
+        ));
+    }
+    out
+}
+
 /// Suppressed findings, listed with the rule that suppressed them.
 pub fn suppressed_text(suppressed: &[Suppressed]) -> String {
     let mut out = String::new();
