@@ -214,9 +214,20 @@ fn mesh_findings(inventory: &Inventory, target: Option<&str>) -> Vec<Finding> {
     let options = checks::Options {
         target: target.map(str::to_string),
     };
-    let mut findings = checks::run(&mesh, &options);
-    findings.extend(checks::access::check(&inventory.unreadable));
+    let mut findings = checks::run(&mesh, &options, &mesh.unread).findings;
+    findings.extend(access(inventory));
     findings
+}
+
+/// IR901 per unread kind, naming the status checks it took away.
+fn access(inventory: &Inventory) -> Vec<Finding> {
+    let skipped = |input: crate::inventory::Input| {
+        checks::skipped_by(&[input].into())
+            .iter()
+            .map(|c| format!("{} {}", c.code, c.name))
+            .collect::<Vec<String>>()
+    };
+    checks::access::check(&inventory.unreadable, &skipped)
 }
 
 pub fn pre_upgrade(options: &PreUpgrade, inventory: &Inventory) -> Result<Outcome, Error> {
@@ -304,7 +315,7 @@ pub fn post_upgrade(target: &str, inventory: &Inventory) -> Outcome {
 pub fn remove_revision(revision: &str, inventory: &Inventory) -> Outcome {
     let mesh = mesh::resolve(inventory, None);
     let mut findings = removal::check(&mesh, inventory, revision);
-    findings.extend(checks::access::check(&inventory.unreadable));
+    findings.extend(access(inventory));
     let mut notes = Vec::new();
     if mesh.control_plane(revision).is_none() {
         notes.push(format!(
