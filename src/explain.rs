@@ -137,27 +137,27 @@ pub fn explanation(code: Code) -> Explanation {
             "Check who created it; let istioctl own it, or remove it from the CR.",
             "Deployment/istio-system/istio-ingressgateway exists without owner labels",
         ),
-        Code::IR601 => (
+        Code::IR701 => (
             "A namespace that still selects the revision (its istio.io/rev label, a tag pointing at it, or istio-injection=enabled when it is the default revision) gets pods without a proxy, or fails their creation, once the revision's injector is gone.",
             "Relabel the namespace to the revision that stays (or move its tag), then restart its workloads.",
             "Namespace/shop selects 1-8-0: its new pods would be injected by a revision that no longer exists\n  fix: kubectl label namespace shop istio.io/rev=1-8-1 --overwrite",
         ),
-        Code::IR602 => (
+        Code::IR702 => (
             "Pods still running the revision lose their control plane when it is removed (no configuration updates, no certificate rotation); a workload that still selects it gets new pods without a proxy.",
             "Move the workload to the revision that stays and restart it; wait until no pod runs the old revision.",
             "Deployment/shop/cart 2 of its pods run it\n  fix: kubectl rollout restart deployment cart -n shop",
         ),
-        Code::IR603 => (
+        Code::IR703 => (
             "Removing a revision that a tag points at leaves the tag dangling (IR303): every namespace using the tag loses injection.",
             "Move the tag first: istioctl tag set TAG --revision NEW --overwrite.",
             "MutatingWebhookConfiguration/istio-revision-tag-prod: tag prod points at 1-8-0\n  fix: istioctl tag set prod --revision 1-8-1 --overwrite",
         ),
-        Code::IR604 => (
+        Code::IR704 => (
             "A gateway still on the revision stops receiving configuration when its control plane goes away: routes freeze and certificates expire. Gateways move last, but they must move before the old revision is removed.",
             "Upgrade the gateway to the revision that stays (re-install the gateways IstioOperator with it, or relabel and restart an injected gateway).",
             "Deployment/istio-system/istio-ingressgateway selects 1-8-0 and 2 of its pods run it",
         ),
-        Code::IR605 => (
+        Code::IR705 => (
             "An IstioOperator CR (operator flow) for the revision makes the in-cluster operator reinstall what istioctl uninstall just removed.",
             "Delete the revision's IstioOperator CR (after the gateways and workloads have moved).",
             "IstioOperator/istio-system/control-plane-1-8-0 installs 1-8-0: the operator would reinstall it\n  fix: kubectl delete istiooperator control-plane-1-8-0 -n istio-system",

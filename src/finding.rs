@@ -191,11 +191,11 @@ catalogue! {
     IR502 = "IR502", Error, "missing: the CR renders an object the cluster does not have";
     IR503 = "IR503", Warning, "orphaned: a live object carries the CR's owner labels but is no longer rendered (older istioctl versions are never pruned)";
     IR504 = "IR504", Warning, "unmanaged: a rendered object exists live without istioctl's owner labels";
-    IR601 = "IR601", Error, "remove-revision: a namespace still selects the revision (label, tag or istio-injection on the default revision)";
-    IR602 = "IR602", Error, "remove-revision: a workload or pod still selects or runs the revision";
-    IR603 = "IR603", Error, "remove-revision: a revision tag still points at the revision";
-    IR604 = "IR604", Error, "remove-revision: a gateway still selects or runs the revision";
-    IR605 = "IR605", Error, "remove-revision: an IstioOperator CR still installs the revision";
+    IR701 = "IR701", Error, "remove-revision: a namespace still selects the revision (label, tag or istio-injection on the default revision)";
+    IR702 = "IR702", Error, "remove-revision: a workload or pod still selects or runs the revision";
+    IR703 = "IR703", Error, "remove-revision: a revision tag still points at the revision";
+    IR704 = "IR704", Error, "remove-revision: a gateway still selects or runs the revision";
+    IR705 = "IR705", Error, "remove-revision: an IstioOperator CR still installs the revision";
     IR901 = "IR901", Warning, "not checked: the cluster refused or failed a list; the checks that read it were skipped and are named";
 }
 

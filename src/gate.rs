@@ -121,27 +121,27 @@ pub const REMOVE_REVISION: &[Check] = &[
     Check {
         name: "namespaces",
         title: "no namespace selects the revision",
-        codes: &[Code::IR601],
+        codes: &[Code::IR701],
     },
     Check {
         name: "workloads-and-pods",
         title: "no workload or pod selects or runs the revision",
-        codes: &[Code::IR602],
+        codes: &[Code::IR702],
     },
     Check {
         name: "tags",
         title: "no revision tag points at the revision",
-        codes: &[Code::IR603],
+        codes: &[Code::IR703],
     },
     Check {
         name: "gateways",
         title: "no gateway selects or runs the revision",
-        codes: &[Code::IR604],
+        codes: &[Code::IR704],
     },
     Check {
         name: "istio-operators",
         title: "no IstioOperator CR installs the revision",
-        codes: &[Code::IR605],
+        codes: &[Code::IR705],
     },
     Check {
         name: "cluster-readable",

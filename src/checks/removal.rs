@@ -20,7 +20,7 @@ pub fn check(mesh: &Mesh, inventory: &Inventory, revision: &str) -> Vec<Finding>
         if ns.selected.revision() == Some(revision) {
             out.push(
                 Finding::new(
-                    Code::IR601,
+                    Code::IR701,
                     ObjectRef::cluster("Namespace", &ns.name),
                     format!(
                         "namespace {} selects {}: its new pods would be injected by a revision that no longer exists",
@@ -59,9 +59,9 @@ pub fn check(mesh: &Mesh, inventory: &Inventory, revision: &str) -> Vec<Finding>
             ));
         }
         let (code, what) = if w.gateway.is_some() {
-            (Code::IR604, "gateway")
+            (Code::IR704, "gateway")
         } else {
-            (Code::IR602, w.kind.as_str())
+            (Code::IR702, w.kind.as_str())
         };
         out.push(
             Finding::new(
@@ -88,7 +88,7 @@ pub fn check(mesh: &Mesh, inventory: &Inventory, revision: &str) -> Vec<Finding>
         {
             out.push(
                 Finding::new(
-                    Code::IR603,
+                    Code::IR703,
                     ObjectRef::cluster("MutatingWebhookConfiguration", &injector.name),
                     format!("tag {tag} points at {revision}"),
                 )
@@ -113,7 +113,7 @@ pub fn check(mesh: &Mesh, inventory: &Inventory, revision: &str) -> Vec<Finding>
         if installs == revision {
             out.push(
                 Finding::new(
-                    Code::IR605,
+                    Code::IR705,
                     ObjectRef::new("IstioOperator", iop.meta.namespace(), iop.meta.name()),
                     format!(
                         "IstioOperator {}/{} installs {revision}: the operator would reinstall it",
@@ -165,19 +165,19 @@ mod tests {
         assert_eq!(
             f,
             vec![
-                (Code::IR601, "Namespace/old".to_string()),
-                (Code::IR601, "Namespace/tagged".to_string()),
-                (Code::IR602, "Deployment/moved/stale".to_string()),
+                (Code::IR701, "Namespace/old".to_string()),
+                (Code::IR701, "Namespace/tagged".to_string()),
+                (Code::IR702, "Deployment/moved/stale".to_string()),
                 (
-                    Code::IR603,
+                    Code::IR703,
                     "MutatingWebhookConfiguration/istio-revision-tag-prod".to_string()
                 ),
                 (
-                    Code::IR604,
+                    Code::IR704,
                     "Deployment/istio-system/istio-ingressgateway".to_string()
                 ),
                 (
-                    Code::IR605,
+                    Code::IR705,
                     "IstioOperator/istio-system/control-plane-1-8-0".to_string()
                 ),
             ]

@@ -124,10 +124,11 @@ pub fn not_run_text(verdict: &Verdict) -> String {
     out.push_str(&heading(&format!("COULD NOT RUN ({})", not_run.len())));
     out.push('\n');
     for c in not_run {
+        // The catalogue title would read as a verdict ("no injector serves it"), which is
+        // exactly what a check that could not run must not say.
         out.push_str(&format!(
-            "{} {}: {}\n",
+            "{}: {}\n",
             c.name,
-            c.title,
             c.reason.as_deref().unwrap_or_default()
         ));
     }
