@@ -1,7 +1,9 @@
-//! Live-cluster benchmark: `status` against the loopback fake API server loaded with synthetic
-//! Istio-injected pods (~15 KB of metadata each, managedFields included), side by side with the
-//! server's own cost (one bare metadata-only LIST of all pods, by curl) and with
-//! `kubectl get pods -A -o json`.
+//! Live-cluster benchmark: `status` against the loopback fake API server loaded with a mesh
+//! shaped like a measured real one (synthetic Istio-injected pods with ~17 KB of metadata each,
+//! managedFields included; one Deployment and one ReplicaSet per 4 pods; 1k namespaces), side
+//! by side with the server's own cost (one bare metadata-only LIST of all pods by curl, as JSON
+//! and as protobuf) and with `kubectl get pods -A -o json`. Wall time, peak RSS and, for
+//! status, its own CPU time (user + system of its process, apart from the server's).
 //!
 //! ```text
 //! cargo bench --bench live                                   # 20k and 100k pods, 1k namespaces
@@ -10,7 +12,8 @@
 //!
 //! Environment:
 //! * `LIVE_BENCH_PODS` (comma-separated, default `20000,100000`), `LIVE_BENCH_NAMESPACES`
-//!   (default 1000), `LIVE_BENCH_REVISIONS` (default 2), `LIVE_BENCH_RUNS` (default 2);
+//!   (default 1000), `LIVE_BENCH_PODS_PER_WORKLOAD` (default 4: 5k Deployments and 5k
+//!   ReplicaSets at 20k pods; 0 = no workloads), `LIVE_BENCH_REVISIONS` (default 2), `LIVE_BENCH_RUNS` (default 2);
 //! * `LIVE_BENCH_KUBECTL_MAX_PODS` (default 20000): kubectl keeps every full pod in memory
 //!   (5 GB at 20k on a real server), so it is skipped above this size (0 = never run it);
 //! * `LIVE_BENCH_MAX_LOAD` (default 1.5) and `LIVE_BENCH_LOAD_WAIT` (seconds, default 180): before
@@ -27,6 +30,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const ACCEPT_METADATA: &str = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
+const ACCEPT_METADATA_PROTOBUF: &str =
+    "application/vnd.kubernetes.protobuf;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)
@@ -47,6 +52,7 @@ fn main() {
         .collect();
     let cfg = Config {
         namespaces: env_or("LIVE_BENCH_NAMESPACES", 1000),
+        pods_per_workload: env_or("LIVE_BENCH_PODS_PER_WORKLOAD", 4),
         revisions: env_or("LIVE_BENCH_REVISIONS", 2),
         runs: env_or("LIVE_BENCH_RUNS", 2usize).max(1),
         kubectl_max: env_or("LIVE_BENCH_KUBECTL_MAX_PODS", 20_000),
@@ -77,6 +83,7 @@ fn main() {
 
 struct Config {
     namespaces: usize,
+    pods_per_workload: usize,
     revisions: usize,
     runs: usize,
     kubectl_max: usize,
@@ -126,6 +133,8 @@ struct Row {
     wall: Duration,
     /// Peak RSS of the child, bytes.
     max_rss: u64,
+    /// User + system CPU time of the child.
+    cpu: Duration,
     /// Bytes received (curl) or written (status).
     bytes: Option<u64>,
     exit: i32,
@@ -162,6 +171,7 @@ fn start_server(bins: &Bins, cfg: &Config, pods: usize) -> Server {
         .args(["--synthetic-pods", &pods.to_string()])
         .args(["--namespaces", &cfg.namespaces.to_string()])
         .args(["--revisions", &cfg.revisions.to_string()])
+        .args(["--workloads", &workloads(cfg, pods).to_string()])
         .arg("--kubeconfig")
         .arg(&kubeconfig)
         .arg("--no-request-log")
@@ -193,8 +203,16 @@ fn start_server(bins: &Bins, cfg: &Config, pods: usize) -> Server {
     }
 }
 
+fn workloads(cfg: &Config, pods: usize) -> usize {
+    pods.checked_div(cfg.pods_per_workload).unwrap_or(0)
+}
+
 fn bench_size(bins: &Bins, cfg: &Config, pods: usize) -> (Vec<Row>, ServerStats) {
-    eprintln!("== {pods} pods, {} namespaces", cfg.namespaces);
+    eprintln!(
+        "== {pods} pods, {} Deployments and as many ReplicaSets, {} namespaces",
+        workloads(cfg, pods),
+        cfg.namespaces
+    );
     let t = Instant::now();
     let srv = start_server(bins, cfg, pods);
     let load_time = t.elapsed();
@@ -206,29 +224,44 @@ fn bench_size(bins: &Bins, cfg: &Config, pods: usize) -> (Vec<Row>, ServerStats)
     );
     let url = format!("http://127.0.0.1:{}/api/v1/pods", srv.port);
     let kubeconfig = srv.kubeconfig.to_str().expect("utf-8 path").to_string();
+    // The fake keeps each object's JSON encoded and encodes its protobuf metadata the first time
+    // it is asked: one unmeasured protobuf LIST first, so both encodings are served from bytes
+    // the server already holds and neither run pays a one-off cost.
+    let warm = Command::new("curl")
+        .args(["-sS", "-o", "/dev/null"])
+        .args(["-H", &format!("Accept: {ACCEPT_METADATA_PROTOBUF}")])
+        .arg(&url)
+        .status()
+        .expect("run curl");
+    assert!(warm.success(), "the warm-up protobuf LIST failed");
     let mut rows = Vec::new();
     for run in 1..=cfg.runs {
-        // (a) the server's own cost: one bare metadata-only LIST of every pod
-        let mut curl = Command::new("curl");
-        curl.args([
-            "-sS",
-            "-o",
-            "/dev/null",
-            "-w",
-            "%{size_download} %{http_code}",
-        ])
-        .args(["-H", &format!("Accept: {ACCEPT_METADATA}")])
-        .arg(&url);
-        let load = wait_for_quiet(cfg);
-        let m = measure(&mut curl, Output::Capture);
-        let text = String::from_utf8_lossy(&m.stdout).to_string();
-        let mut it = text.split_whitespace();
-        let bytes = it.next().and_then(|s| s.parse().ok());
-        let code: i32 = it.next().and_then(|s| s.parse().ok()).unwrap_or(-1);
-        rows.push(m.row(pods, "curl metadata LIST", run, bytes, load, |e| {
-            if e == 0 && code != 200 { code } else { e }
-        }));
-        print_row(rows.last().unwrap());
+        // (a) the server's own cost: one bare metadata-only LIST of every pod, in each encoding
+        for (what, accept) in [
+            (WHATS[0], ACCEPT_METADATA),
+            (WHATS[1], ACCEPT_METADATA_PROTOBUF),
+        ] {
+            let mut curl = Command::new("curl");
+            curl.args([
+                "-sS",
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{size_download} %{http_code}",
+            ])
+            .args(["-H", &format!("Accept: {accept}")])
+            .arg(&url);
+            let load = wait_for_quiet(cfg);
+            let m = measure(&mut curl, Output::Capture);
+            let text = String::from_utf8_lossy(&m.stdout).to_string();
+            let mut it = text.split_whitespace();
+            let bytes = it.next().and_then(|s| s.parse().ok());
+            let code: i32 = it.next().and_then(|s| s.parse().ok()).unwrap_or(-1);
+            rows.push(m.row(pods, what, run, bytes, load, |e| {
+                if e == 0 && code != 200 { code } else { e }
+            }));
+            print_row(rows.last().unwrap());
+        }
 
         // (b) the plugin
         let mut status = Command::new(&bins.plugin);
@@ -241,7 +274,7 @@ fn bench_size(bins: &Bins, cfg: &Config, pods: usize) -> (Vec<Row>, ServerStats)
             check_report(&m.stdout, pods);
         }
         let bytes = Some(m.stdout.len() as u64);
-        rows.push(m.row(pods, "status -o json", run, bytes, load, |e| e));
+        rows.push(m.row(pods, WHATS[2], run, bytes, load, |e| e));
         print_row(rows.last().unwrap());
 
         // (c) kubectl
@@ -260,7 +293,7 @@ fn bench_size(bins: &Bins, cfg: &Config, pods: usize) -> (Vec<Row>, ServerStats)
                 .env_remove("KUBECONFIG");
             let load = wait_for_quiet(cfg);
             let m = measure(&mut kubectl, Output::DevNull);
-            rows.push(m.row(pods, "kubectl get -o json", run, None, load, |e| e));
+            rows.push(m.row(pods, WHATS[3], run, None, load, |e| e));
             print_row(rows.last().unwrap());
         }
     }
@@ -307,6 +340,7 @@ enum Output {
 struct Measured {
     wall: Duration,
     max_rss: u64,
+    cpu: Duration,
     exit: i32,
     stdout: Vec<u8>,
 }
@@ -327,6 +361,7 @@ impl Measured {
             run,
             wall: self.wall,
             max_rss: self.max_rss,
+            cpu: self.cpu,
             bytes,
             exit: exit(self.exit),
             load,
@@ -368,9 +403,14 @@ fn measure(cmd: &mut Command, out: Output) -> Measured {
         wall,
         // Linux reports ru_maxrss in KiB
         max_rss: rusage.ru_maxrss as u64 * 1024,
+        cpu: timeval(rusage.ru_utime) + timeval(rusage.ru_stime),
         exit,
         stdout,
     }
+}
+
+fn timeval(t: libc::timeval) -> Duration {
+    Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
 }
 
 fn wait4(pid: libc::pid_t) -> (libc::c_int, libc::rusage) {
@@ -466,10 +506,11 @@ fn mb(bytes: u64) -> String {
 
 fn print_row(r: &Row) {
     eprintln!(
-        "   run {} {:<20} {:>8.2}s  peak RSS {:>10}  exit {}  (load {:.2})",
+        "   run {} {:<28} {:>8.2}s  CPU {:>7.2}s  peak RSS {:>10}  exit {}  (load {:.2})",
         r.run,
         r.what,
         r.wall.as_secs_f64(),
+        r.cpu.as_secs_f64(),
         mb(r.max_rss),
         r.exit,
         r.load
@@ -482,8 +523,9 @@ fn best<'a>(rows: &'a [Row], pods: usize, what: &str) -> Option<&'a Row> {
         .min_by_key(|r| r.wall)
 }
 
-const WHATS: [&str; 3] = [
-    "curl metadata LIST",
+const WHATS: [&str; 4] = [
+    "curl JSON metadata LIST",
+    "curl protobuf metadata LIST",
     "status -o json",
     "kubectl get -o json",
 ];
@@ -500,22 +542,26 @@ fn render(
     let _ = writeln!(
         s,
         "`cargo bench --bench live` (benches/live.rs): release binaries against the loopback fake \
-         API server (`tests/fake-apiserver`) loaded with synthetic Istio-injected pods (~15 KB of \
-         metadata each, managedFields included), {} namespaces, {} revisions (an istiod \
-         Deployment and injector webhook each). Each figure is one run; the load is the 1-minute \
-         load average just before it.\n",
-        cfg.namespaces, cfg.revisions
+         API server (`tests/fake-apiserver`) loaded with synthetic Istio-injected pods (~17 KB of \
+         metadata each, managedFields included), one Deployment and one ReplicaSet per {} pods \
+         (recordings 14 and 15, with kubectl's last-applied configuration), {} namespaces, {} \
+         revisions (an istiod Deployment and injector webhook each). Each figure is one run; the \
+         load is the 1-minute load average just before it: the machine's cores are shared with \
+         other engineers' builds, so a high load inflates wall times (CPU times less so).\n",
+        cfg.pods_per_workload, cfg.namespaces, cfg.revisions
     );
     let _ = writeln!(s, "* date: {started}");
     let _ = writeln!(s, "* machine: {}", machine());
     let _ = writeln!(
         s,
         "* curl: `curl -H 'Accept: {ACCEPT_METADATA}' .../api/v1/pods -o /dev/null` (one \
-         unpaginated metadata-only LIST: the server's own cost)"
+         unpaginated metadata-only LIST: the server's own cost), and the same with \
+         `Accept: {ACCEPT_METADATA_PROTOBUF}`"
     );
     let _ = writeln!(
         s,
-        "* status: `kubectl-istio_rev status -o json --kubeconfig K`"
+        "* status: `kubectl-istio_rev status -o json --kubeconfig K` (its pod lists ask protobuf \
+         first; CPU = user + system time of the status process alone)"
     );
     let _ = writeln!(
         s,
@@ -525,17 +571,18 @@ fn render(
     );
     let _ = writeln!(
         s,
-        "| pods | command | run | wall (s) | pods/s | peak RSS (MB) | bytes | exit | load |"
+        "| pods | command | run | wall (s) | CPU (s) | pods/s | peak RSS (MB) | bytes | exit | load |"
     );
-    let _ = writeln!(s, "|---:|---|---:|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(s, "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for r in rows {
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {:.2} | {:.0} | {:.1} | {} | {} | {:.2} |",
+            "| {} | {} | {} | {:.2} | {:.2} | {:.0} | {:.1} | {} | {} | {:.2} |",
             r.pods,
             r.what,
             r.run,
             r.wall.as_secs_f64(),
+            r.cpu.as_secs_f64(),
             r.pods as f64 / r.wall.as_secs_f64(),
             r.max_rss as f64 / 1e6,
             r.bytes.map_or("-".into(), |b| b.to_string()),
@@ -561,20 +608,25 @@ fn render(
     }
     let _ = writeln!(s, "\nSummary (best run of each):\n");
     for &pods in sizes {
-        let (Some(curl), Some(status)) = (best(rows, pods, WHATS[0]), best(rows, pods, WHATS[1]))
-        else {
+        let (Some(json), Some(pb), Some(status)) = (
+            best(rows, pods, WHATS[0]),
+            best(rows, pods, WHATS[1]),
+            best(rows, pods, WHATS[2]),
+        ) else {
             continue;
         };
         let _ = write!(
             s,
-            "* {pods} pods: status {:.2} s / {:.1} MB vs bare metadata LIST {:.2} s \
-             (status/list = {:.2})",
+            "* {pods} pods: status {:.2} s (own CPU {:.2} s) / {:.1} MB vs bare protobuf metadata \
+             LIST {:.2} s (status/list = {:.2}) and bare JSON metadata LIST {:.2} s",
             status.wall.as_secs_f64(),
+            status.cpu.as_secs_f64(),
             status.max_rss as f64 / 1e6,
-            curl.wall.as_secs_f64(),
-            status.wall.as_secs_f64() / curl.wall.as_secs_f64()
+            pb.wall.as_secs_f64(),
+            status.wall.as_secs_f64() / pb.wall.as_secs_f64(),
+            json.wall.as_secs_f64(),
         );
-        if let Some(k) = best(rows, pods, WHATS[2]) {
+        if let Some(k) = best(rows, pods, WHATS[3]) {
             let _ = write!(
                 s,
                 "; kubectl -o json {:.2} s / {:.1} MB",

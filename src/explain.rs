@@ -47,6 +47,11 @@ pub fn explanation(code: Code) -> Explanation {
             "Relabel the namespace to the target (or move the tag it uses), then restart its workloads.",
             "Namespace/shop still selects 1-8-0 (target 1-8-1)\n  fix: kubectl label namespace shop istio.io/rev=1-8-1 --overwrite",
         ),
+        Code::IR107 => (
+            "The API server calls every mutating webhook whose selectors match: when two injectors (a revision's and a tag's, or istio-injection=enabled on the default revision beside an istio.io/rev label) both match, the pod is injected by whichever runs last, so its revision depends on webhook order and can change at the next restart.",
+            "Make exactly one injector match: remove the extra label, or remove the tag or revision webhook that should no longer serve the namespace.",
+            "Namespace/shop is matched by 2 injectors: istio-sidecar-injector-1-8-0, istio-revision-tag-default; the API server calls every one, so its pods' revision depends on webhook order\n  fix: kubectl label namespace shop istio-injection-",
+        ),
         Code::IR201 => (
             "Gateways are upgraded last, but they must be upgraded: a gateway on an older revision than the mesh is heading to blocks removing that revision's control plane.",
             "Once the workloads are verified on the new revision, move the gateway: re-install the gateways IstioOperator with the new revision (operator gateways), or relabel its namespace and restart it (injected gateways).",
@@ -116,6 +121,11 @@ pub fn explanation(code: Code) -> Explanation {
             "A CR's spec.revision that differs from the --revision it is installed with, or an operator CR without spec.revision, installs a different revision than intended.",
             "Make spec.revision and --revision agree.",
             "IstioOperator/istio-system/control-plane: spec.revision 1-8-0 differs from --revision 1-8-1",
+        ),
+        Code::IR407 => (
+            "A Helm release that renders objects another installer owns (an IstioOperator, or another release) takes them over on helm install or upgrade: istioctl's prune may then delete them, or the two installers revert each other. Adopting an istioctl install into Helm (istio#59630) goes through this state; it must be done on purpose, object by object.",
+            "Uninstall or prune the other installer's copy first, or annotate the objects for the release (meta.helm.sh/release-name and -namespace) once the old owner no longer manages them.",
+            "helm release istio-system/istiod renders 3 object(s) that IstioOperator istio-system/control-plane owns in the cluster: Deployment/istio-system/istiod, ...",
         ),
         Code::IR501 => (
             "istioctl install with this CR would change the live object: someone edited it by hand, or the CR changed without being applied. The next install silently reverts the live change.",

@@ -246,6 +246,7 @@ pub fn pre_upgrade(options: &PreUpgrade, inventory: &Inventory) -> Result<Outcom
                 istioctl: options.istioctl.clone(),
                 revision: None,
                 istio_version: options.istio_version.clone(),
+                helm_manifests: Vec::new(),
             },
             Some(inventory),
         )?;

@@ -8,7 +8,8 @@
 //! * [`mesh`], [`revision`], [`selector`]: the inventory resolved into revisions selected and
 //!   running.
 //! * [`checks`]: the findings ([`finding::Finding`]) of `status`, one function per area;
-//!   [`status`]: its report.
+//!   [`status`]: its report; [`installs`]: who installed each revision and tag (Helm release,
+//!   IstioOperator, none).
 //! * [`istio`]: the Istio install model (IstioOperator, profiles, istioctl, rendered manifests,
 //!   owner labels, label names); [`overlap`] and [`diff`]: the checks built on it.
 //! * [`gate`]: the pipeline gates, tables of named checks; [`verdict`]: how each check ended,
@@ -26,10 +27,14 @@ pub mod explain;
 pub mod finding;
 pub mod gate;
 pub mod glob;
+pub mod installs;
 pub mod inventory;
 pub mod istio;
 pub mod mesh;
+pub mod movement;
 pub mod overlap;
+pub mod progress;
+pub mod remedy;
 pub mod render;
 pub mod revision;
 pub mod selector;
@@ -37,6 +42,7 @@ pub mod source;
 pub mod status;
 pub mod suppress;
 pub mod verdict;
+pub mod version;
 
 use cli::{Cli, Command};
 use error::Error;
@@ -53,5 +59,7 @@ pub fn run(cli: Cli, stdout: &mut dyn std::io::Write) -> Result<u8, Error> {
         Command::Codes(output) => cmd::codes::run(&output, stdout),
         Command::Explain(args) => cmd::explain::run(&args, stdout),
         Command::Gate(gate) => cmd::gate::run(&gate, stdout),
+        Command::Version(args) => cmd::version::run(&args, stdout),
+        Command::Completion(args) => cmd::completion::run(&args, stdout),
     }
 }

@@ -2,6 +2,10 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Some(code) = kubectl_istio_rev::cmd::completion::intercept(&args) {
+        return ExitCode::from(code);
+    }
     let cli = kubectl_istio_rev::cli::Cli::parse();
     let mut stdout = std::io::stdout().lock();
     match kubectl_istio_rev::run(cli, &mut stdout) {

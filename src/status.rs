@@ -4,6 +4,7 @@ use crate::checks::{self, Options};
 use crate::finding::Finding;
 use crate::inventory::{Input, Inventory, Unreadable};
 use crate::mesh::{ControlPlane, Mesh, NamespaceView, Selection, UNKNOWN_REVISION};
+use crate::remedy;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -22,6 +23,9 @@ pub struct StatusReport {
     pub skipped_checks: Vec<crate::finding::Code>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub skipped_kinds: BTreeMap<String, usize>,
+    /// Who installed each revision and tag; present when Helm installed any of them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub installed_by: Option<crate::installs::Installs>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -94,6 +98,8 @@ pub fn build(inventory: &Inventory, mesh: &Mesh, options: &Options) -> StatusRep
         not_checked: inventory.unreadable.clone(),
         skipped_checks: skipped_checks.iter().map(|c| c.code).collect(),
         skipped_kinds: inventory.skipped.clone(),
+        installed_by: Some(crate::installs::Installs::build(inventory, mesh))
+            .filter(crate::installs::Installs::has_helm),
     }
 }
 
@@ -236,7 +242,7 @@ pub fn progress(mesh: &Mesh, options: &Options) -> String {
     let stale_gateways: Vec<String> = mesh
         .gateways()
         .filter(|g| is_stale(g))
-        .map(|g| g.restart_command())
+        .map(|g| remedy::for_workload(mesh, g, remedy::Goal::PickUpSelection).command_line())
         .collect();
     let gateways_behind = gateway_revs.iter().any(|r| r != newest);
     let next = if !unread.is_empty() {
@@ -257,11 +263,21 @@ pub fn progress(mesh: &Mesh, options: &Options) -> String {
     } else if !stale_gateways.is_empty() {
         format!("restart the gateways: {}", stale_gateways.join("; "))
     } else if gateways_behind {
+        let moves: Vec<String> = mesh
+            .gateways()
+            .filter(|g| {
+                g.running
+                    .keys()
+                    .any(|r| r != newest && r != UNKNOWN_REVISION)
+            })
+            .map(|g| remedy::for_workload(mesh, g, remedy::Goal::MoveTo(newest)).command_line())
+            .collect();
+        format!("upgrade the gateways to {newest}: {}", moves.join("; "))
+    } else if let Some(cp) = old.and_then(|o| mesh.control_plane(o)) {
         format!(
-            "upgrade the gateways to {newest} (istioctl install -f gateways.yaml --revision {newest}) and restart them"
+            "remove the old control plane: {}",
+            remedy::for_unused_revision(mesh, cp).command_line()
         )
-    } else if let Some(old) = old.filter(|o| mesh.control_plane(o).is_some()) {
-        format!("remove the old control plane (istioctl x uninstall --revision {old})")
     } else {
         "nothing to do".to_string()
     };

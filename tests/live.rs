@@ -4,7 +4,7 @@
 mod common;
 
 use assert_cmd::cargo::cargo_bin_cmd;
-use common::finding_lines;
+use common::{finding_lines, fix_lines};
 use fake_apiserver::{FakeApiServer, Fault, ServerHandle};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -15,8 +15,24 @@ fn scenario(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// How the server answers a protobuf `Accept`: as a real kube-apiserver (protobuf for the pods'
+/// metadata lists, protobuf `Status` errors), or with the JSON fallback, as a proxy or an
+/// aggregated API server that only speaks JSON does.
+#[derive(Clone, Copy, Debug)]
+enum Encoding {
+    Protobuf,
+    JsonOnly,
+}
+
+const ENCODINGS: [Encoding; 2] = [Encoding::Protobuf, Encoding::JsonOnly];
+
 fn serve(dir: &Path, faults: &[Fault]) -> ServerHandle {
+    serve_as(dir, faults, Encoding::Protobuf)
+}
+
+fn serve_as(dir: &Path, faults: &[Fault], encoding: Encoding) -> ServerHandle {
     let mut server = FakeApiServer::new()
+        .protobuf(matches!(encoding, Encoding::Protobuf))
         .objects_from_file(dir.join("cluster.yaml"))
         .expect("scenario loads into the fake API server");
     for f in faults {
@@ -79,19 +95,42 @@ fn live_and_snapshot_agree_on_every_scenario() {
         let extra: Vec<String> = std::fs::read_to_string(dir.join("args"))
             .map(|s| s.split_whitespace().map(str::to_string).collect())
             .unwrap_or_default();
-        let server = serve(dir, &[]);
-        let mut args = vec!["status", "-o", "json", "--chunk-size", "3"];
-        args.extend(extra.iter().map(String::as_str));
-        let live = run(&args, &server);
         let (code, expected) = snapshot_findings(dir, &extra);
-        if live.code != code || findings(&live.stdout) != expected {
-            mismatches.push(format!(
-                "{}: live exit {} {:#?}\nsnapshot exit {code} {expected:#?}\nstderr: {}",
-                dir.display(),
-                live.code,
-                findings(&live.stdout),
-                live.stderr
-            ));
+        // The fix lines too: `fix` acts on what they say, so live and snapshot must agree.
+        let snapshot_json = cargo_bin_cmd!("kubectl-istio_rev")
+            .args(["status", "-o", "json", "--snapshot"])
+            .arg(dir.join("cluster.yaml"))
+            .args(&extra)
+            .output()
+            .unwrap()
+            .stdout;
+        let fixes = |json: &[u8]| {
+            serde_json::from_slice(json)
+                .map(|r: serde_json::Value| fix_lines(&r))
+                .unwrap_or_default()
+        };
+        for encoding in ENCODINGS {
+            let server = serve_as(dir, &[], encoding);
+            let mut args = vec!["status", "-o", "json", "--chunk-size", "3"];
+            args.extend(extra.iter().map(String::as_str));
+            let live = run(&args, &server);
+            if fixes(live.stdout.as_bytes()) != fixes(&snapshot_json) {
+                mismatches.push(format!(
+                    "{} ({encoding:?}): fix lines differ live {:#?} snapshot {:#?}",
+                    dir.display(),
+                    fixes(live.stdout.as_bytes()),
+                    fixes(&snapshot_json)
+                ));
+            }
+            if live.code != code || findings(&live.stdout) != expected {
+                mismatches.push(format!(
+                    "{} ({encoding:?}): live exit {} {:#?}\nsnapshot exit {code} {expected:#?}\nstderr: {}",
+                    dir.display(),
+                    live.code,
+                    findings(&live.stdout),
+                    live.stderr
+                ));
+            }
         }
     }
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
@@ -99,9 +138,15 @@ fn live_and_snapshot_agree_on_every_scenario() {
 
 #[test]
 fn lists_are_paginated_and_pods_read_metadata_only() {
-    let server = serve(&scenario("istioctl-3-relabeled"), &[]);
+    for encoding in ENCODINGS {
+        lists_are_paginated_and_pods_read_metadata_only_as(encoding);
+    }
+}
+
+fn lists_are_paginated_and_pods_read_metadata_only_as(encoding: Encoding) {
+    let server = serve_as(&scenario("istioctl-3-relabeled"), &[], encoding);
     let r = run(&["status", "-o", "json", "--chunk-size", "2"], &server);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.code, 0, "{encoding:?}: {}", r.stderr);
     let requests = server.requests();
     let pod_lists: Vec<_> = requests
         .iter()
@@ -115,10 +160,10 @@ fn lists_are_paginated_and_pods_read_metadata_only() {
     for q in &pod_lists {
         assert_eq!(q.query_param("limit").as_deref(), Some("2"));
         assert!(
-            q.header("accept")
-                .unwrap_or_default()
-                .contains("as=PartialObjectMetadataList"),
-            "metadata-only: {:?}",
+            q.header("accept").unwrap_or_default().starts_with(
+                "application/vnd.kubernetes.protobuf;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json;as=PartialObjectMetadataList"
+            ),
+            "metadata-only, protobuf first: {:?}",
             q.header("accept")
         );
     }
@@ -162,13 +207,20 @@ fn full_pod_is_fetched_only_when_metadata_does_not_tell() {
 
 #[test]
 fn forbidden_list_degrades_to_ir901_and_never_reads_clean() {
+    for encoding in ENCODINGS {
+        forbidden_list_degrades_as(encoding);
+    }
+}
+
+fn forbidden_list_degrades_as(encoding: Encoding) {
     let dir = scenario("istioctl-6-old-removed");
-    let server = serve(
+    let server = serve_as(
         &dir,
         &[Fault::Forbidden {
             resource: "pods",
             namespace: None,
         }],
+        encoding,
     );
     let r = run(&["status", "-o", "json"], &server);
     assert_eq!(
@@ -207,9 +259,15 @@ fn missing_istio_operator_crd_is_skipped_quietly() {
 
 #[test]
 fn server_errors_and_throttling_are_retried() {
+    for encoding in ENCODINGS {
+        server_errors_and_throttling_are_retried_as(encoding);
+    }
+}
+
+fn server_errors_and_throttling_are_retried_as(encoding: Encoding) {
     let dir = scenario("istioctl-4-restarted");
     let (code, expected) = snapshot_findings(&dir, &[]);
-    let server = serve(
+    let server = serve_as(
         &dir,
         &[
             Fault::ServerErrorThenOk {
@@ -222,6 +280,7 @@ fn server_errors_and_throttling_are_retried() {
                 times: 1,
             },
         ],
+        encoding,
     );
     let r = run(&["status", "-o", "json"], &server);
     assert_eq!(
@@ -257,14 +316,20 @@ fn persistent_server_errors_become_ir901() {
 fn expired_continue_token_restarts_the_list() {
     let dir = scenario("istioctl-3-relabeled");
     let (code, expected) = snapshot_findings(&dir, &[]);
-    let server = serve(&dir, &[Fault::ExpireContinue { resource: "pods" }]);
-    let r = run(&["status", "-o", "json", "--chunk-size", "2"], &server);
-    assert_eq!(
-        (r.code, findings(&r.stdout)),
-        (code, expected),
-        "{}",
-        r.stderr
-    );
+    for encoding in ENCODINGS {
+        let server = serve_as(
+            &dir,
+            &[Fault::ExpireContinue { resource: "pods" }],
+            encoding,
+        );
+        let r = run(&["status", "-o", "json", "--chunk-size", "2"], &server);
+        assert_eq!(
+            (r.code, findings(&r.stdout)),
+            (code, expected.clone()),
+            "{encoding:?}: {}",
+            r.stderr
+        );
+    }
 }
 
 fn assert_cluster_error(r: &Run) {
@@ -631,7 +696,9 @@ fn unreadable_injectors_leave_selections_unknown_not_unserved() {
     assert_eq!(labelled.len(), 3, "{report}");
     assert_eq!(
         report["skipped_checks"],
-        serde_json::json!(["IR102", "IR105", "IR106", "IR302", "IR303", "IR304"])
+        serde_json::json!([
+            "IR102", "IR105", "IR106", "IR107", "IR302", "IR303", "IR304"
+        ])
     );
     for n in labelled {
         assert_eq!(n["selected"]["state"], "unknown", "{n}");

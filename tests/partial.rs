@@ -124,7 +124,7 @@ fn status_says_which_checks_could_not_run() {
     let (_, table, _) = run(&server, &["status"]);
     assert!(table.contains("COULD NOT RUN ("), "{table}");
     assert!(
-        table.contains("IR303 revision tag points to a revision that has no control plane: could not read mutatingwebhookconfigurations"),
+        table.contains("IR303 dangling tags: could not read mutatingwebhookconfigurations"),
         "{table}"
     );
 }

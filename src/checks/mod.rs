@@ -75,6 +75,18 @@ pub const CHECKS: &[Check] = &[
         inputs: &[Namespaces, Webhooks],
     },
     Check {
+        code: Code::IR107,
+        name: "overlapping injectors",
+        inputs: &[
+            Namespaces,
+            Webhooks,
+            Pods,
+            Deployments,
+            StatefulSets,
+            DaemonSets,
+        ],
+    },
+    Check {
         code: Code::IR201,
         name: "gateways lagging",
         inputs: &[Pods, Deployments],
@@ -155,6 +167,7 @@ pub fn run(mesh: &Mesh, options: &Options, unread: &BTreeSet<Input>) -> Outcome 
                 Code::IR104,
                 Code::IR105,
                 Code::IR106,
+                Code::IR107,
             ],
             workloads::check,
         ),
@@ -241,6 +254,7 @@ mod tests {
                 Code::IR102,
                 Code::IR105,
                 Code::IR106,
+                Code::IR107,
                 Code::IR302,
                 Code::IR303,
                 Code::IR304

@@ -1,11 +1,12 @@
-//! IR6xx: what still depends on a revision about to be removed (`gate remove-revision`), the
+//! IR70x: what still depends on a revision about to be removed (`gate remove-revision`), the
 //! check to run before `istioctl uninstall --revision`. Every blocker is its own finding, so a
 //! pipeline log lists all of them at once rather than the first.
 
 use crate::finding::{Code, Finding, ObjectRef};
 use crate::inventory::Inventory;
-use crate::istio::labels::{DEFAULT_REVISION, LABEL_REV};
+use crate::istio::labels::DEFAULT_REVISION;
 use crate::mesh::Mesh;
+use crate::remedy::{self, Goal, Step};
 
 pub fn check(mesh: &Mesh, inventory: &Inventory, revision: &str) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -29,15 +30,7 @@ pub fn check(mesh: &Mesh, inventory: &Inventory, revision: &str) -> Vec<Finding>
                     ),
                 )
                 .revisions([revision.to_string()])
-                .fix(format!(
-                    "kubectl label namespace {} {LABEL_REV}={target} --overwrite{}",
-                    ns.name,
-                    if ns.injection_label.is_some() {
-                        format!(" && kubectl label namespace {} istio-injection-", ns.name)
-                    } else {
-                        String::new()
-                    }
-                )),
+                .fix(remedy::for_namespace(mesh, ns, Goal::MoveTo(&target)).command_line()),
             );
         }
     }
@@ -70,13 +63,15 @@ pub fn check(mesh: &Mesh, inventory: &Inventory, revision: &str) -> Vec<Finding>
                 format!("{what} {}/{}: {}", w.namespace, w.name, how.join("; ")),
             )
             .revisions([revision.to_string()])
-            .fix(if running > 0 && !selects {
-                w.restart_command()
-            } else {
-                format!(
-                    "move it to {target} (relabel or move its tag), then {}",
-                    w.restart_command()
-                )
+            .fix({
+                // Pods left on the revision by a namespace that already moved need only a
+                // restart; anything still selecting it moves first.
+                let goal = if running > 0 && !selects {
+                    Goal::PickUpSelection
+                } else {
+                    Goal::MoveTo(&target)
+                };
+                remedy::for_workload(mesh, w, goal).command_line()
             }),
         );
     }
@@ -93,9 +88,13 @@ pub fn check(mesh: &Mesh, inventory: &Inventory, revision: &str) -> Vec<Finding>
                     format!("tag {tag} points at {revision}"),
                 )
                 .revisions([revision.to_string()])
-                .fix(format!(
-                    "istioctl tag set {tag} --revision {target} --overwrite"
-                )),
+                .fix(
+                    Step::MoveTag {
+                        tag: tag.to_string(),
+                        revision: target.clone(),
+                    }
+                    .command_line(),
+                ),
             );
         }
     }

@@ -54,6 +54,26 @@ pub struct SourceArgs {
     /// How long to wait for each API request (e.g. 30s, 1m; 0 = no limit).
     #[arg(long, value_name = "DURATION", value_parser = parse_timeout)]
     pub request_timeout: Option<std::time::Duration>,
+
+    #[command(flatten)]
+    pub impersonation: ImpersonationArgs,
+}
+
+/// kubectl's impersonation flags: see what another identity (a CI token's service account)
+/// would see, with the caller's credentials and its `impersonate` right.
+#[derive(Debug, Args, Default, Clone)]
+pub struct ImpersonationArgs {
+    /// Username to impersonate for the operation (a user or system:serviceaccount:NS:NAME).
+    #[arg(long = "as", value_name = "USER")]
+    pub as_user: Option<String>,
+
+    /// Group to impersonate for the operation; repeatable.
+    #[arg(long = "as-group", value_name = "GROUP", requires = "as_user")]
+    pub as_groups: Vec<String>,
+
+    /// UID to impersonate for the operation.
+    #[arg(long = "as-uid", value_name = "UID", requires = "as_user")]
+    pub as_uid: Option<String>,
 }
 
 /// `0` (no limit) becomes a zero duration here and no timeout in [`SourceArgs::connect_args`].
@@ -87,6 +107,11 @@ impl SourceArgs {
             user: self.user.clone(),
             request_timeout: self.request_timeout.filter(|d| !d.is_zero()),
             without_cluster: "",
+            impersonate: source::live::client::Impersonate {
+                user: self.impersonation.as_user.clone(),
+                groups: self.impersonation.as_groups.clone(),
+                uid: self.impersonation.as_uid.clone(),
+            },
         }
     }
 
@@ -117,6 +142,43 @@ pub struct OutputArgs {
     #[arg(short = 'o', long = "output", value_enum, default_value_t = Format::Table)]
     pub format: Format,
 
+    #[command(flatten)]
+    pub color: ColorArgs,
+}
+
+impl OutputArgs {
+    pub fn color_choice(&self) -> ColorChoice {
+        self.color.choice()
+    }
+}
+
+/// The output flags of commands that report something other than findings (`version`,
+/// `codes`): the finding formats (junit, sarif, markdown, github) are not offered, so neither
+/// `-h` nor shell completion lists a format the command would refuse.
+#[derive(Debug, Args, Clone)]
+pub struct PlainOutputArgs {
+    /// Output format.
+    #[arg(short = 'o', long = "output", default_value = "table", value_parser = plain_format())]
+    pub format: Format,
+
+    #[command(flatten)]
+    pub color: ColorArgs,
+}
+
+impl PlainOutputArgs {
+    pub fn color_choice(&self) -> ColorChoice {
+        self.color.choice()
+    }
+}
+
+fn plain_format() -> impl clap::builder::TypedValueParser<Value = Format> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(["table", "json", "yaml"])
+        .map(|s: String| <Format as clap::ValueEnum>::from_str(&s, false).unwrap_or(Format::Table))
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ColorArgs {
     /// When to color the table output (NO_COLOR is honoured under auto).
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
@@ -126,8 +188,8 @@ pub struct OutputArgs {
     pub no_color: bool,
 }
 
-impl OutputArgs {
-    pub fn color_choice(&self) -> ColorChoice {
+impl ColorArgs {
+    pub fn choice(&self) -> ColorChoice {
         if self.no_color {
             ColorChoice::Never
         } else {

@@ -18,6 +18,11 @@ pub struct Args {
     #[arg(long = "manifest", value_name = "CR_NAME=FILE")]
     pub manifests: Vec<String>,
 
+    /// The rendered output of a Helm release (`helm template` or `helm get manifest`), as
+    /// [NAMESPACE/]RELEASE=FILE (default namespace istio-system). Repeatable.
+    #[arg(long = "helm-manifest", value_name = "[NAMESPACE/]RELEASE=FILE")]
+    pub helm_manifests: Vec<String>,
+
     /// Render each -f file with this istioctl (`manifest generate`); default: istioctl on PATH.
     #[arg(long, value_name = "PATH")]
     pub istioctl: Option<String>,
@@ -54,12 +59,14 @@ pub const CODES: &[Code] = &[
     Code::IR404,
     Code::IR405,
     Code::IR406,
+    Code::IR407,
     Code::IR901,
 ];
 
 pub fn run(args: &Args, stdout: &mut dyn std::io::Write) -> Result<u8, Error> {
     render::set_color(args.output.color_choice());
     let resolved = args.policy.resolve(FailOn::Error)?;
+    crate::progress::set_wanted(args.output.format == render::Format::Table);
     let inventory = if args.offline {
         None
     } else {
@@ -74,6 +81,7 @@ pub fn run(args: &Args, stdout: &mut dyn std::io::Write) -> Result<u8, Error> {
         istioctl: args.istioctl.clone(),
         revision: args.revision.clone(),
         istio_version: args.istio_version.clone(),
+        helm_manifests: args.helm_manifests.clone(),
     };
     let mut report = overlap::check(&options, inventory.as_ref())?;
     let suppressor = match &inventory {

@@ -1,6 +1,6 @@
 //! `codes`: the finding catalogue.
 
-use crate::cli::flags::OutputArgs;
+use crate::cli::flags::PlainOutputArgs;
 use crate::error::Error;
 use crate::finding::{CATALOGUE, Code, Severity};
 use crate::render::{self, Format};
@@ -13,7 +13,7 @@ struct Row {
     title: &'static str,
 }
 
-pub fn run(output: &OutputArgs, stdout: &mut dyn std::io::Write) -> Result<u8, Error> {
+pub fn run(output: &PlainOutputArgs, stdout: &mut dyn std::io::Write) -> Result<u8, Error> {
     render::set_color(output.color_choice());
     let rows: Vec<Row> = CATALOGUE
         .iter()

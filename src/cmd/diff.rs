@@ -9,7 +9,8 @@ use crate::verdict::Verdict;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The rendered output (`istioctl manifest generate`), or - for stdin.
+    /// The rendered output (`istioctl manifest generate`, `helm template` or `helm get
+    /// manifest`), or - for stdin.
     #[arg(long, value_name = "FILE")]
     pub manifest: Option<String>,
 
@@ -30,6 +31,31 @@ pub struct Args {
     /// The owning IstioOperator as NAME or NAMESPACE/NAME, when -f does not name it.
     #[arg(long, value_name = "[NAMESPACE/]NAME")]
     pub owner: Option<String>,
+
+    /// The owning Helm release as NAME or NAMESPACE/NAME (default namespace: -n, else
+    /// istio-system): the rendered side is that release's manifest.
+    #[arg(long, value_name = "[NAMESPACE/]NAME")]
+    pub helm_release: Option<String>,
+
+    /// Render the release with `helm template RELEASE CHART` (needs --helm-release, --chart).
+    #[arg(long)]
+    pub helm: bool,
+
+    /// The chart --helm renders (`istio/istiod`, a directory or a .tgz).
+    #[arg(long, value_name = "CHART")]
+    pub chart: Option<String>,
+
+    /// The chart version --helm renders (`helm template --version`).
+    #[arg(long = "version", value_name = "VERSION")]
+    pub chart_version: Option<String>,
+
+    /// A values file for --helm (`helm template --values`). Repeatable.
+    #[arg(long = "values", value_name = "FILE")]
+    pub values: Vec<String>,
+
+    /// The helm that renders --helm; default: helm on PATH.
+    #[arg(long, value_name = "PATH")]
+    pub helm_bin: Option<String>,
 
     /// Compare through a server-side apply dry run (`--server-dry-run=false`: compare the
     /// rendered fields locally).
@@ -91,6 +117,12 @@ pub fn options(args: &Args) -> diff::Options {
         istioctl: args.istioctl.clone(),
         revision: args.revision.clone(),
         owner: args.owner.clone(),
+        helm_release: args.helm_release.clone(),
+        helm: args.helm,
+        chart: args.chart.clone(),
+        chart_version: args.chart_version.clone(),
+        values: args.values.clone(),
+        helm_bin: args.helm_bin.clone(),
         server_dry_run: args.server_dry_run,
         ignores: args.ignore_paths.clone(),
         config: args.policy.config.clone(),

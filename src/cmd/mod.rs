@@ -3,11 +3,14 @@
 
 pub mod check_overlap;
 pub mod codes;
+pub mod completion;
 pub mod diff;
 pub mod explain;
 pub mod gate;
 pub mod snapshot;
 pub mod status;
+pub mod version;
+pub mod watch;
 
 use crate::cli::flags::OutputArgs;
 use crate::error::Error;

@@ -23,10 +23,27 @@ pub struct Args {
 
     #[command(flatten)]
     pub output: OutputArgs,
+
+    /// Keep following the cluster: re-read it every --interval and show the report again when
+    /// it changed (in place on a terminal; -o json: one JSON document per line). Ctrl-C ends.
+    #[arg(short = 'w', long)]
+    pub watch: bool,
+
+    /// How often --watch re-reads the cluster (e.g. 2s, 500ms, 1m).
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_interval)]
+    pub interval: std::time::Duration,
+}
+
+fn parse_interval(s: &str) -> Result<std::time::Duration, String> {
+    live::client::parse_timeout(s)?.ok_or_else(|| "the interval must be longer than 0".to_string())
 }
 
 pub fn run(args: &Args, stdout: &mut dyn std::io::Write) -> Result<u8, Error> {
     render::set_color(args.output.color_choice());
+    crate::progress::set_wanted(args.output.format == Format::Table && !args.watch);
+    if args.watch {
+        return super::watch::run(args, stdout, args.interval);
+    }
     if let Some(contexts) = args.source.fleet()? {
         return fleet_status(args, contexts, stdout);
     }

@@ -4,10 +4,11 @@ use super::ignore::{self, Rule};
 use super::report::{DiffFinding, Ignored, LOCAL, Observed, Report, SERVER_DRY_RUN, Summary};
 use super::{compare, normalize, unified};
 use crate::finding::{Code, Finding};
+use crate::istio::installer::{Installer, Ownership};
+use crate::istio::labels::LABEL_HELM_CHART;
 use crate::istio::labels::{LABEL_COMPONENT, LABEL_NOT_PRUNED, LABEL_VERSION};
 use crate::istio::manifest::{Rendered, identity};
 use crate::istio::objects::ObjId;
-use crate::istio::owner::{Owner, Ownership, ownership};
 use serde_json::Value;
 use std::collections::BTreeSet;
 
@@ -43,7 +44,7 @@ pub fn evaluate(
     rendered: &[Rendered],
     observed: &[Observed],
     candidates: &[Value],
-    owner: &Owner,
+    owner: &Installer,
     rules: &[Rule],
 ) -> Report {
     let mut findings = Vec::new();
@@ -71,31 +72,23 @@ pub fn evaluate(
             summary.missing += 1;
             findings.push(plain(
                 Code::IR502,
-                "missing: rendered but not in the cluster (istioctl install would create it)"
-                    .to_string(),
+                format!(
+                    "missing: rendered but not in the cluster ({} would create it)",
+                    owner.action()
+                ),
             ));
             continue;
         };
-        match ownership(live, owner) {
+        match owner.ownership(live) {
             Ownership::Unmanaged => {
                 summary.unmanaged += 1;
-                findings.push(plain(
-                    Code::IR504,
-                    "exists without istioctl's owner labels: istioctl install would take it over"
-                        .to_string(),
-                ));
+                findings.push(plain(Code::IR504, unmanaged_message(owner)));
                 continue;
             }
             Ownership::Foreign(other) => {
                 summary.owned_elsewhere += 1;
-                let mut f = plain(
-                    Code::IR405,
-                    format!(
-                        "labelled as owned by IstioOperator {other}: installing {} would take it over, and {other}'s next install would take it back",
-                        owner.describe()
-                    ),
-                );
-                f.finding.revisions = vec![owner.revision.clone()];
+                let mut f = plain(Code::IR405, owned_elsewhere_message(owner, &other));
+                f.finding.revisions = vec![owner.revision().to_string()];
                 findings.push(f);
                 continue;
             }
@@ -125,15 +118,15 @@ pub fn evaluate(
         let shown: Vec<&str> = c.changed.iter().take(3).map(String::as_str).collect();
         let more = c.changed.len().saturating_sub(3);
         let mut message = format!(
-            "drifted: istioctl install would change {}",
+            "drifted: {} would change {}",
+            owner.action(),
             shown.join(", ")
         );
         if more > 0 {
             message.push_str(&format!(" and {more} more"));
         }
         findings.push(DiffFinding {
-            finding: Finding::new(Code::IR501, r.id.object_ref(), message)
-                .fix("istioctl install with this CR puts it back; or bring the change into the CR"),
+            finding: Finding::new(Code::IR501, r.id.object_ref(), message).fix(owner.drift_fix()),
             group: r.id.group.clone(),
             compared_by: method.to_string(),
             changed_paths: c.changed,
@@ -152,17 +145,7 @@ pub fn evaluate(
             continue;
         }
         summary.orphaned += 1;
-        let component = labels[LABEL_COMPONENT].as_str().unwrap_or("");
-        let mut message = format!(
-            "orphaned: carries {}'s owner labels (revision {}, component {component}) but is no longer rendered",
-            owner.describe(),
-            owner.revision
-        );
-        if let Some(version) = labels[LABEL_VERSION].as_str() {
-            message.push_str(&format!(
-                "; stamped by istioctl {version} (istioctl only prunes objects of its own version)"
-            ));
-        }
+        let message = orphan_message(owner, labels);
         let ns_flag = if id.namespace.is_empty() {
             String::new()
         } else {
@@ -170,7 +153,7 @@ pub fn evaluate(
         };
         findings.push(DiffFinding {
             finding: Finding::new(Code::IR503, id.object_ref(), message)
-                .revisions([owner.revision.clone()])
+                .revisions([owner.revision().to_string()])
                 .fix(format!(
                     "kubectl delete {}{ns_flag} {} (after checking nothing uses it)",
                     id.kind.to_lowercase(),
@@ -190,7 +173,7 @@ pub fn evaluate(
             .then(x.code.cmp(&y.code))
             .then(x.object.cmp(&y.object))
     });
-    let compared_by = describe_method(&methods, &local_reasons);
+    let compared_by = describe_method(&methods, &local_reasons, owner.field_manager());
     Report {
         rendered_from: String::new(),
         against: String::new(),
@@ -206,15 +189,88 @@ pub fn evaluate(
     }
 }
 
-fn describe_method(methods: &BTreeSet<&str>, local_reasons: &BTreeSet<String>) -> String {
-    let server = "server-side apply dry run as field manager istio-operator";
+fn unmanaged_message(owner: &Installer) -> String {
+    match owner {
+        Installer::IstioOperator(_) => {
+            "exists without istioctl's owner labels: istioctl install would take it over"
+                .to_string()
+        }
+        Installer::Helm(h) => format!(
+            "exists without Helm's release annotations: helm install {} refuses it (\"cannot be imported into the current release\") unless --take-ownership",
+            h.helm_release.name
+        ),
+    }
+}
+
+fn owned_elsewhere_message(owner: &Installer, other: &str) -> String {
+    match owner {
+        Installer::Helm(_) if other.starts_with("IstioOperator") => format!(
+            "owned by {other} (istioctl's owner labels): {} takes it over only with --take-ownership, and server-side apply then conflicts with field manager istio-operator (istio#59630); uninstall the CR's component or remove its owner labels first",
+            owner.describe()
+        ),
+        Installer::Helm(_) => format!(
+            "owned by {other}: helm refuses to install it into {} (\"cannot be imported into the current release\"), and with --take-ownership the two releases fight over it",
+            owner.describe()
+        ),
+        Installer::IstioOperator(_) => match other.strip_prefix("IstioOperator ") {
+            Some(short) => format!(
+                "labelled as owned by {other}: installing {} would take it over, and {short}'s next install would take it back",
+                owner.describe()
+            ),
+            None => format!(
+                "labelled as owned by {other}: installing {} would take it over, and the release's next helm upgrade would take it back",
+                owner.describe()
+            ),
+        },
+    }
+}
+
+fn orphan_message(owner: &Installer, labels: &Value) -> String {
+    match owner {
+        Installer::IstioOperator(o) => {
+            let component = labels[LABEL_COMPONENT].as_str().unwrap_or("");
+            let mut message = format!(
+                "orphaned: carries {}'s owner labels (revision {}, component {component}) but is no longer rendered",
+                o.describe(),
+                o.revision
+            );
+            if let Some(version) = labels[LABEL_VERSION].as_str() {
+                message.push_str(&format!(
+                    "; stamped by istioctl {version} (istioctl only prunes objects of its own version)"
+                ));
+            }
+            message
+        }
+        Installer::Helm(h) => {
+            let mut message = format!(
+                "orphaned: annotated as {}'s but no longer rendered",
+                owner.describe()
+            );
+            if let Some(chart) = labels[LABEL_HELM_CHART].as_str() {
+                message.push_str(&format!("; rendered by chart {chart}"));
+            }
+            message.push_str(&format!(
+                " (helm upgrade {} deletes only what the release's last manifest lists)",
+                h.helm_release.name
+            ));
+            message
+        }
+    }
+}
+
+fn describe_method(
+    methods: &BTreeSet<&str>,
+    local_reasons: &BTreeSet<String>,
+    field_manager: &str,
+) -> String {
+    let server = format!("server-side apply dry run as field manager {field_manager}");
     let local = format!(
         "rendered fields against live objects, normalized ({})",
         local_reasons.iter().cloned().collect::<Vec<_>>().join("; ")
     );
     match (methods.contains(SERVER_DRY_RUN), methods.contains(LOCAL)) {
         (true, true) => format!("{server}; some objects by {local}"),
-        (true, false) => server.to_string(),
+        (true, false) => server,
         (false, true) => local,
         (false, false) => "nothing compared (no rendered object exists as ours)".to_string(),
     }

@@ -1,12 +1,14 @@
 //! The live side of `diff`: GET each rendered object by identity, dry-run apply the ones that
-//! are ours, and LIST the prunable kinds by owner labels for orphans.
+//! are ours, and LIST the kinds the installer could have left behind for orphans (istioctl's
+//! prune kinds by owner labels; the charts' kinds labelled managed-by Helm, then filtered by
+//! the release annotations, which no selector can match).
 
 use super::Observed;
 use crate::error::Error;
 use crate::inventory::Unreadable;
-use crate::istio::labels::{FIELD_MANAGER, LABEL_VERSION};
+use crate::istio::installer::{Installer, Ownership};
+use crate::istio::labels::LABEL_VERSION;
 use crate::istio::manifest::Rendered;
-use crate::istio::owner::{Owner, Ownership, PRUNE_KINDS, ownership, prune_selector};
 use crate::source::live::error_chain;
 use kube::Client;
 use kube::api::{
@@ -26,7 +28,7 @@ const CONCURRENCY: usize = 8;
 async fn observe_one(
     client: &Client,
     r: &Rendered,
-    owner: &Owner,
+    owner: &Installer,
     dry_run: &AtomicBool,
     asked_for_dry_run: bool,
 ) -> Result<(Observed, Option<String>), Error> {
@@ -52,7 +54,7 @@ async fn observe_one(
     let Some(live) = &o.live else {
         return Ok((o, None));
     };
-    if ownership(live, owner) != Ownership::Ours {
+    if owner.ownership(live) != Ownership::Ours {
         return Ok((o, None));
     }
     if !dry_run.load(Ordering::SeqCst) {
@@ -66,10 +68,12 @@ async fn observe_one(
     let mut applied = r.obj.clone();
     // The version label is stamped by the istioctl that installs; keep live's so an
     // upgrade-in-waiting is not reported as drift.
-    if let Some(v) = live["metadata"]["labels"][LABEL_VERSION].as_str() {
+    if let (Installer::IstioOperator(_), Some(v)) =
+        (owner, live["metadata"]["labels"][LABEL_VERSION].as_str())
+    {
         applied["metadata"]["labels"][LABEL_VERSION] = Value::String(v.to_string());
     }
-    let params = PatchParams::apply(FIELD_MANAGER).force().dry_run();
+    let params = PatchParams::apply(owner.field_manager()).force().dry_run();
     let note = match api
         .patch(&r.id.name, &params, &Patch::Apply(&applied))
         .await
@@ -103,7 +107,7 @@ const FORBIDDEN: &str = "server dry run forbidden (PATCH)";
 pub fn observe(
     source: &crate::source::Options,
     rendered: &[Rendered],
-    owner: &Owner,
+    owner: &Installer,
     server_dry_run: bool,
 ) -> Result<Observation, Error> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -143,7 +147,7 @@ fn transport(e: &kube::Error, what: &str) -> Error {
 async fn observe_async(
     client: Client,
     rendered: &[Rendered],
-    owner: &Owner,
+    owner: &Installer,
     server_dry_run: bool,
     page: u32,
 ) -> Result<Observation, Error> {
@@ -184,9 +188,9 @@ async fn observe_async(
         return Err(Error::Cluster("a request task did not answer".to_string()));
     }
 
-    let selector = prune_selector(owner);
+    let (kinds, selector) = owner.orphan_lists();
     let mut candidates = Vec::new();
-    for (group, version, kind) in PRUNE_KINDS {
+    for (group, version, kind) in kinds {
         let api_version = if group.is_empty() {
             version.to_string()
         } else {
@@ -203,7 +207,10 @@ async fn observe_async(
                             api_version: api_version.clone(),
                             kind: kind.to_string(),
                         });
-                        candidates.push(serde_json::to_value(item).expect("objects serialize"));
+                        let v = serde_json::to_value(item).expect("objects serialize");
+                        if owner.is_orphan_candidate(&v) {
+                            candidates.push(v);
+                        }
                     }
                     match next {
                         Some(c) => params = params.continue_token(&c),

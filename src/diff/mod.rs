@@ -1,20 +1,25 @@
-//! `diff`: the rendered IstioOperator output against the cluster — drifted (IR501), missing
-//! (IR502), orphaned (IR503), unmanaged (IR504) and owned by another CR (IR405).
+//! `diff`: rendered output against the cluster — drifted (IR501), missing (IR502), orphaned
+//! (IR503), unmanaged (IR504) and owned by another installer (IR405). The owner is an
+//! [`Installer`]: an IstioOperator (istioctl) or a Helm release.
 //!
 //! # Inputs
-//! * Rendered: `--manifest FILE` (`istioctl manifest generate` output, `-` for stdin), or
-//!   `-f IOP.yaml` rendered on the spot by `istioctl manifest generate` (`--istioctl PATH`, else
-//!   istioctl on PATH). `-f` with `--manifest` names the owner without running istioctl.
+//! * Rendered: `--manifest FILE` (`istioctl manifest generate`, `helm template` or `helm get
+//!   manifest` output, `-` for stdin), or `-f IOP.yaml` rendered on the spot by `istioctl
+//!   manifest generate` (`--istioctl PATH`, else istioctl on PATH), or `--helm --chart C
+//!   [--values F]...` rendered by `helm template` (`--helm-bin PATH`, else helm on PATH). `-f`
+//!   with `--manifest` names the owner without running istioctl; `--helm-release` names a
+//!   release as the owner.
 //! * Against: the live cluster (default) or `--snapshot` files of whole objects.
 //!
 //! # Stamping
-//! Before comparing, every rendered object gets the owner labels `istioctl install` adds at
-//! apply time ([`stamp`]), so a faithful install shows no drift.
+//! Before comparing, every rendered object gets what its installer adds at apply time
+//! ([`Installer::stamp`]: istioctl's owner labels, or Helm's release annotations and label),
+//! so a faithful install shows no drift.
 //!
 //! # Comparing
-//! Live, by default: a server-side apply dry run of each rendered object as field manager
-//! `istio-operator` with force, as istioctl applies — exactly "would `istioctl install`
-//! change this?". When the dry run is refused (a read-only token), with
+//! Live, by default: a server-side apply dry run of each rendered object as the installer's
+//! field manager (`istio-operator`, or `helm`) with force, as istioctl and Helm 4 apply —
+//! "would installing this change the object?". When the dry run is refused (a read-only token), with
 //! `--server-dry-run=false` and for snapshots: the rendered fields are laid over the live
 //! object ([`compare::overlay`]) with the normalizations of [`normalize`]; fields only the live
 //! side has never count. The report says which way was used, per object where they differ.
@@ -39,9 +44,11 @@ pub use report::{DiffFinding, Ignored, LOCAL, Observed, Report, SERVER_DRY_RUN, 
 use crate::error::Error;
 use crate::finding::{Code, Finding, ObjectRef};
 use crate::inventory::{Input, Unreadable};
+use crate::istio::helm::{self, Release};
+use crate::istio::installer::{HelmOwner, Installer};
 use crate::istio::manifest::{identity, read_rendered};
 use crate::istio::objects::ObjId;
-use crate::istio::owner::{self, is_prunable, selected_for_prune, stamp};
+use crate::istio::owner;
 use crate::istio::{iop, istioctl};
 use ignore::Rule;
 use serde_json::Value;
@@ -61,6 +68,19 @@ pub struct Options {
     pub revision: Option<String>,
     /// The owning IstioOperator as NAME or NAMESPACE/NAME, when `file` does not name it.
     pub owner: Option<String>,
+    /// The owning Helm release as NAME or NAMESPACE/NAME: the rendered side is then `helm
+    /// template` or `helm get manifest` output, and the owner is the release.
+    pub helm_release: Option<String>,
+    /// Render the release with `helm template` (needs `helm_release` and `chart`).
+    pub helm: bool,
+    /// The chart `helm template` renders (`istio/istiod`, a directory, a .tgz).
+    pub chart: Option<String>,
+    /// The chart version (`helm template --version`).
+    pub chart_version: Option<String>,
+    /// Values files for `helm template` (`--values`).
+    pub values: Vec<String>,
+    /// The helm that renders; `None`: helm on PATH.
+    pub helm_bin: Option<String>,
     /// Compare through a server-side apply dry run (live cluster only).
     pub server_dry_run: bool,
     /// User ignore rules, `KIND/NAMESPACE/NAME:/json/pointer`.
@@ -74,27 +94,52 @@ pub struct Options {
 
 /// Runs a diff: the rendered objects against the cluster or snapshot.
 pub fn run(args: &Options) -> Result<Report, Error> {
+    check_flags(args)?;
     let iop = args.file.as_deref().map(iop::read_file).transpose()?;
-    // As `kubectl diff -n`: the namespace of rendered objects that name none.
+    // A release is stored in `-n` (as helm's own flag), else in istio-system, where Istio's
+    // docs install every chart but the gateways.
+    let release = args
+        .helm_release
+        .as_deref()
+        .map(|r| {
+            Release::parse(
+                r,
+                "--helm-release",
+                args.source.namespace.as_deref().unwrap_or("istio-system"),
+            )
+        })
+        .transpose()?;
+    // As `kubectl diff -n`: the namespace of rendered objects that name none (for a release,
+    // its namespace, as `helm install -n`).
     let install_ns = args
         .source
         .namespace
         .clone()
+        .or_else(|| release.as_ref().map(|r| r.namespace.clone()))
         .or_else(|| {
             iop.as_ref()
                 .and_then(|i| i.spec["namespace"].as_str().map(str::to_string))
         })
         .unwrap_or_else(|| "istio-system".to_string());
-    let (text, rendered_from) = rendered_text(args)?;
+    let (text, rendered_from) = rendered_text(args, release.as_ref())?;
     let mut rendered = read_rendered(&rendered_from, &text, &install_ns)?;
-    let owner = owner::resolve(
-        iop.as_ref(),
-        args.owner.as_deref(),
-        args.revision.as_deref(),
-        &rendered,
-    )?;
+    let owner = match release {
+        Some(helm_release) => {
+            let by_revision = owner::resolve(None, None, args.revision.as_deref(), &rendered)?;
+            Installer::Helm(HelmOwner {
+                helm_release,
+                revision: by_revision.revision,
+            })
+        }
+        None => Installer::IstioOperator(owner::resolve(
+            iop.as_ref(),
+            args.owner.as_deref(),
+            args.revision.as_deref(),
+            &rendered,
+        )?),
+    };
     for r in &mut rendered {
-        stamp(r, &owner);
+        owner.stamp(r);
     }
     let mut rules = Vec::new();
     if args.default_ignores {
@@ -151,14 +196,16 @@ pub fn run(args: &Options) -> Result<Report, Error> {
             .collect();
         let candidates = index
             .into_values()
-            .filter(|v| is_prunable(v) && selected_for_prune(v, &owner))
+            .filter(|v| owner.is_orphan_candidate(v))
             .collect();
         ("snapshot".to_string(), observed, candidates, Vec::new())
     };
     if args.default_ignores {
         rules.extend(hpa_rules(&rendered, &observed, &candidates));
     }
-    if owner.name.is_none() {
+    if let Installer::IstioOperator(o) = &owner
+        && o.name.is_none()
+    {
         notes.push(
             "no owner named (-f or --owner): orphans are looked for by revision alone, as istioctl prunes for an unnamed CR"
                 .to_string(),
@@ -199,7 +246,61 @@ pub fn run(args: &Options) -> Result<Report, Error> {
     Ok(report)
 }
 
-fn rendered_text(args: &Options) -> Result<(String, String), Error> {
+/// Flags that name two owners, or a way to render that lacks its inputs.
+fn check_flags(args: &Options) -> Result<(), Error> {
+    let conflict = |a: &str, b: &str| Err(Error::Input(format!("{a} and {b} cannot be combined")));
+    if args.helm_release.is_some() {
+        if args.file.is_some() {
+            return conflict("--helm-release", "-f (an IstioOperator)");
+        }
+        if args.owner.is_some() {
+            return conflict("--helm-release", "--owner (an IstioOperator)");
+        }
+    }
+    if args.helm {
+        if args.helm_release.is_none() {
+            return Err(Error::Input(
+                "--helm needs --helm-release [NAMESPACE/]NAME (the release helm template renders)"
+                    .to_string(),
+            ));
+        }
+        if args.chart.is_none() {
+            return Err(Error::Input(
+                "--helm needs --chart CHART (e.g. istio/istiod)".to_string(),
+            ));
+        }
+        if args.manifest.is_some() {
+            return conflict("--helm", "--manifest");
+        }
+    } else if args.chart.is_some() || !args.values.is_empty() || args.chart_version.is_some() {
+        return Err(Error::Input(
+            "--chart, --values and --version are for --helm (render with helm template)"
+                .to_string(),
+        ));
+    }
+    Ok(())
+}
+
+fn rendered_text(args: &Options, release: Option<&Release>) -> Result<(String, String), Error> {
+    if let (true, Some(release), Some(chart)) = (args.helm, release, &args.chart) {
+        let Some(bin) = helm::locate(args.helm_bin.as_deref())? else {
+            return Err(Error::Input(format!(
+                "--helm: no helm to render {chart} (pass --helm-bin PATH, put helm on PATH, or give --manifest with helm template output)"
+            )));
+        };
+        let template = helm::Template {
+            release,
+            chart,
+            values: &args.values,
+            revision: args.revision.as_deref(),
+            chart_version: args.chart_version.as_deref(),
+        };
+        let text = template.run(&bin)?;
+        return Ok((
+            text,
+            format!("{} {}", bin.display(), template.args().join(" ")),
+        ));
+    }
     if let Some(m) = &args.manifest {
         let text = if m == "-" {
             std::io::read_to_string(std::io::stdin()).map_err(|e| Error::input("<stdin>", e))?

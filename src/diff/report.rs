@@ -3,7 +3,7 @@
 use super::ignore::Rule;
 use crate::finding::{Finding, ObjectRef};
 use crate::inventory::Unreadable;
-use crate::istio::owner::Owner;
+use crate::istio::installer::Installer;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -62,7 +62,7 @@ pub struct Report {
     pub against: String,
     /// How objects were compared.
     pub compared_by: String,
-    pub owner: Owner,
+    pub owner: Installer,
     pub rendered_objects: usize,
     pub summary: Summary,
     pub findings: Vec<DiffFinding>,

@@ -81,7 +81,8 @@ where
 }
 
 use crate::istio::labels::{
-    ANNOTATION_IGNORE, ANNOTATION_INJECT, ANNOTATION_REV, ANNOTATION_STATUS, ANNOTATION_TEMPLATES,
+    ANNOTATION_HELM_RELEASE_NAME, ANNOTATION_HELM_RELEASE_NAMESPACE, ANNOTATION_IGNORE,
+    ANNOTATION_INJECT, ANNOTATION_REV, ANNOTATION_STATUS, ANNOTATION_TEMPLATES,
 };
 
 /// The annotations that say which revision injected a pod and how.
@@ -99,6 +100,10 @@ pub struct IstioAnnotations {
     pub inject: Option<String>,
     /// `istio-rev.io/ignore`: finding codes not to report on this object.
     pub ignore: Option<String>,
+    /// `meta.helm.sh/release-name`: the Helm release that installed the object.
+    pub helm_release: Option<String>,
+    /// `meta.helm.sh/release-namespace`.
+    pub helm_release_namespace: Option<String>,
 }
 
 impl<'de> Deserialize<'de> for IstioAnnotations {
@@ -122,12 +127,15 @@ impl<'de> Deserialize<'de> for IstioAnnotations {
                         AnnotationKey::Rev => out.rev = Some(map.next_value()?),
                         AnnotationKey::Status => {
                             let raw: String = map.next_value()?;
-                            out.injected = true;
-                            out.status_revision = status_revision(&raw);
+                            out.set_status(&raw);
                         }
                         AnnotationKey::Templates => out.templates = Some(map.next_value()?),
                         AnnotationKey::Inject => out.inject = Some(map.next_value()?),
                         AnnotationKey::Ignore => out.ignore = Some(map.next_value()?),
+                        AnnotationKey::HelmRelease => out.helm_release = Some(map.next_value()?),
+                        AnnotationKey::HelmReleaseNamespace => {
+                            out.helm_release_namespace = Some(map.next_value()?)
+                        }
                         AnnotationKey::Other => {
                             map.next_value::<IgnoredAny>()?;
                         }
@@ -141,6 +149,12 @@ impl<'de> Deserialize<'de> for IstioAnnotations {
 }
 
 impl IstioAnnotations {
+    /// Records a `sidecar.istio.io/status` value.
+    pub fn set_status(&mut self, raw: &str) {
+        self.injected = true;
+        self.status_revision = status_revision(raw);
+    }
+
     /// From a full annotation map, as the API returns it.
     pub fn from_map(map: &std::collections::BTreeMap<String, String>) -> Self {
         let status = map.get(ANNOTATION_STATUS);
@@ -151,6 +165,8 @@ impl IstioAnnotations {
             templates: map.get(ANNOTATION_TEMPLATES).cloned(),
             inject: map.get(ANNOTATION_INJECT).cloned(),
             ignore: map.get(ANNOTATION_IGNORE).cloned(),
+            helm_release: map.get(ANNOTATION_HELM_RELEASE_NAME).cloned(),
+            helm_release_namespace: map.get(ANNOTATION_HELM_RELEASE_NAMESPACE).cloned(),
         }
     }
 }
@@ -209,6 +225,8 @@ string_match!(
         Templates = ANNOTATION_TEMPLATES,
         Inject = ANNOTATION_INJECT,
         Ignore = ANNOTATION_IGNORE,
+        HelmRelease = ANNOTATION_HELM_RELEASE_NAME,
+        HelmReleaseNamespace = ANNOTATION_HELM_RELEASE_NAMESPACE,
     }
 );
 
@@ -558,6 +576,9 @@ pub struct ServiceReference {
     pub name: String,
     #[serde(default)]
     pub namespace: String,
+    /// The URL path the API server calls (`/inject` for Istio's injectors).
+    #[serde(default)]
+    pub path: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]

@@ -7,7 +7,8 @@
 use super::Inventory;
 use super::types::*;
 use crate::istio::labels::{
-    ANNOTATION_IGNORE, ANNOTATION_INJECT, ANNOTATION_REV, ANNOTATION_STATUS, ANNOTATION_TEMPLATES,
+    ANNOTATION_HELM_RELEASE_NAME, ANNOTATION_HELM_RELEASE_NAMESPACE, ANNOTATION_IGNORE,
+    ANNOTATION_INJECT, ANNOTATION_REV, ANNOTATION_STATUS, ANNOTATION_TEMPLATES,
 };
 use serde_json::{Map, Value, json};
 
@@ -77,6 +78,12 @@ fn annotations(a: &IstioAnnotations) -> Map<String, Value> {
     }
     if let Some(v) = &a.ignore {
         out.insert(ANNOTATION_IGNORE.into(), json!(v));
+    }
+    if let Some(v) = &a.helm_release {
+        out.insert(ANNOTATION_HELM_RELEASE_NAME.into(), json!(v));
+    }
+    if let Some(v) = &a.helm_release_namespace {
+        out.insert(ANNOTATION_HELM_RELEASE_NAMESPACE.into(), json!(v));
     }
     out
 }
@@ -186,10 +193,11 @@ fn webhook_configuration(m: &MutatingWebhookConfiguration) -> Value {
         .map(|w| {
             let mut client = Map::new();
             if let Some(s) = &w.client_config.service {
-                client.insert(
-                    "service".into(),
-                    json!({ "name": s.name, "namespace": s.namespace }),
-                );
+                let mut service = json!({ "name": s.name, "namespace": s.namespace });
+                if let Some(path) = &s.path {
+                    service["path"] = json!(path);
+                }
+                client.insert("service".into(), service);
             }
             if let Some(u) = &w.client_config.url {
                 client.insert("url".into(), json!(u));

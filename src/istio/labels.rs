@@ -35,8 +35,26 @@ pub const LABEL_NOT_PRUNED: &str = "install.operator.istio.io/owning-resource-no
 pub const LABEL_MANAGED: &str = "operator.istio.io/managed";
 pub const LABEL_COMPONENT: &str = "operator.istio.io/component";
 pub const LABEL_VERSION: &str = "operator.istio.io/version";
+/// The name prefix of the IstioOperator record `istioctl install` saves (nothing reconciles it).
+pub const INSTALLED_STATE_PREFIX: &str = "installed-state";
 /// The field manager istioctl applies as.
 pub const FIELD_MANAGER: &str = "istio-operator";
 
 /// The IstioOperator API group prefix (`install.istio.io/v1alpha1`).
 pub const IOP_API_PREFIX: &str = "install.istio.io/";
+
+// What Helm stamps at install and upgrade time (`setMetadataVisitor`): the release that owns an
+// object. `app.kubernetes.io/managed-by: Helm` is rendered by Istio's charts themselves, so
+// istioctl installs carry it too: it narrows a list, it never names an owner.
+pub const ANNOTATION_HELM_RELEASE_NAME: &str = "meta.helm.sh/release-name";
+pub const ANNOTATION_HELM_RELEASE_NAMESPACE: &str = "meta.helm.sh/release-namespace";
+pub const LABEL_MANAGED_BY: &str = "app.kubernetes.io/managed-by";
+/// The value Helm hard-codes for `.Release.Service`.
+pub const MANAGED_BY_HELM: &str = "Helm";
+/// The chart and version that rendered an object (`<chart>-<version>`).
+pub const LABEL_HELM_CHART: &str = "helm.sh/chart";
+/// The field manager Helm 4 applies as (and Helm 3 creates and patches as).
+pub const HELM_FIELD_MANAGER: &str = "helm";
+
+/// Set by istiod on the objects it generates for a Gateway API Gateway (no chart renders them).
+pub const LABEL_GATEWAY_MANAGED: &str = "gateway.istio.io/managed";

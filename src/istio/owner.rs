@@ -178,6 +178,32 @@ pub fn ownership(live: &Value, owner: &Owner) -> Ownership {
     Ownership::Ours
 }
 
+/// The IstioOperator a live object's istioctl owner labels name (`NS/NAME`, `NAME`, or
+/// `(unnamed)` for a managed object without a name), or none when istioctl did not install it.
+pub fn iop_owner(live: &Value) -> Option<String> {
+    let labels = &live["metadata"]["labels"];
+    owner_name(|k| labels[k].as_str())
+}
+
+/// The same, from an inventory object's labels.
+pub fn iop_owner_of_labels(labels: &BTreeMap<String, String>) -> Option<String> {
+    owner_name(|k| labels.get(k).map(String::as_str))
+}
+
+fn owner_name<'a>(label: impl Fn(&str) -> Option<&'a str>) -> Option<String> {
+    let get = |k: &str| label(k).filter(|s| !s.is_empty());
+    // The charts render the owner as "unknown" under plain Helm: that names nobody.
+    let name = get(LABEL_OWNER).filter(|o| *o != "unknown");
+    if get(LABEL_MANAGED).is_none() && name.is_none() {
+        return None;
+    }
+    Some(match (name, get(LABEL_OWNER_NS)) {
+        (Some(n), Some(ns)) => format!("{ns}/{n}"),
+        (Some(n), None) => n.to_string(),
+        (None, _) => "(unnamed)".to_string(),
+    })
+}
+
 /// The kinds istioctl prunes (latest `NamespacedResources` and `ClusterResources`, with the
 /// 1.8 networking kinds); Pods never carry the managed label.
 pub const PRUNE_KINDS: &[(&str, &str, &str)] = &[

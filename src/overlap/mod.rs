@@ -53,7 +53,7 @@ use crate::istio::iop::{self, Cr, IopInput, Slot};
 use crate::istio::istioctl;
 use crate::istio::manifest::{self, RenderedObject};
 use crate::istio::profiles::ProfileSet;
-pub use rules::analyze;
+pub use rules::{ReleaseInput, analyze, analyze_releases};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -70,6 +70,17 @@ pub struct Options {
     pub revision: Option<String>,
     /// The Istio version whose profiles apply.
     pub istio_version: Option<String>,
+    /// Rendered output per Helm release (`helm template` or `helm get manifest`), as
+    /// `[NAMESPACE/]RELEASE=FILE`.
+    pub helm_manifests: Vec<String>,
+}
+
+/// A Helm release checked, and where its objects came from.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReleaseRow {
+    pub release: crate::istio::helm::Release,
+    pub rendered_from: String,
+    pub objects: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -98,6 +109,8 @@ pub struct Report {
     pub profiles: Profiles,
     pub istio_operators: Vec<Cr>,
     pub components: Vec<ComponentRow>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub helm_releases: Vec<ReleaseRow>,
     pub findings: Vec<Finding>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
@@ -167,13 +180,14 @@ pub fn check(args: &Options, inventory: Option<&Inventory>) -> Result<Report, Er
                 .to_string(),
         );
     }
+    let releases = read_releases(&args.helm_manifests)?;
     let unread = inventory.unread_inputs();
     if unread.contains(&Input::IstioOperators) {
         notes.push(
             "the cluster's IstioOperator CRs could not be read (IR901): the -f files were checked against each other only"
                 .to_string(),
         );
-    } else if crs.is_empty() {
+    } else if crs.is_empty() && releases.is_empty() {
         notes.push("no IstioOperator CRs given (-f) or found in the cluster".to_string());
     }
 
@@ -184,18 +198,26 @@ pub fn check(args: &Options, inventory: Option<&Inventory>) -> Result<Report, Er
         profiles.set,
         args.revision.as_deref(),
     );
-    // IR405 compares with the owner labels of the live workloads and webhooks: not with what
-    // could not be read.
+    findings.extend(analyze_releases(
+        &releases,
+        &crs,
+        &rendered,
+        inventory,
+        profiles.set,
+    ));
+    // IR405 and IR407 compare with the owners of the live workloads and webhooks: not with
+    // what could not be read.
     let ownership_inputs = OWNERSHIP_INPUTS.iter().any(|i| unread.contains(i));
     if ownership_inputs {
-        findings.retain(|f| f.code != Code::IR405);
+        findings.retain(|f| f.code != Code::IR405 && f.code != Code::IR407);
     }
     let skipped = |input: Input| -> Vec<String> {
         match input {
             Input::IstioOperators => vec!["IR401-IR406 against the cluster's CRs".to_string()],
-            i if OWNERSHIP_INPUTS.contains(&i) => {
-                vec!["IR405 objects owned by another CR".to_string()]
-            }
+            i if OWNERSHIP_INPUTS.contains(&i) => vec![
+                "IR405 objects owned by another CR".to_string(),
+                "IR407 objects a Helm release would take over".to_string(),
+            ],
             _ => Vec::new(),
         }
     };
@@ -207,6 +229,19 @@ pub fn check(args: &Options, inventory: Option<&Inventory>) -> Result<Report, Er
     let report = Report {
         profiles,
         components: component_rows(&crs),
+        helm_releases: releases
+            .iter()
+            .zip(&args.helm_manifests)
+            .map(|(r, arg)| ReleaseRow {
+                release: r.release.clone(),
+                rendered_from: arg
+                    .split_once('=')
+                    .map(|(_, f)| f)
+                    .unwrap_or(arg)
+                    .to_string(),
+                objects: r.objects.len(),
+            })
+            .collect(),
         istio_operators: crs,
         findings,
         notes,
@@ -287,6 +322,32 @@ pub fn resolve_all(
         }
     }
     Ok(crs)
+}
+
+/// `--helm-manifest [NAMESPACE/]RELEASE=FILE`: each release's rendered objects (namespaced
+/// objects that name no namespace are in the release's, as `helm install -n` puts them).
+fn read_releases(args: &[String]) -> Result<Vec<ReleaseInput>, Error> {
+    let mut out: Vec<ReleaseInput> = Vec::new();
+    for a in args {
+        let Some((name, file)) = a
+            .split_once('=')
+            .filter(|(n, f)| !n.is_empty() && !f.is_empty())
+        else {
+            return Err(Error::Input(format!(
+                "--helm-manifest {a}: expected [NAMESPACE/]RELEASE=FILE"
+            )));
+        };
+        let release = crate::istio::helm::Release::parse(name, "--helm-manifest", "istio-system")?;
+        if out.iter().any(|r| r.release == release) {
+            return Err(Error::Input(format!(
+                "--helm-manifest {a}: release {release} given twice"
+            )));
+        }
+        let text = std::fs::read_to_string(file).map_err(|e| Error::input(file, e))?;
+        let objects = manifest::read_manifest(file, &text, &release.namespace)?;
+        out.push(ReleaseInput { release, objects });
+    }
+    Ok(out)
 }
 
 fn parse_manifest_args(args: &[String]) -> Result<Vec<(String, String)>, Error> {

@@ -3,10 +3,12 @@
 
 use crate::finding::{Code, Finding, Severity};
 use crate::inventory::Inventory;
+use crate::istio::helm::Release;
 use crate::istio::iop::{Component, Cr, Slot};
 use crate::istio::labels::{LABEL_OWNER, LABEL_OWNER_NS, LABEL_REV};
 use crate::istio::manifest::{self, RenderedObject};
 use crate::istio::objects::{self, ObjId};
+use crate::istio::owner::iop_owner_of_labels;
 use crate::istio::profiles::ProfileSet;
 use crate::revision::{is_dns1123_label, version_key};
 use std::collections::{BTreeMap, BTreeSet};
@@ -102,7 +104,9 @@ fn single_cr_rules(cr: &Cr, flag_revision: Option<&str>, out: &mut Vec<Finding>)
         );
     }
     let gateways: Vec<String> = cr.gateways().map(Component::describe).collect();
-    if !gateways.is_empty() && cr.installs_control_plane() {
+    // A CR listing only gateways is a gateways CR even when its profile adds a control plane:
+    // the guide's rule (profile empty) is what it breaks, not "a control plane with gateways".
+    if !gateways.is_empty() && cr.installs_control_plane() && !cr.lists_only_gateways {
         let cp: Vec<String> = cr
             .enabled()
             .filter(|c| c.component.is_control_plane())
@@ -455,11 +459,16 @@ fn ownership(cr: &Cr, ids: &[ObjId], inventory: &Inventory, out: &mut Vec<Findin
         return;
     };
     let mut by_owner: BTreeMap<String, Vec<ObjId>> = BTreeMap::new();
+    let mut helm_owned: BTreeMap<Release, Vec<ObjId>> = BTreeMap::new();
     for (id, meta) in live_objects(inventory) {
         if !ids.iter().any(|i| same_object(i, &id)) {
             continue;
         }
         let Some(owner) = meta.label(LABEL_OWNER).filter(|o| *o != "unknown") else {
+            // Not istioctl's: a Helm release's object is taken over all the same.
+            if let Some(r) = Release::of_meta(meta) {
+                helm_owned.entry(r).or_default().push(id);
+            }
             continue;
         };
         let owner_ns = meta.label(LABEL_OWNER_NS);
@@ -494,5 +503,246 @@ fn ownership(cr: &Cr, ids: &[ObjId], inventory: &Inventory, out: &mut Vec<Findin
                 cr.source
             )),
         );
+    }
+    for (release, mut objs) in helm_owned {
+        objs.sort();
+        let first = first_workload(&objs);
+        let names: Vec<String> = objs.iter().map(ToString::to_string).collect();
+        out.push(
+            Finding::new(
+                Code::IR405,
+                first.object_ref(),
+                format!(
+                    "{} renders {} object(s) Helm release {release} owns in the cluster (meta.helm.sh/release-name): {}; istioctl install takes them over with a forced server-side apply, and the next helm upgrade or uninstall fights back",
+                    cr.describe(),
+                    objs.len(),
+                    list(&names)
+                ),
+            )
+            .revisions([cr.revision_label()])
+            .fix(format!(
+                "keep these components in Helm release {release} only, or remove them from {}",
+                cr.source
+            )),
+        );
+    }
+}
+
+/// A Helm release given to `check-overlap` with its rendered output.
+#[derive(Debug, Clone)]
+pub struct ReleaseInput {
+    pub release: Release,
+    pub objects: Vec<RenderedObject>,
+}
+
+impl ReleaseInput {
+    fn describe(&self) -> String {
+        format!("Helm release {}", self.release)
+    }
+
+    fn revisions(&self) -> Vec<String> {
+        let mut revs: Vec<String> = self
+            .objects
+            .iter()
+            .filter_map(|o| o.labels.get(LABEL_REV).cloned())
+            .collect();
+        revs.sort();
+        revs.dedup();
+        revs
+    }
+}
+
+/// Releases against each other, against the CRs, and against what the cluster says owns the
+/// objects they render. Helm shares nothing between releases: every common object is an error
+/// (the second install is refused as "cannot be imported into the current release", or with
+/// `--take-ownership` takes it, and uninstalling either release deletes it).
+pub fn analyze_releases(
+    releases: &[ReleaseInput],
+    crs: &[Cr],
+    rendered: &[Option<Vec<RenderedObject>>],
+    inventory: &Inventory,
+    set: ProfileSet,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for i in 0..releases.len() {
+        let ids_a: Vec<ObjId> = releases[i].objects.iter().map(|o| o.id.clone()).collect();
+        for b in &releases[i + 1..] {
+            let ids_b: Vec<ObjId> = b.objects.iter().map(|o| o.id.clone()).collect();
+            let mut revisions = releases[i].revisions();
+            revisions.extend(b.revisions());
+            release_overlap(
+                &releases[i].describe(),
+                &b.describe(),
+                &ids_a,
+                &ids_b,
+                revisions,
+                &mut out,
+            );
+        }
+        for (j, cr) in crs.iter().enumerate() {
+            let ids_cr = objects_of(cr, rendered[j].as_ref(), set);
+            let mut revisions = releases[i].revisions();
+            revisions.push(cr.revision_label().to_string());
+            release_overlap(
+                &releases[i].describe(),
+                &cr.describe(),
+                &ids_a,
+                &ids_cr,
+                revisions,
+                &mut out,
+            );
+        }
+        takeover(&releases[i], &ids_a, inventory, &mut out);
+    }
+    out
+}
+
+fn release_overlap(
+    a: &str,
+    b: &str,
+    ids_a: &[ObjId],
+    ids_b: &[ObjId],
+    mut revisions: Vec<String>,
+    out: &mut Vec<Finding>,
+) {
+    let in_b: BTreeSet<&ObjId> = ids_b.iter().collect();
+    let mut common: Vec<ObjId> = ids_a
+        .iter()
+        .filter(|id| in_b.contains(id))
+        .cloned()
+        .collect();
+    if common.is_empty() {
+        return;
+    }
+    common.sort();
+    common.dedup();
+    revisions.sort();
+    revisions.dedup();
+    let names: Vec<String> = common.iter().map(ToString::to_string).collect();
+    out.push(
+        Finding::new(
+            Code::IR401,
+            first_workload(&common).object_ref(),
+            format!(
+                "{a} and {b} render {} identical object(s): {}; Helm refuses the second install (\"cannot be imported into the current release\") or, with --take-ownership, takes them over, and uninstalling either deletes them",
+                common.len(),
+                list(&names)
+            ),
+        )
+        .revisions(revisions)
+        .fix("install each chart once per revision (a second istiod release needs --set revision=<rev>; base is installed once)"),
+    );
+}
+
+/// IR407: objects a release renders that the cluster says another installer owns.
+fn takeover(r: &ReleaseInput, ids: &[ObjId], inventory: &Inventory, out: &mut Vec<Finding>) {
+    let mut by_owner: BTreeMap<(bool, String), Vec<ObjId>> = BTreeMap::new();
+    for (id, meta) in live_objects(inventory) {
+        if !ids.iter().any(|i| same_object(i, &id)) {
+            continue;
+        }
+        match Release::of_meta(meta) {
+            Some(other) if other == r.release => {}
+            Some(other) => by_owner
+                .entry((false, format!("Helm release {other}")))
+                .or_default()
+                .push(id),
+            None => {
+                if let Some(iop) = iop_owner_of_labels(&meta.labels) {
+                    by_owner
+                        .entry((true, format!("IstioOperator {iop}")))
+                        .or_default()
+                        .push(id);
+                }
+            }
+        }
+    }
+    for ((is_iop, owner), mut objs) in by_owner {
+        objs.sort();
+        let names: Vec<String> = objs.iter().map(ToString::to_string).collect();
+        let (why, fix) = if is_iop {
+            (
+                "helm install refuses them (\"cannot be imported into the current release\"); with --take-ownership, Helm 4's server-side apply conflicts with field manager istio-operator on the labels the charts render (istio#59630), and istioctl's next install or prune fights back".to_string(),
+                format!(
+                    "migrate with istioctl uninstall of {owner}'s components first, or strip istioctl's owner labels and field manager before helm install --take-ownership"
+                ),
+            )
+        } else {
+            (
+                format!(
+                    "helm install refuses them (\"cannot be imported into the current release\"), and with --take-ownership {owner} and this release fight over them"
+                ),
+                "render them from one release only".to_string(),
+            )
+        };
+        out.push(
+            Finding::new(
+                Code::IR407,
+                first_workload(&objs).object_ref(),
+                format!(
+                    "{} renders {} object(s) that {owner} owns in the cluster: {}; {why}",
+                    r.describe(),
+                    objs.len(),
+                    list(&names)
+                ),
+            )
+            .revisions(r.revisions())
+            .fix(fix),
+        );
+    }
+}
+
+#[cfg(test)]
+mod release_tests {
+    use super::*;
+
+    fn objects(ids: &[ObjId]) -> Vec<RenderedObject> {
+        ids.iter()
+            .map(|id| RenderedObject {
+                id: id.clone(),
+                labels: [(LABEL_REV.to_string(), "default".to_string())].into(),
+                namespace_hint: "istio-system".into(),
+            })
+            .collect()
+    }
+
+    fn release(name: &str, ids: &[ObjId]) -> ReleaseInput {
+        ReleaseInput {
+            release: Release {
+                name: name.into(),
+                namespace: "istio-system".into(),
+            },
+            objects: objects(ids),
+        }
+    }
+
+    #[test]
+    fn releases_sharing_objects_overlap_and_disjoint_ones_do_not() {
+        let deploy = ObjId::new("apps", "Deployment", "istio-system", "istiod");
+        let vwc = ObjId::new(
+            "admissionregistration.k8s.io",
+            "ValidatingWebhookConfiguration",
+            "",
+            "istiod-default-validator",
+        );
+        let canary = ObjId::new("apps", "Deployment", "istio-system", "istiod-canary");
+        let inv = Inventory::default();
+        let found = analyze_releases(
+            &[
+                release("istiod", &[deploy.clone(), vwc.clone()]),
+                release("istiod-2", std::slice::from_ref(&deploy)),
+                release("istiod-canary", &[canary]),
+            ],
+            &[],
+            &[],
+            &inv,
+            ProfileSet::Latest,
+        );
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert_eq!(found[0].code, Code::IR401);
+        assert_eq!(found[0].severity, Severity::Error);
+        assert!(found[0].message.starts_with(
+            "Helm release istio-system/istiod and Helm release istio-system/istiod-2 render 1 identical object(s): Deployment/istio-system/istiod;"
+        ));
     }
 }

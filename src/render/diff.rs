@@ -36,7 +36,7 @@ pub fn text(report: &Report) -> String {
         report.rendered_from,
         report.rendered_objects,
         report.owner.describe(),
-        report.owner.revision
+        report.owner.revision()
     ));
     out.push_str(&format!(
         "Against: {}; compared by {}\n\n",

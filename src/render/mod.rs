@@ -8,6 +8,7 @@ pub mod markdown;
 pub mod overlap;
 pub mod sarif;
 pub mod status;
+pub mod version;
 
 use crate::finding::{Finding, Severity};
 use crate::suppress::Suppressed;
@@ -125,9 +126,15 @@ pub fn not_run_text(verdict: &Verdict) -> String {
     out.push('\n');
     for c in not_run {
         // The catalogue title would read as a verdict ("no injector serves it"), which is
-        // exactly what a check that could not run must not say.
+        // exactly what a check that could not run must not say; the check's own short name
+        // does not.
+        let short = crate::checks::CHECKS
+            .iter()
+            .find(|k| k.code.as_str() == c.name)
+            .map(|k| format!(" {}", k.name))
+            .unwrap_or_default();
         out.push_str(&format!(
-            "{}: {}\n",
+            "{}{short}: {}\n",
             c.name,
             c.reason.as_deref().unwrap_or_default()
         ));

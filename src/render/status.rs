@@ -138,6 +138,7 @@ fn render(clusters: &[(Option<&str>, Outcome)]) -> String {
             "STALE",
         ],
     );
+    let mut installs = Section::new(fleet, &["REVISION OR TAG", "OBJECT", "INSTALLED BY"]);
     let mut not_checked = Vec::new();
     for (cluster, report) in &reports {
         let unread: std::collections::BTreeSet<Input> = report
@@ -161,6 +162,30 @@ fn render(clusters: &[(Option<&str>, Outcome)]) -> String {
         }
         if unread.contains(&Input::Namespaces) {
             namespaces.unread = Some(Input::Namespaces.resource());
+        }
+        for r in report.installed_by.iter().flat_map(|i| &i.revisions) {
+            installs.row(
+                *cluster,
+                vec![
+                    format!("revision {}", r.revision),
+                    format!("Deployment {}", r.deployment),
+                    r.installed_by.describe(),
+                ],
+            );
+        }
+        for t in report.installed_by.iter().flat_map(|i| &i.tags) {
+            let mut by = t.installed_by.describe();
+            if let Some(note) = &t.note {
+                by.push_str(&format!(": {note}"));
+            }
+            installs.row(
+                *cluster,
+                vec![
+                    format!("tag {} → {}", t.tag, t.revision),
+                    format!("MutatingWebhookConfiguration {}", t.webhook),
+                    by,
+                ],
+            );
         }
         for cp in &report.control_planes {
             control_planes.row(
@@ -239,6 +264,9 @@ fn render(clusters: &[(Option<&str>, Outcome)]) -> String {
         }
     }
     control_planes.write(&mut out, "CONTROL PLANES");
+    if reports.iter().any(|(_, r)| r.installed_by.is_some()) {
+        installs.write(&mut out, "INSTALLED BY");
+    }
     gateways.write(&mut out, "GATEWAYS");
     namespaces.write(&mut out, "NAMESPACES");
     if !not_checked.is_empty() {

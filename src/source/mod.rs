@@ -64,3 +64,19 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
         .build()
         .map_err(|e| Error::Cluster(format!("cannot start the async runtime: {e}")))
 }
+
+/// What `version` reads: the API server's version (live only: a snapshot does not record it) and
+/// an inventory holding at least the control planes and injectors (live: only those).
+pub fn load_control_planes(options: &Options) -> Result<(Option<String>, Inventory), Error> {
+    if options.is_live() {
+        return runtime()?.block_on(async {
+            let (client, _) = live::client::connect(&options.connect).await?;
+            let (server, inventory) = tokio::join!(
+                live::lookup::server_version(&client),
+                live::lookup::control_planes(client.clone(), options.page_size),
+            );
+            Ok((Some(server?), inventory?))
+        });
+    }
+    load(options).map(|inventory| (None, inventory))
+}

@@ -15,6 +15,16 @@ pub struct ConnectArgs {
     /// What the command can do without a cluster, said when none is configured (e.g. `pass
     /// --offline to check the files alone`); empty: the advice every command shares.
     pub without_cluster: &'static str,
+    pub impersonate: Impersonate,
+}
+
+/// Who to act as (kubectl's `--as`, `--as-group`, `--as-uid`); empty: the kubeconfig's user, or
+/// its own `as` settings.
+#[derive(Debug, Clone, Default)]
+pub struct Impersonate {
+    pub user: Option<String>,
+    pub groups: Vec<String>,
+    pub uid: Option<String>,
 }
 
 /// The advice for a command that can read a snapshot instead of a cluster.
@@ -87,6 +97,13 @@ pub async fn connect(args: &ConnectArgs) -> Result<(Client, String), Error> {
         config.connect_timeout = Some(timeout);
         config.write_timeout = Some(timeout);
     }
+    let who = &args.impersonate;
+    if let Some(user) = &who.user {
+        // As kubectl: the flags replace whatever impersonation the kubeconfig's user carries.
+        config.auth_info.impersonate = Some(user.clone());
+        config.auth_info.impersonate_groups = (!who.groups.is_empty()).then(|| who.groups.clone());
+        config.auth_info.impersonate_uid = who.uid.clone();
+    }
     let namespace = config.default_namespace.clone();
     let client = Client::try_from(config).map_err(|e| config_error(&e))?;
     Ok((client, namespace))
@@ -109,6 +126,39 @@ pub fn contexts(args: &ConnectArgs) -> Result<Vec<String>, Error> {
         )))
     })?;
     Ok(config.contexts.into_iter().map(|c| c.name).collect())
+}
+
+/// The names a kubeconfig defines, for shell completion: each context with its cluster.
+#[derive(Debug, Clone, Default)]
+pub struct KubeconfigNames {
+    pub contexts: Vec<(String, Option<String>)>,
+    pub clusters: Vec<String>,
+    pub users: Vec<String>,
+}
+
+pub fn kubeconfig_names(kubeconfig: Option<&str>) -> Result<KubeconfigNames, Error> {
+    let config = match kubeconfig {
+        Some(path) => Kubeconfig::read_from(path),
+        None => Kubeconfig::read(),
+    }
+    .map_err(|e| {
+        Error::Input(crate::error::one_line(&format!(
+            "kubeconfig: {}",
+            super::error_chain(&e)
+        )))
+    })?;
+    Ok(KubeconfigNames {
+        contexts: config
+            .contexts
+            .into_iter()
+            .map(|c| {
+                let cluster = c.context.map(|ctx| ctx.cluster).filter(|c| !c.is_empty());
+                (c.name, cluster)
+            })
+            .collect(),
+        clusters: config.clusters.into_iter().map(|c| c.name).collect(),
+        users: config.auth_infos.into_iter().map(|u| u.name).collect(),
+    })
 }
 
 /// `--request-timeout` in kubectl's forms: `30s`, `1m`, `500ms`, or plain seconds; `0` means none.

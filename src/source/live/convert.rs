@@ -1,11 +1,10 @@
-//! k8s-openapi objects from the API into the inventory's slim types.
+//! The k8s-openapi objects of single GETs (a namespace under `-n`, a pod whose metadata does
+//! not tell its revision) into the inventory's slim types; lists are parsed straight into them.
 
 use crate::inventory::types::*;
 use crate::istio::labels::PROXY_CONTAINER;
-use crate::selector::{LabelSelector, Requirement};
-use k8s_openapi::api::admissionregistration::v1 as admission;
 use k8s_openapi::api::core::v1 as core;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector as K8sSelector, ObjectMeta};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 pub fn meta(m: &ObjectMeta) -> Meta {
     Meta {
@@ -27,22 +26,6 @@ pub fn meta(m: &ObjectMeta) -> Meta {
                 name: o.name.clone(),
                 uid: o.uid.clone(),
                 controller: o.controller,
-            })
-            .collect(),
-    }
-}
-
-pub fn selector(s: &K8sSelector) -> LabelSelector {
-    LabelSelector {
-        match_labels: s.match_labels.clone().unwrap_or_default(),
-        match_expressions: s
-            .match_expressions
-            .iter()
-            .flatten()
-            .map(|r| Requirement {
-                key: r.key.clone(),
-                operator: r.operator.clone(),
-                values: r.values.clone().unwrap_or_default(),
             })
             .collect(),
     }
@@ -97,46 +80,4 @@ pub fn pod_spec(spec: Option<&core::PodSpec>) -> PodSpec {
             .into_iter()
             .find(|c| c.name == PROXY_CONTAINER),
     }
-}
-
-pub fn pod_template(t: Option<&core::PodTemplateSpec>) -> PodTemplate {
-    PodTemplate {
-        metadata: t
-            .and_then(|t| t.metadata.as_ref())
-            .map(meta)
-            .unwrap_or_default(),
-        spec: template_spec(t.and_then(|t| t.spec.as_ref())),
-    }
-}
-
-pub fn webhooks(mwc: &admission::MutatingWebhookConfiguration) -> MutatingWebhookConfiguration {
-    MutatingWebhookConfiguration {
-        meta: meta(&mwc.metadata),
-        webhooks: mwc
-            .webhooks
-            .iter()
-            .flatten()
-            .map(|w| Webhook {
-                name: w.name.clone(),
-                client_config: ClientConfig {
-                    service: w.client_config.service.as_ref().map(|s| ServiceReference {
-                        name: s.name.clone(),
-                        namespace: s.namespace.clone(),
-                    }),
-                    url: w.client_config.url.clone(),
-                },
-                namespace_selector: w.namespace_selector.as_ref().map(selector),
-                object_selector: w.object_selector.as_ref().map(selector),
-            })
-            .collect(),
-    }
-}
-
-pub fn conditions<'a>(c: impl IntoIterator<Item = (&'a str, &'a str)>) -> Vec<Condition> {
-    c.into_iter()
-        .map(|(t, s)| Condition {
-            type_: t.to_string(),
-            status: s.to_string(),
-        })
-        .collect()
 }

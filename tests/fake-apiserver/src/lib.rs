@@ -31,7 +31,7 @@
 //! when one is configured with [`FakeApiServer::bearer_token`]).
 //!
 //! Benchmarks: [`FakeApiServer::synthetic_pods`]`(n_pods, n_namespaces, revisions)` loads pods with
-//! ~15 KB of metadata each (managedFields included) from a pre-encoded template (100k pods load in
+//! ~17 KB of metadata each (managedFields included) from a pre-encoded template (100k pods load in
 //! ~4 s, a full unpaginated 100k-pod list is ~2.1 GB, streamed chunked); [`synthetic_pod`] gives the
 //! same pod as a `serde_json::Value`. The `fake-apiserver` binary serves files/directories (and/or
 //! `--synthetic-pods N --namespaces M --revisions R`) and prints the port on its first stdout line;
@@ -50,8 +50,10 @@
 //! * LIST (cluster-wide and per namespace) and GET; `PodList`-style bodies (items without
 //!   kind/apiVersion, `metadata.resourceVersion`), CRD lists with sorted keys, items with
 //!   kind/apiVersion and `continue: ""`; metadata-only responses for
-//!   `as=PartialObjectMetadata(List);g=meta.k8s.io;v=v1` (content type stays
-//!   `application/json`); `as=Table` returns a simple server-side `Table` (real pod columns,
+//!   `as=PartialObjectMetadata(List);g=meta.k8s.io;v=v1`, as JSON or, for
+//!   `application/vnd.kubernetes.protobuf`, as protobuf byte for byte as recordings 90/91 (errors
+//!   then as a protobuf `Status`, recording 94; [`FakeApiServer::protobuf`]`(false)` answers
+//!   the JSON fallback instead); `as=Table` returns a simple server-side `Table` (real pod columns,
 //!   Name/Status/Age for namespaces, Name/Age otherwise); other `as=` values without a JSON
 //!   fallback get `406`.
 //! * Pagination: `limit`/`continue` with tokens in the real server's format
@@ -96,7 +98,11 @@
 //!   `Content-Length`, larger ones are chunked; compact JSON + `\n`, indented (no trailing
 //!   newline) for `?pretty=true` and `curl`/`Wget`/`Mozilla/5.0` User-Agents.
 //! * Auth: optional bearer token ([`FakeApiServer::bearer_token`]); anything else → 401.
-//!   `Impersonate-User` only changes the user named in 403 messages.
+//! * Impersonation (`Impersonate-User`, `-Group`, `-Uid`; every header is in the request log):
+//!   403 messages name the impersonated user; [`FakeApiServer::grant`] gives an impersonated
+//!   identity RBAC rights (user, groups, a service account's implied groups) and
+//!   [`FakeApiServer::may_impersonate`] refuses the caller the `impersonate` verb, each answered
+//!   with the real server's 403 (recordings 56–58).
 //!
 //! # Faults
 //!
@@ -125,8 +131,8 @@
 //!
 //! # Limits
 //!
-//! * No TLS, no HTTP/2, no watch (`?watch=true` → 405), no `deletecollection`, no protobuf/YAML
-//!   responses, no `resourceVersion`/`resourceVersionMatch` semantics on reads (always the latest
+//! * No TLS, no HTTP/2, no watch (`?watch=true` → 405), no `deletecollection`, no YAML responses,
+//!   protobuf only for metadata-only responses and errors (full objects take the JSON fallback), no `resourceVersion`/`resourceVersionMatch` semantics on reads (always the latest
 //!   state; continue pages read the current state, not a snapshot).
 //! * No RBAC, admission or controllers: nothing reconciles Deployments/ReplicaSets/Pods, no
 //!   garbage collection of dependents, no ServiceAccount defaulting; validation is limited to what
@@ -150,6 +156,8 @@
 mod defaults;
 mod discovery;
 mod json;
+mod protobuf;
+mod rbac;
 mod resources;
 mod selector;
 mod server;
@@ -160,6 +168,7 @@ mod table;
 mod util;
 mod writes;
 
+pub use rbac::Grant;
 pub use resources::{RESOURCES, ResourceType};
 pub use store::LoadError;
 pub use synthetic::{synthetic_control_plane, synthetic_namespace, synthetic_pod};
@@ -217,6 +226,22 @@ pub enum Fault {
     /// The first list request carrying a `continue` token gets `410 Gone` `Expired` (with a fresh
     /// inconsistent-continue token in the Status' `metadata.continue`, like recording 41).
     ExpireContinue { resource: &'static str },
+    /// Faults arriving together: each request (discovery excepted) is hit with probability
+    /// `per_mille`/1000 by one of 500, 429 with `Retry-After: 1`, a reset, a truncated body, a
+    /// `slow` answer, or (for a list carrying a `continue` token) an expired continue. The choice
+    /// is a pure function of `seed` and the request's number, so a failing run can be replayed.
+    Storm {
+        seed: u64,
+        per_mille: u16,
+        slow: Duration,
+    },
+}
+
+/// What a [`Fault::Storm`] injected, by kind.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StormReport {
+    pub requests: usize,
+    pub injected: std::collections::BTreeMap<&'static str, usize>,
 }
 
 /// One request as received by the fake (for assertions).
@@ -255,7 +280,10 @@ pub struct FakeApiServer {
     token: Option<String>,
     user: String,
     istio_crd: bool,
+    protobuf: bool,
     log: bool,
+    grants: Vec<Grant>,
+    may_impersonate: bool,
 }
 
 impl Default for FakeApiServer {
@@ -273,13 +301,28 @@ impl FakeApiServer {
             token: None,
             user: "fake-user".into(),
             istio_crd: true,
+            protobuf: true,
             log: true,
+            grants: Vec::new(),
+            may_impersonate: true,
         }
     }
     /// Whether the `install.istio.io/v1alpha1` IstioOperator CRD exists (default: yes). Without
     /// it, `/apis/install.istio.io/...` answers the text/plain 404 of recording 53.
     pub fn istio_operator_crd(mut self, on: bool) -> Self {
         self.istio_crd = on;
+        self
+    }
+    /// Whether protobuf is served (default: yes, for metadata-only responses and errors).
+    /// Without it the server answers JSON to a protobuf `Accept` that has a JSON fallback, as a
+    /// proxy or an aggregated API server that only speaks JSON does.
+    pub fn protobuf(mut self, on: bool) -> Self {
+        self.protobuf = on;
+        self
+    }
+    /// The cluster's resource version starts at `rv` at least (to replay a recording's lists).
+    pub fn resource_version_at_least(mut self, rv: u64) -> Self {
+        self.store.rv = self.store.rv.max(rv);
         self
     }
     /// Require `Authorization: Bearer <token>`; anything else gets 401 (recording 55).
@@ -290,6 +333,40 @@ impl FakeApiServer {
     /// User name used in 403 messages when no `Impersonate-User` header is sent.
     pub fn user(mut self, user: impl Into<String>) -> Self {
         self.user = user.into();
+        self
+    }
+    /// RBAC for impersonated identities (`Impersonate-User`, `Impersonate-Group`): once any grant
+    /// exists, an impersonated request is allowed only what a grant to its user or one of its
+    /// groups allows, else it gets the real server's 403 naming the impersonated user. The
+    /// caller's own requests are never restricted.
+    pub fn grant(mut self, subject: &str, verbs: &[&str], resources: &[&str]) -> Self {
+        self.grants.push(Grant {
+            subject: subject.to_string(),
+            verbs: verbs.iter().map(|v| v.to_string()).collect(),
+            resources: resources.iter().map(|r| r.to_string()).collect(),
+            namespace: None,
+        });
+        self
+    }
+    /// As [`FakeApiServer::grant`], bound in one namespace (a RoleBinding).
+    pub fn grant_in(
+        mut self,
+        namespace: &str,
+        subject: &str,
+        verbs: &[&str],
+        resources: &[&str],
+    ) -> Self {
+        self = self.grant(subject, verbs, resources);
+        if let Some(g) = self.grants.last_mut() {
+            g.namespace = Some(namespace.to_string());
+        }
+        self
+    }
+    /// Whether the caller may impersonate (default: yes). Refused, every request carrying
+    /// `Impersonate-User` gets the 403 of the real impersonation filter (`users "x" is
+    /// forbidden: User "<caller>" cannot impersonate resource "users" ...`), discovery included.
+    pub fn may_impersonate(mut self, on: bool) -> Self {
+        self.may_impersonate = on;
         self
     }
     pub fn fault(mut self, f: Fault) -> Self {
@@ -347,6 +424,16 @@ impl FakeApiServer {
     /// spread over `n_namespaces` namespaces (also created) and `revisions` istio revisions (each
     /// with its control plane in `istio-system`: see [`synthetic_control_plane`]),
     /// generated and encoded one at a time (no big intermediate trees). See [`synthetic_pod`].
+    /// `n` synthetic Deployments and as many ReplicaSets ([`synthetic::synthetic_workload`]),
+    /// spread over `n_namespaces` namespaces.
+    pub fn synthetic_workloads(mut self, n: usize, n_namespaces: usize, revisions: usize) -> Self {
+        for j in 0..n {
+            for v in synthetic::synthetic_workload(j, n_namespaces, revisions) {
+                insert_loaded(&mut self.store, v);
+            }
+        }
+        self
+    }
     pub fn synthetic_pods(mut self, n_pods: usize, n_namespaces: usize, revisions: usize) -> Self {
         synthetic::load(&mut self.store, n_pods, n_namespaces, revisions);
         let ns_idx = resources::by_kind("v1", "Namespace").expect("namespaces");
@@ -373,7 +460,7 @@ impl FakeApiServer {
         let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
-        let shared = Arc::new(Shared::new(
+        let mut shared = Shared::new(
             self.store,
             self.token.clone(),
             self.user,
@@ -381,7 +468,11 @@ impl FakeApiServer {
             self.log,
             self.faults,
             &addr.to_string(),
-        ));
+        );
+        shared.protobuf = self.protobuf;
+        shared.grants = self.grants;
+        shared.may_impersonate = self.may_impersonate;
+        let shared = Arc::new(shared);
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let sh = shared.clone();
         let thread = std::thread::Builder::new()
@@ -484,6 +575,17 @@ impl ServerHandle {
             .lock()
             .expect("faults")
             .push(server::fault_state(f));
+    }
+    /// What the storm faults injected so far, summed over every storm.
+    pub fn storm_report(&self) -> StormReport {
+        let mut out = StormReport::default();
+        for f in self.shared.faults.lock().expect("faults").iter() {
+            out.requests += f.storm.requests;
+            for (k, n) in &f.storm.injected {
+                *out.injected.entry(k).or_default() += n;
+            }
+        }
+        out
     }
     pub fn clear_faults(&self) {
         self.shared.faults.lock().expect("faults").clear();

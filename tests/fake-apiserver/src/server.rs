@@ -1,11 +1,12 @@
 //! HTTP serving: routing, content negotiation, lists, gets, faults, request log.
 
 use crate::discovery::{self, Discovery};
+use crate::rbac::{self, Grant};
 use crate::resources::{self, RESOURCES, ResourceType};
 use crate::selector::{self, Req};
 use crate::status::ApiError;
 use crate::store::{Store, StoredObject};
-use crate::{Fault, RecordedRequest, json, table, util, writes};
+use crate::{Fault, RecordedRequest, json, protobuf, table, util, writes};
 use base64::Engine;
 use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
@@ -29,6 +30,15 @@ const CHUNK: usize = 256 * 1024;
 pub struct FaultState {
     pub fault: Fault,
     pub remaining: Option<usize>,
+    pub storm: crate::StormReport,
+}
+
+/// A storm's draw for its `n`-th request: splitmix64 of the seed and the number.
+fn storm_draw(seed: u64, n: u64) -> u64 {
+    let mut z = seed.wrapping_add(n.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 /// State shared by all connections.
@@ -40,7 +50,11 @@ pub struct Shared {
     pub token: Option<String>,
     pub user: String,
     pub istio_crd: bool,
+    /// Whether protobuf is served; without it the server answers JSON to a protobuf `Accept`.
+    pub protobuf: bool,
     pub discovery: Discovery,
+    pub grants: Vec<Grant>,
+    pub may_impersonate: bool,
 }
 
 impl Shared {
@@ -61,7 +75,10 @@ impl Shared {
             token,
             user,
             istio_crd,
+            protobuf: true,
             discovery: discovery::build(istio_crd, addr),
+            grants: Vec::new(),
+            may_impersonate: true,
         }
     }
     pub fn served(&self, res: usize) -> bool {
@@ -80,6 +97,7 @@ pub fn fault_state(f: Fault) -> FaultState {
     FaultState {
         fault: f,
         remaining,
+        storm: crate::StormReport::default(),
     }
 }
 
@@ -125,35 +143,62 @@ pub enum Want {
     Table,
 }
 
-fn negotiate(accept: Option<&str>) -> Result<Want, ApiError> {
+/// How a response body is written.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Encoding {
+    Json,
+    Protobuf,
+}
+
+/// The first media type of `accept` the fake can serve. Protobuf only for metadata-only
+/// responses (and never when the server is built without it): for full objects the fake skips
+/// it and takes the JSON fallback, as the real server does for custom resources (recording 93).
+fn negotiate(accept: Option<&str>, protobuf: bool) -> Result<(Want, Encoding), ApiError> {
     let Some(accept) = accept else {
-        return Ok(Want::Full);
+        return Ok((Want::Full, Encoding::Json));
     };
     for part in accept.split(',') {
         let mut it = part.split(';').map(str::trim);
         let mt = it.next().unwrap_or("");
         let params: Vec<(&str, &str)> = it.filter_map(|p| p.split_once('=')).collect();
         let get = |k: &str| params.iter().find(|(a, _)| *a == k).map(|(_, v)| *v);
-        if !(mt == "application/json" || mt == "*/*" || mt == "application/*") {
-            continue;
-        }
+        let encoding = match mt {
+            "application/json" | "*/*" | "application/*" => Encoding::Json,
+            protobuf::MEDIA_TYPE if protobuf => Encoding::Protobuf,
+            _ => continue,
+        };
         match get("as") {
-            None => return Ok(Want::Full),
+            None if encoding == Encoding::Json => return Ok((Want::Full, encoding)),
+            None => continue,
             Some(a) => {
                 if get("g") != Some("meta.k8s.io") || get("v") != Some("v1") {
                     continue;
                 }
                 match a {
                     "PartialObjectMetadata" | "PartialObjectMetadataList" => {
-                        return Ok(Want::Partial);
+                        return Ok((Want::Partial, encoding));
                     }
-                    "Table" => return Ok(Want::Table),
+                    "Table" if encoding == Encoding::Json => return Ok((Want::Table, encoding)),
                     _ => continue,
                 }
             }
         }
     }
     Err(ApiError::not_acceptable())
+}
+
+/// Errors are written in the client's first choice of encoding (recording 94: a protobuf
+/// `Status` for a protobuf `Accept`).
+fn error_encoding(sh: &Shared, ctx: &Ctx) -> Encoding {
+    let first = ctx
+        .header("accept")
+        .and_then(|a| a.split(',').next())
+        .and_then(|p| p.split(';').next())
+        .map(str::trim);
+    match first {
+        Some(protobuf::MEDIA_TYPE) if sh.protobuf => Encoding::Protobuf,
+        _ => Encoding::Json,
+    }
 }
 
 // ---------- response helpers ----------
@@ -232,6 +277,10 @@ pub fn json_response(status: u16, body: Vec<u8>) -> Response<Body> {
 }
 
 pub fn error_response(e: &ApiError) -> Response<Body> {
+    error_response_as(e, Encoding::Json)
+}
+
+fn error_response_as(e: &ApiError, encoding: Encoding) -> Response<Body> {
     if e.plain_404 {
         return pf_headers(
             base(404, true)
@@ -241,7 +290,20 @@ pub fn error_response(e: &ApiError) -> Response<Body> {
         .body(full_body(b"404 page not found\n".to_vec()))
         .expect("response");
     }
-    let mut b = base(e.code, true).header(header::CONTENT_TYPE, "application/json");
+    let (content_type, body) = match encoding {
+        Encoding::Json => ("application/json", e.body()),
+        Encoding::Protobuf => (
+            protobuf::MEDIA_TYPE,
+            protobuf::status(
+                e.code,
+                e.reason,
+                &e.message,
+                e.details.as_deref(),
+                e.meta_continue.as_deref(),
+            ),
+        ),
+    };
+    let mut b = base(e.code, true).header(header::CONTENT_TYPE, content_type);
     if e.code == 403 {
         b = b.header("X-Content-Type-Options", "nosniff");
     }
@@ -251,7 +313,18 @@ pub fn error_response(e: &ApiError) -> Response<Body> {
     if e.code != 401 {
         b = pf_headers(b);
     }
-    b.body(full_body(e.body())).expect("response")
+    b.body(full_body(body)).expect("response")
+}
+
+/// A protobuf response; chunked above [`CONTENT_LENGTH_MAX`] like a JSON one.
+fn protobuf_response(status: u16, body: Vec<u8>) -> Response<Body> {
+    let b = pf_headers(base(status, true).header(header::CONTENT_TYPE, protobuf::MEDIA_TYPE));
+    let body = if body.len() <= CONTENT_LENGTH_MAX {
+        full_body(body)
+    } else {
+        ChunkedBody(Some(Bytes::from(body))).boxed()
+    };
+    b.body(body).expect("response")
 }
 
 fn finish(mut body: Vec<u8>, pretty: bool) -> Vec<u8> {
@@ -317,10 +390,14 @@ pub async fn handle(sh: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
         }
     }
 
+    let who = match rbac::identity(&ctx.headers, &sh.user, sh.may_impersonate) {
+        Ok(who) => who,
+        Err(e) => return Ok(error_response_as(&e, error_encoding(&sh, &ctx))),
+    };
     match route(&sh, &ctx) {
         Route::Discovery(resp) => Ok(resp),
-        Route::Error(e) => Ok(error_response(&e)),
-        Route::Resource(r) => handle_resource(&sh, &ctx, r).await,
+        Route::Error(e) => Ok(error_response_as(&e, error_encoding(&sh, &ctx))),
+        Route::Resource(r) => handle_resource(&sh, &ctx, &who, r).await,
     }
 }
 
@@ -551,6 +628,44 @@ async fn apply_faults(
                 {
                     outcome = Injected::Truncate;
                 }
+                Fault::Storm {
+                    seed,
+                    per_mille,
+                    slow,
+                } if err.is_none() && matches!(outcome, Injected::None) => {
+                    let draw = storm_draw(*seed, f.storm.requests as u64);
+                    f.storm.requests += 1;
+                    if draw % 1000 >= u64::from(*per_mille) {
+                        continue;
+                    }
+                    let continued = verb == "list" && ctx.q("continue").is_some();
+                    let kind = match (draw >> 20) % 6 {
+                        0 => "500",
+                        1 => "429",
+                        2 => "reset",
+                        3 => "truncated",
+                        4 => "slow",
+                        _ if continued => "expired-continue",
+                        _ => "500",
+                    };
+                    *f.storm.injected.entry(kind).or_default() += 1;
+                    match kind {
+                        "500" => err = Some(ApiError::internal("injected fault")),
+                        "429" => err = Some(ApiError::too_many_requests(1)),
+                        "reset" => outcome = Injected::Reset,
+                        "truncated" => outcome = Injected::Truncate,
+                        "slow" => delay = Some(*slow),
+                        _ => {
+                            if let Some(tok) = ctx.q("continue")
+                                && let Ok((_, start)) = decode_continue(tok)
+                            {
+                                err = Some(ApiError::expired(encode_continue(-1, &start)));
+                            } else {
+                                err = Some(ApiError::internal("injected fault"));
+                            }
+                        }
+                    }
+                }
                 Fault::ExpireContinue { resource } if matches(resource) => {
                     if verb == "list"
                         && err.is_none()
@@ -580,19 +695,25 @@ async fn apply_faults(
 async fn handle_resource(
     sh: &Shared,
     ctx: &Ctx,
+    who: &rbac::Identity,
     r: ResourceReq,
 ) -> Result<Response<Body>, BoxError> {
     let v = verb(ctx, &r);
+    let res = &RESOURCES[r.res];
+    if !rbac::allowed(&sh.grants, who, v, res.plural, r.ns.as_deref()) {
+        let e = ApiError::forbidden(res, &who.user, v, r.ns.as_deref(), r.name.as_deref());
+        return Ok(error_response_as(&e, error_encoding(sh, ctx)));
+    }
     let injected = match apply_faults(sh, ctx, &r, v).await {
         Ok(i) => i,
-        Err(e) => return Ok(error_response(&e)),
+        Err(e) => return Ok(error_response_as(&e, error_encoding(sh, ctx))),
     };
     if let Injected::Reset = injected {
         return Err("fake-apiserver: injected connection reset".into());
     }
     let resp = match dispatch(sh, ctx, &r, v) {
         Ok(resp) => resp,
-        Err(e) => error_response(&e),
+        Err(e) => error_response_as(&e, error_encoding(sh, ctx)),
     };
     if let Injected::Truncate = injected {
         let (mut parts, body) = resp.into_parts();
@@ -1005,7 +1126,7 @@ fn list_meta(page: &Page, crd: bool) -> String {
 
 fn list(sh: &Shared, ctx: &Ctx, r: &ResourceReq) -> Result<Response<Body>, ApiError> {
     let res = &RESOURCES[r.res];
-    let want = negotiate(ctx.header("accept"))?;
+    let (want, encoding) = negotiate(ctx.header("accept"), sh.protobuf)?;
     let sel = Selection::parse(ctx, res)?;
     let limit: usize = match ctx.q("limit") {
         Some(l) if !l.is_empty() => l.parse::<i64>().unwrap_or(0).max(0) as usize,
@@ -1030,6 +1151,9 @@ fn list(sh: &Shared, ctx: &Ctx, r: &ResourceReq) -> Result<Response<Body>, ApiEr
             token_rv,
         )
     };
+    if encoding == Encoding::Protobuf {
+        return Ok(partial_list_protobuf(&page));
+    }
     if want == Want::Table {
         let body = table::render_list(
             res,
@@ -1106,9 +1230,26 @@ fn list(sh: &Shared, ctx: &Ctx, r: &ResourceReq) -> Result<Response<Body>, ApiEr
     )
 }
 
+/// A page as a protobuf `PartialObjectMetadataList` (recordings 90, 91).
+fn partial_list_protobuf(page: &Page) -> Response<Body> {
+    let mut meta = Vec::new();
+    protobuf::list_meta(
+        &mut meta,
+        &page.rv,
+        page.cont.as_deref(),
+        page.remaining.map(|r| r as i64),
+    );
+    let metas: Vec<Bytes> = page.items.iter().map(|o| o.protobuf_meta()).collect();
+    let raw = protobuf::partial_list(&meta, metas.iter().map(|b| &b[..]));
+    protobuf_response(
+        200,
+        protobuf::envelope("meta.k8s.io/v1", "PartialObjectMetadataList", &raw),
+    )
+}
+
 fn get(sh: &Shared, ctx: &Ctx, r: &ResourceReq) -> Result<Response<Body>, ApiError> {
     let res = &RESOURCES[r.res];
-    let want = negotiate(ctx.header("accept"))?;
+    let (want, encoding) = negotiate(ctx.header("accept"), sh.protobuf)?;
     let name = r.name.as_deref().unwrap_or("");
     if let Some(sub) = &r.sub
         && sub != "status"
@@ -1122,6 +1263,13 @@ fn get(sh: &Shared, ctx: &Ctx, r: &ResourceReq) -> Result<Response<Body>, ApiErr
             .cloned()
             .ok_or_else(|| ApiError::not_found(res, name))?
     };
+    if encoding == Encoding::Protobuf {
+        let raw = protobuf::partial_object(&obj.protobuf_meta());
+        return Ok(protobuf_response(
+            200,
+            protobuf::envelope("meta.k8s.io/v1", "PartialObjectMetadata", &raw),
+        ));
+    }
     let mut body = Vec::with_capacity(obj.bytes.len() + 64);
     match want {
         Want::Full => obj.write_full(res, &mut body),

@@ -209,9 +209,27 @@ impl ApiError {
         ns: Option<&str>,
         name: Option<&str>,
     ) -> Self {
+        Self::forbidden_on(res.group, res.plural, user, verb, ns, name)
+    }
+
+    /// 403 on any resource, also those the fake does not serve (`users`, `groups`, `uids` for
+    /// the `impersonate` verb).
+    pub fn forbidden_on(
+        group: &'static str,
+        plural: &'static str,
+        user: &str,
+        verb: &str,
+        ns: Option<&str>,
+        name: Option<&str>,
+    ) -> Self {
+        let qualified = if group.is_empty() {
+            plural.to_string()
+        } else {
+            format!("{plural}.{group}")
+        };
         let subject = match name {
-            Some(n) => format!("{} {}", res.qualified(), q(n)),
-            None => res.qualified(),
+            Some(n) => format!("{qualified} {}", q(n)),
+            None => qualified,
         };
         let scope = match ns {
             Some(ns) => format!("in the namespace {}", q(ns)),
@@ -223,18 +241,11 @@ impl ApiError {
             format!(
                 "{subject} is forbidden: User {} cannot {verb} resource {} in API group {} {scope}",
                 q(user),
-                q(res.plural),
-                q(res.group)
+                q(plural),
+                q(group)
             ),
         )
-        .with_details(details(
-            name,
-            Some(res.group),
-            Some(res.plural),
-            None,
-            &[],
-            None,
-        ))
+        .with_details(details(name, Some(group), Some(plural), None, &[], None))
     }
 
     pub fn unauthorized() -> Self {

@@ -22,11 +22,23 @@ pub struct StoredObject {
     pub bytes: Bytes,
     /// Byte range of the `metadata` value inside `bytes`.
     pub meta: Range<usize>,
+    /// The metadata as a protobuf `ObjectMeta`, encoded the first time a client asks for it.
+    pub protobuf_meta: std::sync::OnceLock<Bytes>,
 }
 
 impl StoredObject {
     pub fn metadata_bytes(&self) -> &[u8] {
         &self.bytes[self.meta.clone()]
+    }
+    pub fn protobuf_meta(&self) -> Bytes {
+        self.protobuf_meta
+            .get_or_init(|| {
+                Bytes::from(
+                    crate::protobuf::object_meta(self.metadata_bytes())
+                        .expect("stored metadata is valid JSON"),
+                )
+            })
+            .clone()
     }
     pub fn label(&self, k: &str) -> Option<&str> {
         self.labels
@@ -130,6 +142,7 @@ pub fn encode(res: &ResourceType, v: &Value) -> StoredObject {
         labels,
         bytes: Bytes::from(out),
         meta: range,
+        protobuf_meta: Default::default(),
     }
 }
 

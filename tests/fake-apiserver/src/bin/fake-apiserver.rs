@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! fake-apiserver [--port N] [--token T] [--no-istio-crd] [--no-request-log]
-//!                [--kubeconfig PATH] [--synthetic-pods N --namespaces M --revisions R]
+//!                [--kubeconfig PATH] [--no-protobuf]
+//!                [--synthetic-pods N --workloads W --namespaces M --revisions R]
 //!                [DIR_OR_FILE ...]
 //! ```
 //! The first line on stdout is the port. The server runs until stdin is closed or the process
@@ -16,8 +17,8 @@ fn main() {
     let mut srv = FakeApiServer::new();
     let mut port = 0u16;
     let mut kubeconfig: Option<String> = None;
-    let (mut pods, mut nss, mut revs) = (0usize, 10usize, 2usize);
-    let usage = "usage: fake-apiserver [--port N] [--token T] [--no-istio-crd] [--no-request-log] [--kubeconfig PATH] [--synthetic-pods N --namespaces M --revisions R] [DIR_OR_FILE ...]";
+    let (mut pods, mut nss, mut revs, mut workloads) = (0usize, 10usize, 2usize, 0usize);
+    let usage = "usage: fake-apiserver [--port N] [--token T] [--no-istio-crd] [--no-request-log] [--kubeconfig PATH] [--no-protobuf] [--synthetic-pods N --workloads W --namespaces M --revisions R] [DIR_OR_FILE ...]";
     while let Some(a) = args.next() {
         let mut val = |name: &str| {
             args.next().unwrap_or_else(|| {
@@ -36,6 +37,8 @@ fn main() {
             "--token" => srv = srv.bearer_token(val("--token")),
             "--no-istio-crd" => srv = srv.istio_operator_crd(false),
             "--no-request-log" => srv = srv.request_log(false),
+            "--no-protobuf" => srv = srv.protobuf(false),
+            "--workloads" => workloads = num(val("--workloads")),
             "--kubeconfig" => kubeconfig = Some(val("--kubeconfig")),
             "--synthetic-pods" => pods = num(val("--synthetic-pods")),
             "--namespaces" => nss = num(val("--namespaces")),
@@ -60,6 +63,9 @@ fn main() {
     }
     if pods > 0 {
         srv = srv.synthetic_pods(pods, nss.max(1), revs.max(1));
+    }
+    if workloads > 0 {
+        srv = srv.synthetic_workloads(workloads, nss.max(1), revs.max(1));
     }
     let handle = srv.start_on(port).unwrap_or_else(|e| {
         eprintln!("fake-apiserver: bind: {e}");
