@@ -193,6 +193,11 @@ catalogue! {
     IR502 = "IR502", Error, "missing: the CR or release renders an object the cluster does not have";
     IR503 = "IR503", Warning, "orphaned: a live object carries the CR's owner labels or the release's annotations but is no longer rendered (older istioctl versions are never pruned)";
     IR504 = "IR504", Warning, "unmanaged: a rendered object exists live without its installer's marks (istioctl's owner labels, Helm's release annotations)";
+    IR701 = "IR701", Error, "remove-revision: a namespace still selects the revision (label, tag or istio-injection on the default revision)";
+    IR702 = "IR702", Error, "remove-revision: a workload or pod still selects or runs the revision";
+    IR703 = "IR703", Error, "remove-revision: a revision tag still points at the revision";
+    IR704 = "IR704", Error, "remove-revision: a gateway still selects or runs the revision";
+    IR705 = "IR705", Error, "remove-revision: an IstioOperator CR still installs the revision";
     IR901 = "IR901", Warning, "not checked: the cluster refused or failed a list; the checks that read it were skipped and are named";
 }
 

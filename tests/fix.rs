@@ -462,7 +462,7 @@ fn drift_is_applied_as_istio_operator_and_a_conflict_names_its_fields_and_manage
     let out = drift(&server, &["--yes", "-o", "json"]);
     assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
     let applied = json(&out.stdout);
-    let result = &applied["report"]["results"][0][1];
+    let result = &applied["results"][0][1];
     assert_eq!(result["result"], "conflicts", "{applied:#}");
     assert_eq!(
         result["detail"],
@@ -646,9 +646,9 @@ fn a_change_whose_object_moved_on_since_the_plan_is_skipped_and_reported() {
     assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
     let applied = json(&out.stdout);
     let outcome = |object: &str| {
-        let changes = applied["plan"]["changes"].as_array().unwrap();
+        let changes = applied["changes"].as_array().unwrap();
         let i = changes.iter().position(|c| c["object"] == object).unwrap();
-        applied["report"]["results"]
+        applied["results"]
             .as_array()
             .unwrap()
             .iter()
@@ -690,4 +690,21 @@ fn a_cluster_that_cannot_be_read_exits_3() {
     assert_eq!(out.code, 3, "{}\n{}", out.stdout, out.stderr);
     assert_eq!(out.stderr.trim().lines().count(), 1, "{}", out.stderr);
     assert!(patches(&server).is_empty());
+}
+
+#[test]
+fn the_plan_prints_in_the_envelope_and_finding_formats_are_refused() {
+    let server = serve(Duration::ZERO, &[]);
+    let planned = plan(&server);
+    assert_eq!(planned["schemaVersion"], 1);
+    assert_eq!(planned["command"], "fix");
+    assert_eq!(planned["result"], "pass");
+    assert_eq!(planned["exitCode"], 0);
+    for format in ["junit", "sarif", "markdown", "github"] {
+        let out = run(&["fix", "--dry-run=client", "-o", format], &server);
+        assert_eq!(out.code, 2, "{format}: {}", out.stderr);
+        assert!(out.stdout.is_empty(), "{format}: {}", out.stdout);
+        assert_eq!(out.stderr.trim().lines().count(), 1, "{}", out.stderr);
+        assert!(out.stderr.contains("table, json or yaml"), "{}", out.stderr);
+    }
 }

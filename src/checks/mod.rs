@@ -4,6 +4,7 @@
 pub mod access;
 pub mod control_plane;
 pub mod gateways;
+pub mod removal;
 pub mod workloads;
 
 use crate::finding::{Code, Finding, sort_findings};

@@ -1,10 +1,11 @@
 //! `diff`: the rendered output against the cluster.
 
-use crate::cli::flags::{OutputArgs, SourceArgs};
+use crate::cli::flags::{OutputArgs, PolicyArgs, SourceArgs};
 use crate::diff;
 use crate::error::Error;
-use crate::finding::FailOn;
-use crate::render::{self, Format};
+use crate::finding::{Code, FailOn};
+use crate::render;
+use crate::verdict::Verdict;
 
 /// The rendered side and how to compare it: diff's flags, which `fix` takes too for drift.
 #[derive(Debug, Clone, clap::Args)]
@@ -58,13 +59,9 @@ pub struct RenderArgs {
     pub helm_bin: Option<String>,
 
     /// Ignore a field: KIND/NAMESPACE/NAME:/json/pointer, globs allowed (`*`, `?`; a pointer
-    /// segment `*` matches any key or index). Repeatable.
-    #[arg(long = "ignore", value_name = "RULE")]
-    pub ignores: Vec<String>,
-
-    /// A config file with more rules: `ignore: [RULE, ...]`.
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<String>,
+    /// segment `*` matches any key or index). Repeatable; a --config file's ignorePaths add more.
+    #[arg(long = "ignore-path", value_name = "RULE")]
+    pub ignore_paths: Vec<String>,
 
     /// Do not ignore the known false positives (webhook caBundle, failurePolicy, HPA replicas).
     #[arg(long)]
@@ -77,7 +74,13 @@ impl RenderArgs {
         self.manifest.is_some() || self.file.is_some() || self.helm_release.is_some()
     }
 
-    pub fn options(&self, source: &SourceArgs, server_dry_run: bool) -> diff::Options {
+    /// `config`: the policy file, whose ignorePaths add to --ignore-path.
+    pub fn options(
+        &self,
+        source: &SourceArgs,
+        config: Option<&str>,
+        server_dry_run: bool,
+    ) -> diff::Options {
         diff::Options {
             manifest: self.manifest.clone(),
             file: self.file.clone(),
@@ -91,8 +94,8 @@ impl RenderArgs {
             values: self.values.clone(),
             helm_bin: self.helm_bin.clone(),
             server_dry_run,
-            ignores: self.ignores.clone(),
-            config: self.config.clone(),
+            ignores: self.ignore_paths.clone(),
+            config: config.map(str::to_string),
             default_ignores: !self.no_default_ignores,
             source: source.options(),
         }
@@ -113,36 +116,65 @@ pub struct Args {
     #[command(flatten)]
     pub source: SourceArgs,
 
-    /// Exit 1 when a finding at or above this severity exists (drifted, missing and owned
-    /// elsewhere are errors; orphaned and unmanaged warnings).
-    #[arg(long, value_enum, default_value_t = FailOn::Warning)]
-    pub fail_on: FailOn,
+    /// --fail-on defaults to warning here: drifted, missing and owned elsewhere are errors,
+    /// orphaned and unmanaged warnings, and every drift counts, as in kubectl diff.
+    #[command(flatten)]
+    pub policy: PolicyArgs,
 
     #[command(flatten)]
     pub output: OutputArgs,
 }
 
+/// The codes `diff` raises: one check each.
+pub const CODES: &[Code] = &[
+    Code::IR405,
+    Code::IR501,
+    Code::IR502,
+    Code::IR503,
+    Code::IR504,
+    Code::IR901,
+];
+
 pub fn run(args: &Args, stdout: &mut dyn std::io::Write) -> Result<u8, Error> {
     render::set_color(args.output.color_choice());
-    let options = args.render.options(&args.source, args.server_dry_run);
-    let report = diff::run(&options)?;
-    let text = match args.output.format {
-        Format::Table => render::diff::text(&report),
-        Format::Json => render::json(&report),
-        Format::Yaml => render::yaml(&report),
-    };
-    super::write(stdout, &text)?;
-    // A diff must not read "clean", nor "only drift", from what it did not see.
-    let code = if !report.not_checked.is_empty() {
-        3
-    } else if report
-        .findings
-        .iter()
-        .any(|f| args.fail_on.trips(f.finding.severity))
-    {
-        1
-    } else {
-        0
-    };
-    Ok(code)
+    let resolved = args.policy.resolve(FailOn::Warning)?;
+    let options = options(args);
+    let mut report = diff::run(&options)?;
+    let verdict = verdict(&mut report, &resolved.suppressor);
+    super::finish(
+        stdout,
+        &args.output,
+        &verdict,
+        &resolved.policy,
+        &report,
+        || render::diff::text(&report) + &render::not_run_text(&verdict),
+    )
+}
+
+pub fn options(args: &Args) -> diff::Options {
+    args.render.options(
+        &args.source,
+        args.policy.config.as_deref(),
+        args.server_dry_run,
+    )
+}
+
+/// Suppresses (the report keeps only what counts) and settles one check per code.
+pub fn verdict(report: &mut diff::Report, suppressor: &crate::suppress::Suppressor) -> Verdict {
+    let (kept, suppressed) =
+        suppressor.apply(report.findings.iter().map(|f| f.finding.clone()).collect());
+    report.findings.retain(|f| kept.contains(&f.finding));
+    // The summary line counts what counts.
+    for s in &suppressed {
+        let n = match s.finding.code {
+            Code::IR501 => &mut report.summary.drifted,
+            Code::IR502 => &mut report.summary.missing,
+            Code::IR503 => &mut report.summary.orphaned,
+            Code::IR504 => &mut report.summary.unmanaged,
+            Code::IR405 => &mut report.summary.owned_elsewhere,
+            _ => continue,
+        };
+        *n = n.saturating_sub(1);
+    }
+    Verdict::by_code("diff", CODES, kept, suppressed, &report.not_checked)
 }

@@ -122,7 +122,7 @@ fn rendering(args: &Args) -> Result<Option<crate::diff::Rendering>, Error> {
     if !wanted {
         return Ok(None);
     }
-    crate::diff::render(&args.render.options(&args.source, true)).map(Some)
+    crate::diff::render(&args.render.options(&args.source, None, true)).map(Some)
 }
 
 /// Reads the cluster and plans.
@@ -141,7 +141,7 @@ fn plan_now(args: &Args, rendering: Option<&crate::diff::Rendering>) -> Result<P
         return Err(unreadable(u));
     }
     let compared = rendering
-        .map(|r| crate::diff::compare(&args.render.options(&args.source, true), r))
+        .map(|r| crate::diff::compare(&args.render.options(&args.source, None, true), r))
         .transpose()?;
     if let Some(u) = compared.as_ref().and_then(|c| c.report.not_checked.first()) {
         return Err(unreadable(u));
@@ -175,6 +175,12 @@ fn unreadable(u: &crate::inventory::Unreadable) -> Error {
 
 pub fn run(args: &Args, stdout: &mut dyn std::io::Write) -> Result<u8, Error> {
     render::set_color(args.output.color_choice());
+    if !render::fix::prints(args.output.format) {
+        return Err(Error::Input(
+            "fix prints its plan as table, json or yaml; junit, sarif, markdown and github are for commands that report findings"
+                .to_string(),
+        ));
+    }
     if !args.source.snapshots.is_empty() {
         return Err(Error::Input(
             "fix changes a live cluster: drop --snapshot".to_string(),
@@ -211,11 +217,7 @@ pub fn run(args: &Args, stdout: &mut dyn std::io::Write) -> Result<u8, Error> {
         }
     };
     if !applying {
-        let text = match args.output.format {
-            Format::Table => render::fix::plan_text(&plan, None),
-            Format::Json => render::json(&plan),
-            Format::Yaml => render::yaml(&plan),
-        };
+        let text = render::fix::document(args.output.format, &plan, None, 0);
         super::write(stdout, &text)?;
         return Ok(0);
     }
@@ -257,24 +259,9 @@ fn carry_out(
         let progress = |line: &str| eprintln!("{line}");
         Ok::<_, Error>(apply::apply(&client, plan, &fresh, &options, &progress).await)
     })?;
-    let text = match args.output.format {
-        Format::Table => format!("\nResult:\n{}", render::fix::plan_text(plan, Some(&report))),
-        Format::Json => render::json(&Applied {
-            plan,
-            report: &report,
-        }),
-        Format::Yaml => render::yaml(&Applied {
-            plan,
-            report: &report,
-        }),
-    };
-    super::write(stdout, &text)?;
     // Anything planned and not done (failed, timed out, skipped) is not a success.
-    Ok(if report.complete() { 0 } else { 1 })
-}
-
-#[derive(serde::Serialize)]
-struct Applied<'a> {
-    plan: &'a Plan,
-    report: &'a apply::Report,
+    let code = if report.complete() { 0 } else { 1 };
+    let text = render::fix::document(args.output.format, plan, Some(&report), code);
+    super::write(stdout, &text)?;
+    Ok(code)
 }

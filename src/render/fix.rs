@@ -1,8 +1,48 @@
 //! The `fix` plan and what applying it did.
 
-use super::{heading, table, table_text};
+use super::{Format, heading, table, table_text};
 use crate::fix::apply::{Outcome, Report};
 use crate::fix::{Disposition, Phase, Plan};
+use serde::Serialize;
+
+/// `-o json|yaml`: the plan (and each change's result once applied) under the envelope's
+/// header fields; a plan is no findings report, so there are no `checks` or `findings`.
+#[derive(Serialize)]
+struct Document<'a> {
+    #[serde(rename = "schemaVersion")]
+    schema_version: u32,
+    command: &'static str,
+    result: &'static str,
+    #[serde(rename = "exitCode")]
+    exit_code: u8,
+    #[serde(flatten)]
+    plan: &'a Plan,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    results: Option<&'a [(usize, Outcome)]>,
+}
+
+/// The formats a plan prints in; junit, sarif, markdown and github describe findings' checks.
+pub fn prints(format: Format) -> bool {
+    matches!(format, Format::Table | Format::Json | Format::Yaml)
+}
+
+/// The plan in `format` (one [`prints`] accepts), with what applying it did when it was.
+pub fn document(format: Format, plan: &Plan, report: Option<&Report>, exit_code: u8) -> String {
+    let doc = || Document {
+        schema_version: super::SCHEMA_VERSION,
+        command: "fix",
+        result: super::result_word(exit_code),
+        exit_code,
+        plan,
+        results: report.map(|r| r.results.as_slice()),
+    };
+    match format {
+        Format::Json => super::json(&doc()),
+        Format::Yaml => super::yaml(&doc()),
+        _ if report.is_some() => format!("\nResult:\n{}", plan_text(plan, report)),
+        _ => plan_text(plan, None),
+    }
+}
 
 fn phase_name(p: Phase) -> &'static str {
     match p {
