@@ -632,6 +632,52 @@ mod tests {
         ));
     }
 
+    fn relabel(rv: &str) -> Change {
+        let step = Step::RelabelNamespace {
+            namespace: "shop".into(),
+            set: Some(crate::remedy::Label::new("istio.io/rev", "1-8-1")),
+            remove: None,
+        };
+        Change {
+            phase: Phase::Namespaces,
+            code: crate::finding::Code::IR106,
+            object: "Namespace shop".into(),
+            from: "istio.io/rev=1-8-0".into(),
+            to: "istio.io/rev=1-8-1".into(),
+            command: step.command_line(),
+            step,
+            disposition: super::super::Disposition::Apply,
+            note: None,
+            resource_version: Some(rv.into()),
+            body: None,
+        }
+    }
+
+    #[test]
+    fn a_change_is_current_only_while_its_object_has_the_planned_resource_version() {
+        let fresh = |c: Change| Plan {
+            changes: vec![c],
+            ..Plan::default()
+        };
+        assert!(still_current(&relabel("7"), &fresh(relabel("7"))).is_ok());
+        let moved = still_current(&relabel("7"), &fresh(relabel("9"))).unwrap_err();
+        assert!(
+            moved.contains("moved on since the plan (resourceVersion 7 → 9)"),
+            "{moved}"
+        );
+        let gone = still_current(&relabel("7"), &Plan::default()).unwrap_err();
+        assert!(gone.contains("no longer needed"), "{gone}");
+    }
+
+    #[test]
+    fn a_rendered_body_never_shows_in_debug_output() {
+        let mut c = relabel("1");
+        c.body = Some(super::super::Body(
+            json!({"kind": "Secret", "data": {"token": "c2VjcmV0"}}),
+        ));
+        assert!(!format!("{c:?}").contains("c2VjcmV0"));
+    }
+
     #[test]
     fn the_restart_patch_is_kubectls() {
         let (patch, _) = patch_of(&Step::Restart {
