@@ -14,12 +14,14 @@
 //!   owner labels, label names); [`overlap`] and [`diff`]: the checks built on it.
 //! * [`render`]: printing. Only `main.rs` and [`run`] touch the process.
 
+pub mod ambient;
 pub mod checks;
 pub mod cli;
 pub mod cmd;
 pub mod diff;
 pub mod error;
 pub mod finding;
+pub mod gateway_api;
 pub mod installs;
 pub mod inventory;
 pub mod istio;

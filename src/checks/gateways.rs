@@ -12,7 +12,10 @@ pub fn check(mesh: &Mesh, options: &Options) -> Vec<Finding> {
     let reference = reference_revision(mesh, options);
     for gw in mesh.gateways() {
         let object = gw.object();
-        let what = format!("gateway {}/{}", gw.namespace, gw.name);
+        let what = match &gw.gateway_name {
+            Some(name) => format!("Gateway {}/{name} (Deployment {})", gw.namespace, gw.name),
+            None => format!("gateway {}/{}", gw.namespace, gw.name),
+        };
         let running: Vec<&str> = sorted(
             mesh,
             gw.running
@@ -44,10 +47,14 @@ pub fn check(mesh: &Mesh, options: &Options) -> Vec<Finding> {
                     ),
                 )
                 .revisions(running.iter().map(|s| s.to_string()))
-                .fix(format!(
-                    "{} and wait for the rollout to finish",
-                    gw.restart_command()
-                )),
+                .fix(if gw.gateway.is_some_and(|k| k.is_gateway_api()) {
+                    format!(
+                        "kubectl rollout status deployment/{} -n {} (istiod rolls it; a restart changes nothing)",
+                        gw.name, gw.namespace
+                    )
+                } else {
+                    format!("{} and wait for the rollout to finish", gw.restart_command())
+                }),
             );
         }
 
@@ -148,6 +155,11 @@ fn upgrade_command(gw: &WorkloadView, revision: &str) -> String {
         Some(GatewayKind::Operator) => format!(
             "istioctl install -f gateways.yaml --revision {revision} (operator: set spec.revision: {revision} in the gateways IstioOperator), then {}",
             gw.restart_command()
+        ),
+        Some(GatewayKind::GatewayApi | GatewayKind::Waypoint) => format!(
+            "kubectl label gateway {} -n {} {LABEL_REV}={revision} --overwrite (or move the tag it selects); istiod re-renders and rolls its Deployment",
+            gw.gateway_name.as_deref().unwrap_or(&gw.name),
+            gw.namespace
         ),
         _ => format!(
             "kubectl label namespace {} {LABEL_REV}={revision} --overwrite (or move its revision tag), then {}",
