@@ -756,3 +756,66 @@ fn the_node_agents_stay_in_view_under_namespace() {
     );
     assert!(expected.contains(&"IR604 DaemonSet istio-system/istio-cni-node".to_string()));
 }
+
+/// A token that may not list one of the kinds that decide who owns a Gateway API gateway: the
+/// Gateway API checks are skipped and named by IR901, every other check reports as with
+/// everything readable, and a snapshot through the same token replays the same way.
+#[test]
+fn an_unreadable_gateway_api_kind_skips_the_gateway_api_checks() {
+    let dir = scenario("broken-ir205-gateway-no-control-plane");
+    let (_, all) = snapshot_findings(&dir, &[]);
+    assert!(all.iter().any(|f| f.starts_with("IR205")), "{all:?}");
+    let gateway_api = ["IR205", "IR206", "IR207", "IR208", "IR209"];
+    let rest: Vec<String> = all
+        .iter()
+        .filter(|f| !gateway_api.iter().any(|c| f.starts_with(c)))
+        .cloned()
+        .collect();
+    let mut failures = Vec::new();
+    for kind in [
+        "gateways",
+        "gatewayclasses",
+        "validatingwebhookconfigurations",
+    ] {
+        let server = serve(
+            &dir,
+            &[Fault::Forbidden {
+                resource: kind,
+                namespace: None,
+            }],
+        );
+        let live = run(&["status", "-o", "json"], &server);
+        let got = findings(&live.stdout);
+        let (ir901, others): (Vec<String>, Vec<String>) =
+            got.iter().cloned().partition(|f| f.starts_with("IR901"));
+        if live.code == 0 || others != rest || ir901.len() != 1 || !ir901[0].contains(kind) {
+            failures.push(format!(
+                "{kind}: exit {} {got:#?}, expected {rest:#?} and one IR901\n{}",
+                live.code, live.stderr
+            ));
+            continue;
+        }
+        let report: serde_json::Value = serde_json::from_str(&live.stdout).unwrap();
+        let skipped = &report["skipped_checks"];
+        if *skipped != serde_json::json!(gateway_api) {
+            failures.push(format!("{kind}: skipped_checks {skipped}"));
+        }
+        let snap = run(&["snapshot"], &server);
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("cluster.yaml");
+        std::fs::write(&file, &snap.stdout).unwrap();
+        let replay = cargo_bin_cmd!("kubectl-istio_rev")
+            .args(["status", "-o", "json", "--snapshot"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        let replayed = findings(&String::from_utf8(replay.stdout).unwrap());
+        if replay.status.code() != Some(live.code) || replayed != got {
+            failures.push(format!(
+                "{kind}: snapshot replay exit {:?} {replayed:#?}",
+                replay.status.code()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
