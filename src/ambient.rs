@@ -8,6 +8,7 @@
 //! one per node (no canary), so their versions are what the skew rules compare.
 
 use crate::inventory::{Inventory, Pod, Workload, WorkloadKind};
+use crate::istio::helm::Release;
 use crate::istio::labels::{
     CNI_CONTAINER, ISTIO_CNI, LABEL_DATAPLANE_MODE, LABEL_REV, PROXY_CONTAINER, TAG_SERVICE_PREFIX,
     ZTUNNEL,
@@ -49,6 +50,9 @@ pub struct NodeAgent {
     pub points_at: Option<Target>,
     pub ready: i64,
     pub desired: i64,
+    /// The Helm release that installed it (`meta.helm.sh/release-*`): what upgrades it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub release: Option<Release>,
 }
 
 /// What an istiod address names.
@@ -117,6 +121,7 @@ pub fn node_agents(inventory: &Inventory) -> Vec<NodeAgent> {
                 version,
                 revision: revision.filter(|r| !r.is_empty()),
                 istiod_address,
+                release: Release::of_meta(&w.meta),
                 ready: w.status.number_ready.unwrap_or(0),
                 desired: w.status.desired_number_scheduled.unwrap_or(0),
             })

@@ -170,9 +170,10 @@ catalogue! {
     IR101 = "IR101", Warning, "a workload's pods run more than one revision";
     IR102 = "IR102", Warning, "stale proxy: pods run a revision other than the one their namespace/pod labels select now (restart needed)";
     IR103 = "IR103", Error, "pods run a revision that has no control plane";
-    IR104 = "IR104", Warning, "namespace carries both istio-injection and istio.io/rev (istio-injection wins)";
+    IR104 = "IR104", Warning, "namespace carries both istio-injection=enabled and istio.io/rev (istio-injection wins)";
     IR105 = "IR105", Error, "a namespace or pod selects a revision or tag that no injector serves";
     IR106 = "IR106", Warning, "with --target: a namespace still selects a revision other than the target";
+    IR107 = "IR107", Error, "two or more injectors match one namespace or pod (the API server calls them all)";
     IR201 = "IR201", Warning, "gateway lagging: runs an older revision than the newest control plane (or --target)";
     IR202 = "IR202", Error, "gateway runs a revision that has no control plane";
     IR203 = "IR203", Warning, "gateway moved to a newer revision while workloads still run an older one (gateways go last)";

@@ -29,6 +29,7 @@ pub mod mesh;
 pub mod movement;
 pub mod overlap;
 pub mod progress;
+pub mod remedy;
 pub mod render;
 pub mod revision;
 pub mod selector;

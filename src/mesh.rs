@@ -4,8 +4,9 @@
 use crate::finding::ObjectRef;
 use crate::inventory::{Input, Inventory, Pod, ProxyRole, Workload, WorkloadKind};
 use crate::istio::labels::{
-    ANNOTATION_INJECT, DEFAULT_REVISION, LABEL_COMPONENT, LABEL_DATAPLANE_MODE, LABEL_INJECTION,
-    LABEL_REV, LABEL_TAG, PROXY_CONTAINER,
+    ANNOTATION_INJECT, DEFAULT_REVISION, INSTALLED_STATE_PREFIX, LABEL_COMPONENT,
+    LABEL_DATAPLANE_MODE, LABEL_INJECTION, LABEL_OWNER, LABEL_OWNER_NS, LABEL_REV, LABEL_TAG,
+    PROXY_CONTAINER,
 };
 use crate::revision::{image_tag, running_revision, version_key};
 use crate::selector::{Labels, optional_matches};
@@ -42,6 +43,27 @@ pub struct Injector {
     pub webhooks: Vec<crate::inventory::Webhook>,
 }
 
+/// One injector's webhook that matches an object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InjectorMatch {
+    /// The MutatingWebhookConfiguration.
+    pub configuration: String,
+    pub webhook: String,
+    pub revision: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+}
+
+impl std::fmt::Display for InjectorMatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}/{} ({})",
+            self.configuration, self.webhook, self.revision
+        )
+    }
+}
+
 /// What a namespace or pod template selects now, as the API server's webhook matching decides.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "state", rename_all = "lowercase")]
@@ -53,13 +75,38 @@ pub enum Selection {
         revision: String,
         #[serde(skip_serializing_if = "Option::is_none")]
         tag: Option<String>,
+        via: Via,
     },
     /// Asks for `requested` (a revision, a tag, or `default` via `istio-injection=enabled`)
     /// but no injector answers.
-    Unserved { requested: String },
+    Unserved { requested: String, via: Via },
     /// Cannot be told: an input of the selection (the injectors, or the namespace's labels)
     /// could not be read.
     Unknown { unread: String },
+}
+
+/// What makes a namespace or pod template select its revision: the one thing to change to move
+/// it (and what `remedy` changes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Via {
+    /// The namespace's `istio.io/rev` label (a revision or a tag).
+    NamespaceLabel,
+    /// The namespace's `istio-injection=enabled`: the default injector answers.
+    InjectionEnabled,
+    /// The pod template's `istio.io/rev` label (a revision or a tag).
+    PodLabel,
+    /// No revision label anywhere: the default injector's object webhook
+    /// (`sidecar.istio.io/inject=true`) or an injector that selects without labels.
+    DefaultInjector,
+    /// An operator-rendered gateway: the `istio.io/rev` istioctl rendered into its pod template.
+    Rendered,
+    /// A Gateway API `Gateway`'s own `istio.io/rev` label (a revision or a tag); its namespace's
+    /// label is [`Via::NamespaceLabel`].
+    GatewayLabel,
+    /// An unlabelled Gateway in an unlabelled namespace: the revision holding the `default` tag,
+    /// or from 1.28 the default revision of `istiod-default-validator`.
+    DefaultRevision,
 }
 
 impl Selection {
@@ -70,18 +117,35 @@ impl Selection {
         }
     }
 
+    pub fn via(&self) -> Option<Via> {
+        match self {
+            Selection::Revision { via, .. } | Selection::Unserved { via, .. } => Some(*via),
+            Selection::None | Selection::Unknown { .. } => None,
+        }
+    }
+
+    /// The revision tag the selection goes through, if any.
+    pub fn tag(&self) -> Option<&str> {
+        match self {
+            Selection::Revision { tag, .. } => tag.as_deref(),
+            _ => None,
+        }
+    }
+
     pub fn describe(&self) -> String {
         match self {
             Selection::None => "-".to_string(),
             Selection::Revision {
                 revision,
                 tag: Some(tag),
+                ..
             } => format!("{revision} (tag {tag})"),
             Selection::Revision {
                 revision,
                 tag: None,
+                ..
             } => revision.clone(),
-            Selection::Unserved { requested } => format!("{requested} (no injector)"),
+            Selection::Unserved { requested, .. } => format!("{requested} (no injector)"),
             Selection::Unknown { unread } => format!("unknown ({unread} not read)"),
         }
     }
@@ -134,6 +198,32 @@ pub struct WorkloadView {
     /// The Gateway API `Gateway` istiod generated this Deployment for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gateway_name: Option<String>,
+    /// The IstioOperator CR istioctl stamped as its owner (`install.operator.istio.io/owning-resource`).
+    #[serde(skip)]
+    pub owning_cr: Option<CrRef>,
+    /// Its pods opt out of injection (`sidecar.istio.io/inject`).
+    #[serde(skip)]
+    pub opted_out: bool,
+    /// Set when more than one injector matches its pods.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub overlapping_injectors: Vec<InjectorMatch>,
+}
+
+/// An IstioOperator CR by namespace and name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CrRef {
+    pub namespace: String,
+    pub name: String,
+}
+
+/// An IstioOperator CR in the cluster: one the in-cluster operator reconciles, or the
+/// `installed-state-*` record `istioctl install` leaves behind (which nothing reconciles).
+#[derive(Debug, Clone)]
+pub struct OperatorCr {
+    pub namespace: String,
+    pub name: String,
+    pub revision: String,
+    pub installed_state: bool,
 }
 
 impl WorkloadView {
@@ -147,28 +237,6 @@ impl WorkloadView {
 
     pub fn proxies(&self) -> usize {
         self.running.values().sum()
-    }
-
-    /// The `kubectl` command that replaces this workload's pods.
-    pub fn restart_command(&self) -> String {
-        match self.kind.as_str() {
-            "Deployment" | "StatefulSet" | "DaemonSet" => format!(
-                "kubectl rollout restart {} {} -n {}",
-                self.kind.to_lowercase(),
-                self.name,
-                self.namespace
-            ),
-            "Pod" => format!(
-                "kubectl delete pod {} -n {} (a bare pod is not recreated: re-create it from its manifest)",
-                self.name, self.namespace
-            ),
-            other => format!(
-                "re-create the pods of {} {}/{}",
-                other.to_lowercase(),
-                self.namespace,
-                self.name
-            ),
-        }
     }
 }
 
@@ -189,6 +257,9 @@ pub struct NamespaceView {
     pub dataplane_mode: Option<String>,
     /// Pods in ambient mode (no sidecar), counted apart from the sidecar proxies in `running`.
     pub ambient_pods: usize,
+    /// Set when more than one injector matches it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub overlapping_injectors: Vec<InjectorMatch>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -210,6 +281,8 @@ pub struct Mesh {
     pub gateway_api: Vec<crate::gateway_api::GatewayView>,
     /// The ambient node agents (ztunnel, istio-cni).
     pub node_agents: Vec<crate::ambient::NodeAgent>,
+    #[serde(skip)]
+    pub operators: Vec<OperatorCr>,
 }
 
 impl Mesh {
@@ -233,6 +306,18 @@ impl Mesh {
 
     pub fn is_older(&self, a: &str, b: &str) -> bool {
         self.revision_key(a) < self.revision_key(b)
+    }
+
+    pub fn namespace(&self, name: &str) -> Option<&NamespaceView> {
+        self.namespaces.iter().find(|n| n.name == name)
+    }
+
+    /// The CR the in-cluster operator reconciles under this name (never an `installed-state-*`
+    /// record).
+    pub fn reconciled_cr(&self, cr: &CrRef) -> Option<&OperatorCr> {
+        self.operators
+            .iter()
+            .find(|o| !o.installed_state && o.namespace == cr.namespace && o.name == cr.name)
     }
 
     pub fn gateways(&self) -> impl Iterator<Item = &WorkloadView> {
@@ -323,6 +408,7 @@ pub fn resolve(inventory: &Inventory, narrowed_to: Option<&str>) -> Mesh {
                 }
             }
             NamespaceView {
+                overlapping_injectors: overlapping(&injectors, &n.meta.labels, &Labels::new()),
                 name,
                 injection_label: n.meta.label(LABEL_INJECTION).map(str::to_string),
                 rev_label: n.meta.label(LABEL_REV).map(str::to_string),
@@ -350,6 +436,7 @@ pub fn resolve(inventory: &Inventory, narrowed_to: Option<&str>) -> Mesh {
         unread: inventory.unread_inputs(),
         gateway_api,
         node_agents: crate::ambient::node_agents(inventory),
+        operators: operators(inventory),
     };
     mark_unknown_selections(&mut mesh);
     control_planes.sort_by(|a, b| {
@@ -368,12 +455,35 @@ pub fn resolve(inventory: &Inventory, narrowed_to: Option<&str>) -> Mesh {
     mesh
 }
 
+fn operators(inventory: &Inventory) -> Vec<OperatorCr> {
+    inventory
+        .istio_operators
+        .iter()
+        .map(|iop| OperatorCr {
+            namespace: iop.meta.namespace().to_string(),
+            name: iop.meta.name().to_string(),
+            revision: iop
+                .spec
+                .get("revision")
+                .and_then(|r| r.as_str())
+                .filter(|r| !r.is_empty())
+                .unwrap_or(DEFAULT_REVISION)
+                .to_string(),
+            installed_state: iop.meta.name().starts_with(INSTALLED_STATE_PREFIX),
+        })
+        .collect()
+}
+
 fn injectors(inventory: &Inventory) -> Vec<Injector> {
     let mut out: Vec<Injector> = inventory
         .webhooks
         .iter()
         .filter_map(|mwc| {
-            let revision = mwc.meta.label(LABEL_REV)?;
+            let revision = match mwc.meta.label(LABEL_REV) {
+                Some(rev) => rev,
+                None if mwc.webhooks.iter().any(is_unrevisioned_injector) => DEFAULT_REVISION,
+                None => return None,
+            };
             Some(Injector {
                 name: mwc.meta.name().to_string(),
                 revision: revision.to_string(),
@@ -384,6 +494,20 @@ fn injectors(inventory: &Inventory) -> Vec<Injector> {
         .collect();
     out.sort_by(|a, b| a.name.cmp(&b.name));
     out
+}
+
+/// The sidecar injector of charts from before revisions (`istio-sidecar-injector` with no
+/// `istio.io/rev` label): a webhook named `*.sidecar-injector.istio.io` calling `istiod` or
+/// `istio-sidecar-injector` at `/inject`. It injects for the revision every unlabelled object
+/// belongs to, `default`.
+fn is_unrevisioned_injector(webhook: &crate::inventory::Webhook) -> bool {
+    let named = webhook.name == "sidecar-injector.istio.io"
+        || webhook.name.ends_with(".sidecar-injector.istio.io");
+    named
+        && webhook.client_config.service.as_ref().is_some_and(|s| {
+            matches!(s.name.as_str(), "istiod" | "istio-sidecar-injector")
+                && s.path.as_deref() == Some("/inject")
+        })
 }
 
 fn control_planes(inventory: &Inventory, injectors: &[Injector]) -> Vec<ControlPlane> {
@@ -448,9 +572,23 @@ fn control_planes(inventory: &Inventory, injectors: &[Injector]) -> Vec<ControlP
         .collect()
 }
 
+/// Whether a pod opts out of injection, exactly as Istio's `injectRequired`
+/// (`pkg/kube/inject/inject.go`) decides: the `sidecar.istio.io/inject` label, when present
+/// (even empty), beats the annotation; `"true"` injects, `"false"` opts out, and anything else
+/// (empty, or a value Istio only logs as invalid) falls back to the injection policy, which is
+/// `enabled` in every chart. The webhooks' `objectSelector` sees only the label, so a pod with
+/// annotation `"false"` and label `"true"` is injected.
+pub fn pod_opts_out(labels: &Labels, annotation: Option<&str>) -> bool {
+    labels
+        .get(ANNOTATION_INJECT)
+        .map(String::as_str)
+        .or(annotation)
+        == Some("false")
+}
+
 /// Evaluates every injector's webhooks against a namespace's and a pod's labels, as the API
-/// server does on pod CREATE. `opted_out` is the pod-level `sidecar.istio.io/inject: "false"`
-/// annotation, which the injector itself honours.
+/// server does on pod CREATE. `opted_out` is the pod's own opt-out ([`pod_opts_out`]), which the
+/// injector itself honours.
 pub fn select(
     injectors: &[Injector],
     namespace_labels: &Labels,
@@ -469,15 +607,26 @@ pub fn select(
             })
         })
         .collect();
+    let injection = namespace_labels.get(LABEL_INJECTION).map(String::as_str);
+    let via = if injection == Some("enabled") {
+        Via::InjectionEnabled
+    } else if namespace_labels.contains_key(LABEL_REV) {
+        Via::NamespaceLabel
+    } else if pod_labels.contains_key(LABEL_REV) {
+        Via::PodLabel
+    } else {
+        Via::DefaultInjector
+    };
     // Several matching injectors (an overlap istioctl refuses to create) inject in webhook
     // order; the first by name is the API server's order.
     if let Some(i) = matching.first() {
         return Selection::Revision {
             revision: i.revision.clone(),
             tag: i.tag.clone(),
+            via,
         };
     }
-    let requested = match namespace_labels.get(LABEL_INJECTION).map(String::as_str) {
+    let requested = match injection {
         Some("enabled") => Some(DEFAULT_REVISION.to_string()),
         Some(_) => None,
         None => namespace_labels
@@ -485,10 +634,39 @@ pub fn select(
             .or_else(|| pod_labels.get(LABEL_REV))
             .cloned(),
     };
-    let pod_opt_out = pod_labels.get(ANNOTATION_INJECT).map(String::as_str) == Some("false");
     match requested {
-        Some(requested) if !pod_opt_out => Selection::Unserved { requested },
-        _ => Selection::None,
+        Some(requested) => Selection::Unserved { requested, via },
+        None => Selection::None,
+    }
+}
+
+/// The injectors that would all be called for a pod with these labels, when there is more than
+/// one (istioctl refuses to create this, "webhook overlaps with others"; the API server calls
+/// them all, in name order). One entry per configuration: its first matching webhook.
+fn overlapping(
+    injectors: &[Injector],
+    namespace_labels: &Labels,
+    pod_labels: &Labels,
+) -> Vec<InjectorMatch> {
+    let matched: Vec<InjectorMatch> = injectors
+        .iter()
+        .filter_map(|i| {
+            let w = i.webhooks.iter().find(|w| {
+                optional_matches(w.namespace_selector.as_ref(), namespace_labels)
+                    && optional_matches(w.object_selector.as_ref(), pod_labels)
+            })?;
+            Some(InjectorMatch {
+                configuration: i.name.clone(),
+                webhook: w.name.clone(),
+                revision: i.revision.clone(),
+                tag: i.tag.clone(),
+            })
+        })
+        .collect();
+    if matched.len() > 1 {
+        matched
+    } else {
+        Vec::new()
     }
 }
 
@@ -657,6 +835,7 @@ fn workloads(
             template_role
         };
         let gateway = gateway_kind(labels, annotations, role);
+        let opted_out = pod_opts_out(labels, annotations.inject.as_deref());
         let ns = namespace_labels
             .get(owner.namespace.as_str())
             .copied()
@@ -666,15 +845,11 @@ fn workloads(
                 Some(rev) if !rev.is_empty() => Selection::Revision {
                     revision: rev.clone(),
                     tag: None,
+                    via: Via::Rendered,
                 },
                 _ => Selection::None,
             },
-            _ => select(
-                injectors,
-                ns,
-                labels,
-                annotations.inject.as_deref() == Some("false"),
-            ),
+            _ => select(injectors, ns, labels, opted_out),
         };
         let istiod = labels.get("app").map(String::as_str) == Some("istiod");
         // ztunnel and istio-cni are node agents, never sidecar workloads.
@@ -687,7 +862,25 @@ fn workloads(
         {
             continue;
         }
+        let owning_cr = acc.template.and_then(|w| {
+            Some(CrRef {
+                name: w.meta.label(LABEL_OWNER)?.to_string(),
+                namespace: w
+                    .meta
+                    .label(LABEL_OWNER_NS)
+                    .unwrap_or(w.meta.namespace())
+                    .to_string(),
+            })
+        });
+        let overlapping_injectors = match gateway {
+            Some(GatewayKind::Operator) => Vec::new(),
+            _ if opted_out => Vec::new(),
+            _ => overlapping(injectors, ns, labels),
+        };
         out.push(WorkloadView {
+            overlapping_injectors,
+            owning_cr,
+            opted_out,
             kind: owner.kind,
             namespace: owner.namespace,
             name: owner.name,
@@ -757,25 +950,105 @@ fn attach_generated(
             continue;
         };
         w.gateway_name = Some(view.name.clone());
-        w.selected = match view.owners.as_slice() {
-            [owner] => Selection::Revision {
-                revision: owner.clone(),
-                tag: view.selector.clone().filter(|s| {
-                    s != owner
-                        && injectors
-                            .iter()
-                            .any(|i| i.tag.as_deref() == Some(s.as_str()))
-                }),
-            },
-            [] => Selection::Unserved {
-                requested: view
-                    .selector
-                    .clone()
-                    .unwrap_or_else(|| DEFAULT_REVISION.to_string()),
-            },
-            // Two istiods claim it: neither is "the" selection.
-            _ => Selection::None,
-        };
+        w.selected = gateway_selection(view, injectors);
         view.running = w.running.clone();
+    }
+}
+
+/// What a Gateway selects, as istiod's ownership decides it: its one owner (through a tag when
+/// its selector is one), the selector no control plane answers, or nothing when two claim it.
+pub fn gateway_selection(
+    view: &crate::gateway_api::GatewayView,
+    injectors: &[Injector],
+) -> Selection {
+    use crate::gateway_api::SelectorSource;
+    let via = match view.selector_source {
+        SelectorSource::Gateway => Via::GatewayLabel,
+        SelectorSource::Namespace => Via::NamespaceLabel,
+        SelectorSource::Unlabelled => Via::DefaultRevision,
+    };
+    match view.owners.as_slice() {
+        [owner] => Selection::Revision {
+            revision: owner.clone(),
+            tag: view.selector.clone().filter(|s| {
+                s != owner
+                    && injectors
+                        .iter()
+                        .any(|i| i.tag.as_deref() == Some(s.as_str()))
+            }),
+            via,
+        },
+        [] => Selection::Unserved {
+            requested: view
+                .selector
+                .clone()
+                .unwrap_or_else(|| DEFAULT_REVISION.to_string()),
+            via,
+        },
+        // Two istiods claim it: neither is "the" selection.
+        _ => Selection::None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testing::*;
+
+    fn labels(pairs: &[(&str, &str)]) -> Labels {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    /// Every label/annotation combination, as `injectRequired` decides under the `enabled`
+    /// policy: the label, when present, decides; else the annotation; only `"false"` opts out.
+    #[test]
+    fn the_inject_label_beats_the_annotation_in_every_combination() {
+        let label_values = [None, Some("true"), Some("false"), Some(""), Some("no")];
+        let annotation_values = [None, Some("true"), Some("false"), Some("")];
+        for label in label_values {
+            for annotation in annotation_values {
+                let pod = match label {
+                    Some(v) => labels(&[(ANNOTATION_INJECT, v)]),
+                    None => Labels::new(),
+                };
+                let decided_by = label.or(annotation);
+                assert_eq!(
+                    pod_opts_out(&pod, annotation),
+                    decided_by == Some("false"),
+                    "label {label:?}, annotation {annotation:?}"
+                );
+            }
+        }
+        // The case: annotation "false", label "true" is injected.
+        assert!(!pod_opts_out(
+            &labels(&[(ANNOTATION_INJECT, "true")]),
+            Some("false")
+        ));
+        // An empty label still hides the annotation (Istio checks presence, not value).
+        assert!(!pod_opts_out(
+            &labels(&[(ANNOTATION_INJECT, "")]),
+            Some("false")
+        ));
+    }
+
+    #[test]
+    fn a_workload_with_annotation_false_and_label_true_is_stale_when_behind() {
+        let y = [
+            istiod("1-8-1", "1.8.1", true),
+            injector("1-8-1"),
+            namespace("bookinfo", &[("istio.io/rev", "1-8-1")]),
+            pod("bookinfo", "ratings", 1, "1-8-0").replace(
+                "    pod-template-hash: 5d8f7c9b4\n  annotations:\n",
+                "    pod-template-hash: 5d8f7c9b4\n    sidecar.istio.io/inject: \"true\"\n  annotations:\n    sidecar.istio.io/inject: \"false\"\n",
+            ),
+        ]
+        .concat();
+        let m = mesh(&y);
+        let w = m.workloads.iter().find(|w| w.name == "ratings").unwrap();
+        assert!(!w.opted_out);
+        assert_eq!(w.selected.revision(), Some("1-8-1"), "{:?}", w.selected);
     }
 }

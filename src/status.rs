@@ -3,7 +3,8 @@
 use crate::checks::{self, Options};
 use crate::finding::Finding;
 use crate::inventory::{Input, Inventory, Unreadable};
-use crate::mesh::{ControlPlane, Mesh, NamespaceView, Selection, UNKNOWN_REVISION};
+use crate::mesh::{ControlPlane, Mesh, NamespaceView, Selection, UNKNOWN_REVISION, WorkloadView};
+use crate::remedy;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -112,19 +113,7 @@ pub fn build(inventory: &Inventory, mesh: &Mesh, options: &Options) -> StatusRep
                 crate::gateway_api::DeployedKind::Gateway => crate::mesh::GatewayKind::GatewayApi,
                 crate::gateway_api::DeployedKind::Waypoint => crate::mesh::GatewayKind::Waypoint,
             },
-            selected: match v.owners.as_slice() {
-                [owner] => Selection::Revision {
-                    revision: owner.clone(),
-                    tag: v.selector.clone().filter(|s| s != owner),
-                },
-                [] => Selection::Unserved {
-                    requested: v
-                        .selector
-                        .clone()
-                        .unwrap_or_else(|| crate::istio::labels::DEFAULT_REVISION.to_string()),
-                },
-                _ => Selection::None,
-            },
+            selected: crate::mesh::gateway_selection(v, &mesh.injectors),
             running: BTreeMap::new(),
             lagging_behind: None,
             owners: Some(v.owners.clone()),
@@ -350,22 +339,18 @@ pub fn progress(mesh: &Mesh, options: &Options) -> String {
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
-    let stale_gateways: Vec<String> = mesh
-        .gateways()
-        .filter(|g| is_stale(g) && !g.gateway.is_some_and(|k| k.is_gateway_api()))
-        .map(|g| g.restart_command())
-        .collect();
     // istiod rolls the Deployments of Gateways it re-rendered: the step is to let them finish.
-    let rolling_gateways: Vec<String> = mesh
+    let (rolling_gateways, stale_gateways): (Vec<&WorkloadView>, Vec<&WorkloadView>) = mesh
         .gateways()
-        .filter(|g| is_stale(g) && g.gateway.is_some_and(|k| k.is_gateway_api()))
-        .map(|g| {
-            format!(
-                "kubectl rollout status deployment/{} -n {}",
-                g.name, g.namespace
-            )
-        })
-        .collect();
+        .filter(|g| is_stale(g))
+        .partition(|g| g.gateway_name.is_some());
+    let pick_up = |gateways: Vec<&WorkloadView>| -> Vec<String> {
+        gateways
+            .into_iter()
+            .map(|g| remedy::for_workload(mesh, g, remedy::Goal::PickUpSelection).command_line())
+            .collect()
+    };
+    let (rolling_gateways, stale_gateways) = (pick_up(rolling_gateways), pick_up(stale_gateways));
     let gateways_behind = gateway_revs.iter().any(|r| r != newest);
     let next = if !unread.is_empty() {
         unknown_next()
@@ -375,13 +360,15 @@ pub fn progress(mesh: &Mesh, options: &Options) -> String {
         format!("wait until istiod {newest} is ready before moving anything")
     } else if let Some(cni) = agent_behind(crate::ambient::Agent::IstioCni) {
         format!(
-            "upgrade istio-cni in place (helm upgrade istio-cni istio/cni -n {} --set profile=ambient)",
-            cni.namespace
+            "upgrade istio-cni in place: {}",
+            remedy::for_node_agent(cni, new_cp.and_then(|c| c.version.as_deref()), None)
+                .command_line()
         )
     } else if let Some(z) = agent_behind(crate::ambient::Agent::Ztunnel).or(ztunnel_elsewhere) {
         format!(
-            "upgrade ztunnel in place (helm upgrade ztunnel istio/ztunnel -n {} --set revision={newest}; it briefly disrupts ambient traffic on each node)",
-            z.namespace
+            "upgrade ztunnel in place: {}",
+            remedy::for_node_agent(z, new_cp.and_then(|c| c.version.as_deref()), Some(newest))
+                .command_line()
         )
     } else if !not_moved.is_empty() {
         format!(
@@ -399,28 +386,22 @@ pub fn progress(mesh: &Mesh, options: &Options) -> String {
         )
     } else if !stale_gateways.is_empty() {
         format!("restart the gateways: {}", stale_gateways.join("; "))
-    } else if gateways_behind
-        && mesh
-            .gateways()
-            .filter(|g| g.running.keys().any(|r| r != newest))
-            .all(|g| g.gateway.is_some_and(|k| k.is_gateway_api()))
-    {
-        format!(
-            "move the Gateways and waypoints to {newest}: relabel them istio.io/rev={newest} or move the tag they select (istiod re-renders and rolls them)"
-        )
     } else if gateways_behind {
+        let moves: Vec<String> = mesh
+            .gateways()
+            .filter(|g| {
+                g.running
+                    .keys()
+                    .any(|r| r != newest && r != UNKNOWN_REVISION)
+            })
+            .map(|g| remedy::for_workload(mesh, g, remedy::Goal::MoveTo(newest)).command_line())
+            .collect();
+        format!("upgrade the gateways to {newest}: {}", moves.join("; "))
+    } else if let Some(cp) = old.and_then(|o| mesh.control_plane(o)) {
         format!(
-            "upgrade the gateways to {newest} (istioctl install -f gateways.yaml --revision {newest}) and restart them"
+            "remove the old control plane: {}",
+            remedy::for_unused_revision(mesh, cp).command_line()
         )
-    } else if let Some(cp) = old.and_then(|o| mesh.control_plane(o))
-        && ambient
-    {
-        format!(
-            "remove the old control plane (helm delete istiod-{} -n {})",
-            cp.revision, cp.namespace
-        )
-    } else if let Some(old) = old.filter(|o| mesh.control_plane(o).is_some()) {
-        format!("remove the old control plane (istioctl x uninstall --revision {old})")
     } else {
         "nothing to do".to_string()
     };

@@ -292,6 +292,46 @@ fn ir403_gateways_cr_not_on_empty() {
 }
 
 #[test]
+fn ir403_a_cr_listing_only_gateways_even_when_its_profile_brings_a_control_plane() {
+    for (v, _) in VERSIONS {
+        let r = run(&["-f", &f("gateways-no-profile.yaml"), "--istio-version", v]);
+        assert_eq!(
+            findings(&r),
+            ["IR403 error IstioOperator/istio-system/gateways"],
+            "{v}"
+        );
+        assert!(message(&r, 0).contains("on profile `default`, which also installs base, pilot"));
+        assert_eq!(r.code, 1);
+    }
+}
+
+#[test]
+fn table_headers_name_crs_not_file_paths() {
+    let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("kubectl-istio_rev");
+    cmd.env("PATH", "/nonexistent").args([
+        "check-overlap",
+        "-f",
+        "testdata/overlap/control-plane.yaml",
+        "-f",
+        "testdata/overlap/unnamed-gateways.yaml",
+        "--istio-version",
+        "1.8.1",
+        "--no-color",
+        "--offline",
+    ]);
+    let text = String::from_utf8(cmd.output().unwrap().stdout).unwrap();
+    let header = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("COMPONENT "))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        header.contains("control-plane  <unnamed> (unnamed-gateways.yaml)  OVERLAP"),
+        "{header}"
+    );
+    assert!(!header.contains("testdata/"), "{header}");
+}
+
+#[test]
 fn ir404_alone_is_a_warning_and_fail_on_warning_trips() {
     for (v, _) in VERSIONS {
         let args = ["-f", &f("control-plane-default.yaml"), "--istio-version", v];

@@ -4,7 +4,7 @@
 mod common;
 
 use assert_cmd::cargo::cargo_bin_cmd;
-use common::finding_lines;
+use common::{finding_lines, fix_lines};
 use std::path::{Path, PathBuf};
 
 fn scenarios() -> Vec<PathBuf> {
@@ -74,6 +74,21 @@ fn every_scenario_gives_exactly_its_expected_findings() {
                 "{}:\n  expected {expected:#?}\n  got      {got:#?}",
                 dir.file_name().unwrap().to_string_lossy()
             ));
+        }
+        // `fixes.txt`, where present: the exact fix line of each finding it names.
+        let fixes = fix_lines(&report);
+        for want in std::fs::read_to_string(dir.join("fixes.txt"))
+            .unwrap_or_default()
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+        {
+            if !fixes.iter().any(|f| f == want) {
+                failures.push(format!(
+                    "{}: no finding with fix\n  {want}\n  got {fixes:#?}",
+                    dir.file_name().unwrap().to_string_lossy()
+                ));
+            }
         }
         let has_error = report["findings"]
             .as_array()

@@ -3,6 +3,7 @@
 
 use crate::finding::{Code, Finding, ObjectRef};
 use crate::inventory::{Input, Unreadable};
+use crate::remedy;
 
 /// `skipped`: what could not be checked without an input, e.g. `IR105 unserved revisions`;
 /// empty when no check reads it.
@@ -17,7 +18,10 @@ pub fn check(unreadable: &[Unreadable], skipped: &dyn Fn(Input) -> Vec<String>) 
             };
             let consequence = match Input::of_unreadable(&u.resource).map(skipped) {
                 Some(checks) if !checks.is_empty() => {
-                    format!("; skipped, as their verdicts would be unknown: {}", checks.join(", "))
+                    format!(
+                        "; skipped, as their verdicts would be unknown: {}",
+                        checks.join(", ")
+                    )
                 }
                 Some(_) => "; no check depends on it alone".to_string(),
                 None => String::new(),
@@ -33,14 +37,7 @@ pub fn check(unreadable: &[Unreadable], skipped: &dyn Fn(Input) -> Vec<String>) 
                     u.resource, u.reason
                 ),
             )
-            .fix(format!(
-                "grant list on {kind} (kubectl auth can-i list {kind} {}) or run with a broader token",
-                if u.namespace.is_empty() {
-                    "-A".to_string()
-                } else {
-                    format!("-n {}", u.namespace)
-                }
-            ))
+            .fix(remedy::for_unreadable(kind, &u.namespace).command_line())
         })
         .collect()
 }

@@ -12,23 +12,13 @@ use super::Options;
 use crate::ambient::{Agent, NodeAgent, Target};
 use crate::finding::{Code, Finding, ObjectRef};
 use crate::mesh::Mesh;
+use crate::remedy;
 use crate::revision::version_key;
 
 /// `1.30.3-distroless` → (1, 30): the skew rules are about minor versions.
 fn minor(version: &str) -> Option<(u64, u64)> {
     let k = version_key(version);
     (k.len() >= 2).then(|| (k[0], k[1]))
-}
-
-fn upgrade_command(agent: &NodeAgent, version: &str) -> String {
-    let release = match agent.agent {
-        Agent::Ztunnel => "ztunnel istio/ztunnel",
-        Agent::IstioCni => "istio-cni istio/cni",
-    };
-    format!(
-        "helm upgrade {release} -n {} --version {version} (in place, node by node: cordon or use blue/green node pools)",
-        agent.namespace
-    )
 }
 
 pub fn check(mesh: &Mesh, _options: &Options) -> Vec<Finding> {
@@ -89,10 +79,7 @@ pub fn check(mesh: &Mesh, _options: &Options) -> Vec<Finding> {
                     ),
                 )
                 .revisions([cp.revision.clone()])
-                .fix(format!(
-                    "upgrade the control plane first (helm install istiod-<rev> istio/istiod --set revision=<rev> --set profile=ambient --version {v}), or {}",
-                    upgrade_command(agent, cp.version.as_deref().unwrap_or_default())
-                )),
+                .fix(remedy::for_agent_ahead(agent, v, cp).command_line()),
             );
         }
 
@@ -113,7 +100,7 @@ pub fn check(mesh: &Mesh, _options: &Options) -> Vec<Finding> {
                     ),
                 )
                 .revisions([cp.revision.clone()])
-                .fix(upgrade_command(agent, cp.version.as_deref().unwrap_or_default())),
+                .fix(remedy::for_node_agent(agent, cp.version.as_deref(), None).command_line()),
             );
         }
     }
@@ -143,7 +130,7 @@ pub fn check(mesh: &Mesh, _options: &Options) -> Vec<Finding> {
                         cni.namespace, cni.name, z.namespace, z.name, cm.1 - zm.1
                     ),
                 )
-                .fix(upgrade_command(z, cv)),
+                .fix(remedy::for_node_agent(z, Some(cv), None).command_line()),
             );
         }
     }
@@ -163,13 +150,6 @@ fn points_nowhere(
         Some(t) => format!("tag {t} (revision {revision})"),
         None => format!("revision {revision}"),
     };
-    let fix = match mesh.newest_control_plane() {
-        Some(cp) => format!(
-            "helm upgrade ztunnel istio/ztunnel -n {} --reuse-values --set revision={}",
-            agent.namespace, cp.revision
-        ),
-        None => "install the control plane ztunnel points at".to_string(),
-    };
     Finding::new(
         Code::IR603,
         object,
@@ -179,7 +159,7 @@ fn points_nowhere(
         ),
     )
     .revisions([revision.to_string()])
-    .fix(fix)
+    .fix(remedy::for_ztunnel_without_istiod(mesh, agent).command_line())
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@ use super::Options;
 use crate::finding::{Code, Finding, ObjectRef};
 use crate::istio::labels::DEFAULT_REVISION;
 use crate::mesh::Mesh;
+use crate::remedy;
 use crate::revision::is_dns1123_label;
 use std::collections::BTreeSet;
 
@@ -21,10 +22,7 @@ pub fn check(mesh: &Mesh, options: &Options) -> Vec<Finding> {
                     ),
                 )
                 .revisions([cp.revision.clone()])
-                .fix(format!(
-                    "kubectl -n {} describe deployment {}; kubectl -n {} logs deployment/{}",
-                    cp.namespace, cp.name, cp.namespace, cp.name
-                )),
+                .fix(remedy::for_not_ready(cp).command_line()),
             );
         }
         if cp.revision != DEFAULT_REVISION && !is_dns1123_label(&cp.revision) {
@@ -41,13 +39,6 @@ pub fn check(mesh: &Mesh, options: &Options) -> Vec<Finding> {
                 out.push(bad_name(object.clone(), "tag", tag));
             }
             if mesh.control_plane(&injector.revision).is_none() {
-                let fix = match mesh.newest_control_plane() {
-                    Some(cp) => format!(
-                        "istioctl tag set {tag} --revision {} --overwrite",
-                        cp.revision
-                    ),
-                    None => format!("istioctl tag remove {tag}"),
-                };
                 out.push(
                     Finding::new(
                         Code::IR303,
@@ -58,7 +49,7 @@ pub fn check(mesh: &Mesh, options: &Options) -> Vec<Finding> {
                         ),
                     )
                     .revisions([injector.revision.clone()])
-                    .fix(fix),
+                    .fix(remedy::for_dangling_tag(mesh, tag).command_line()),
                 );
             }
         }
@@ -76,7 +67,7 @@ fn bad_name(object: ObjectRef, what: &str, name: &str) -> Finding {
         format!("{what} {name:?} is not a DNS-1123 label (lowercase letters, digits and '-'); Istio puts it in object names, so dots break install"),
     )
     .revisions([name.to_string()])
-    .fix(format!("reinstall under a name like {:?}", name.to_lowercase().replace(['.', '_'], "-")))
+    .fix(remedy::for_bad_name(name).command_line())
 }
 
 /// IR304: a control plane no pod runs, no namespace or workload selects, and no tag points to.
@@ -124,15 +115,7 @@ fn unused_revisions(mesh: &Mesh, options: &Options) -> Vec<Finding> {
                 ),
             )
             .revisions([cp.revision.clone()])
-            .fix(if cp.revision == DEFAULT_REVISION {
-                "istioctl uninstall --revision default (check first that nothing relies on istio-injection=enabled)".to_string()
-            } else {
-                format!(
-                    "istioctl uninstall --revision {r} (1.8–1.14: istioctl x uninstall --revision {r}; operator flow: kubectl delete istiooperator -n {} <its control-plane CR>)",
-                    cp.namespace,
-                    r = cp.revision
-                )
-            })
+            .fix(remedy::for_unused_revision(mesh, cp).command_line())
         })
         .collect()
 }

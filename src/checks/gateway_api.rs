@@ -7,6 +7,7 @@ use crate::finding::{Code, Finding, ObjectRef};
 use crate::gateway_api::{DeployedKind, GatewayView, SelectorSource};
 use crate::istio::labels::LABEL_REV;
 use crate::mesh::{Mesh, UNKNOWN_REVISION};
+use crate::remedy;
 
 pub fn check(mesh: &Mesh, _options: &Options) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -30,14 +31,7 @@ pub fn check(mesh: &Mesh, _options: &Options) -> Vec<Finding> {
                     ),
                 )
                 .revisions(owners.iter().cloned())
-                .fix(format!(
-                    "kubectl label gateway {} -n {} {LABEL_REV}={} --overwrite (or keep the default tag on one revision only)",
-                    gw.name,
-                    gw.namespace,
-                    mesh.newest_control_plane()
-                        .map(|c| c.revision.as_str())
-                        .unwrap_or(owners[owners.len() - 1].as_str())
-                )),
+                .fix(remedy::for_contested_gateway(mesh, gw).command_line()),
             ),
         }
         if gw.kind == DeployedKind::Waypoint && mesh.narrowed_to.is_none() {
@@ -66,27 +60,13 @@ fn unowned(mesh: &Mesh, gw: &GatewayView, object: ObjectRef, what: &str) -> Find
         ),
         (None, _) => "it is unlabelled and no revision holds the default tag (nor, from 1.28, the default revision of istiod-default-validator)".to_string(),
     };
-    let target = mesh.newest_control_plane().map(|c| {
-        c.tags
-            .iter()
-            .find(|t| t.as_str() != crate::istio::labels::DEFAULT_REVISION)
-            .cloned()
-            .unwrap_or_else(|| c.revision.clone())
-    });
-    let fix = match target {
-        Some(t) => format!(
-            "kubectl label gateway {} -n {} {LABEL_REV}={t} --overwrite",
-            gw.name, gw.namespace
-        ),
-        None => "install a control plane for its revision".to_string(),
-    };
     Finding::new(
         Code::IR205,
         object,
         format!("{what}: no control plane reconciles it, {why}; nothing is deployed for it and its status stays \"Waiting for controller\""),
     )
     .revisions(gw.selector.iter().cloned())
-    .fix(fix)
+    .fix(remedy::for_unowned_gateway(mesh, gw).command_line())
 }
 
 /// IR207: the owner is known, but the pods (or the pod template) say another revision.
@@ -115,15 +95,7 @@ fn stale_pods(
                 "its Deployment {deployment} is still rendered by {} (pod template {LABEL_REV}): istiod {owner} has not re-rendered it",
                 gw.rendered_by.as_deref().unwrap_or_default()
             ),
-            format!(
-                "check that istiod {owner} is ready and leads the gateway deployment controller (kubectl -n {} logs deployment/{}); any change to the Gateway's labels or annotations requeues it",
-                mesh.control_plane(owner)
-                    .map(|c| c.namespace.as_str())
-                    .unwrap_or("istio-system"),
-                mesh.control_plane(owner)
-                    .map(|c| c.name.as_str())
-                    .unwrap_or("istiod")
-            ),
+            remedy::for_gateway_not_rerendered(mesh, owner),
         )
     } else {
         (
@@ -132,10 +104,7 @@ fn stale_pods(
                 stale.iter().map(|(_, n)| **n).sum::<usize>(),
                 revision_counts(mesh, stale.iter().copied())
             ),
-            format!(
-                "kubectl rollout status deployment/{deployment} -n {} (if stuck: kubectl describe deployment {deployment} -n {})",
-                gw.namespace, gw.namespace
-            ),
+            remedy::for_stuck_rollout(gw, deployment),
         )
     };
     let mut revisions: Vec<String> = stale.iter().map(|(r, _)| r.to_string()).collect();
@@ -152,7 +121,7 @@ fn stale_pods(
             format!("{what} is owned by {owner}, but {detail}"),
         )
         .revisions(revisions)
-        .fix(fix),
+        .fix(fix.command_line()),
     )
 }
 
@@ -175,10 +144,7 @@ fn not_programmed(gw: &GatewayView, owner: &str, object: ObjectRef, what: &str) 
             format!("{what} (owned by {owner}) is not Programmed, reason {reason}{message}"),
         )
         .revisions([owner.to_string()])
-        .fix(format!(
-            "kubectl describe gateway {} -n {} and fix what its Programmed condition names",
-            gw.name, gw.namespace
-        )),
+        .fix(remedy::for_not_programmed(gw).command_line()),
     )
 }
 
@@ -226,17 +192,7 @@ fn waypoint_behind(mesh: &Mesh, gw: &GatewayView, object: ObjectRef, what: &str)
         )
     };
     let namespaces: Vec<String> = ahead.iter().map(|(ns, r)| format!("{ns} ({r})")).collect();
-    let fix = match gw.selector_source {
-        SelectorSource::Gateway => format!(
-            "kubectl label gateway {} -n {} {LABEL_REV}- (follow the namespace) or {LABEL_REV}={newest} --overwrite",
-            gw.name, gw.namespace
-        ),
-        _ => format!(
-            "kubectl rollout status deployment/{} -n {}",
-            gw.deployment.as_deref().unwrap_or(&gw.name),
-            gw.namespace
-        ),
-    };
+    let fix = remedy::for_waypoint_behind(mesh, gw, &newest).command_line();
     vec![
         Finding::new(
             Code::IR208,

@@ -4,8 +4,9 @@
 use super::workloads::sorted;
 use super::{Options, pods, reference_revision, revision_counts};
 use crate::finding::{Code, Finding};
-use crate::istio::labels::LABEL_REV;
-use crate::mesh::{GatewayKind, Mesh, UNKNOWN_REVISION, WorkloadView};
+use crate::istio::labels::DEFAULT_REVISION;
+use crate::mesh::{GatewayKind, Mesh, UNKNOWN_REVISION, Via, WorkloadView};
+use crate::remedy::{self, Goal};
 
 pub fn check(mesh: &Mesh, options: &Options) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -13,6 +14,9 @@ pub fn check(mesh: &Mesh, options: &Options) -> Vec<Finding> {
     for gw in mesh.gateways() {
         let object = gw.object();
         let what = match &gw.gateway_name {
+            Some(name) if gw.gateway == Some(GatewayKind::Waypoint) => {
+                format!("waypoint {}/{name} (Deployment {})", gw.namespace, gw.name)
+            }
             Some(name) => format!("Gateway {}/{name} (Deployment {})", gw.namespace, gw.name),
             None => format!("gateway {}/{}", gw.namespace, gw.name),
         };
@@ -47,14 +51,7 @@ pub fn check(mesh: &Mesh, options: &Options) -> Vec<Finding> {
                     ),
                 )
                 .revisions(running.iter().map(|s| s.to_string()))
-                .fix(if gw.gateway.is_some_and(|k| k.is_gateway_api()) {
-                    format!(
-                        "kubectl rollout status deployment/{} -n {} (istiod rolls it; a restart changes nothing)",
-                        gw.name, gw.namespace
-                    )
-                } else {
-                    format!("{} and wait for the rollout to finish", gw.restart_command())
-                }),
+                .fix(remedy::for_workload(mesh, gw, Goal::PickUpSelection).command_line()),
             );
         }
 
@@ -70,7 +67,10 @@ pub fn check(mesh: &Mesh, options: &Options) -> Vec<Finding> {
                         ),
                     )
                     .revisions([rev.to_string()])
-                    .fix(upgrade_command(gw, reference.unwrap_or("<revision>"))),
+                    .fix(
+                        remedy::for_workload(mesh, gw, Goal::MoveTo(reference.unwrap_or(rev)))
+                            .command_line(),
+                    ),
                 );
             } else if let Some(reference) = reference
                 && mesh.is_older(rev, reference)
@@ -90,28 +90,31 @@ pub fn check(mesh: &Mesh, options: &Options) -> Vec<Finding> {
                         ),
                     )
                     .revisions([rev.to_string(), reference.to_string()])
-                    .fix(upgrade_command(gw, reference)),
+                    .fix(remedy::for_workload(mesh, gw, Goal::MoveTo(reference)).command_line()),
                 );
             }
         }
 
-        // Needs every workload in view, which `-n` takes away.
+        // Needs every workload in view, which `-n` takes away. A gateway pinned by its own
+        // label to a tag other than `default` (a canary gateway) moves ahead by design.
         if mesh.narrowed_to.is_none()
+            && !is_canary_gateway(gw)
             && let Some(newest) = running.last()
         {
+            // Only revisions that still have a control plane count: a workload stuck on a
+            // removed one is IR103, and nothing can roll back to it.
+            let behind_on = |r: &String| {
+                r != UNKNOWN_REVISION && mesh.is_older(r, newest) && mesh.control_plane(r).is_some()
+            };
             let behind: Vec<&WorkloadView> = mesh
                 .sidecar_workloads()
-                .filter(|w| {
-                    w.running
-                        .keys()
-                        .any(|r| r != UNKNOWN_REVISION && mesh.is_older(r, newest))
-                })
+                .filter(|w| w.running.keys().any(behind_on))
                 .collect();
             if !behind.is_empty() {
                 let pods_behind: usize = behind
                     .iter()
                     .flat_map(|w| w.running.iter())
-                    .filter(|(r, _)| *r != UNKNOWN_REVISION && mesh.is_older(r, newest))
+                    .filter(|(r, _)| behind_on(r))
                     .map(|(_, n)| n)
                     .sum();
                 let old: Vec<String> = sorted(
@@ -119,8 +122,8 @@ pub fn check(mesh: &Mesh, options: &Options) -> Vec<Finding> {
                     behind
                         .iter()
                         .flat_map(|w| w.running.keys())
-                        .map(String::as_str)
-                        .filter(|r| *r != UNKNOWN_REVISION && mesh.is_older(r, newest)),
+                        .filter(|r| behind_on(r))
+                        .map(String::as_str),
                 );
                 let mut revisions = old.clone();
                 revisions.push(newest.to_string());
@@ -137,11 +140,10 @@ pub fn check(mesh: &Mesh, options: &Options) -> Vec<Finding> {
                         ),
                     )
                     .revisions(revisions)
-                    .fix(format!(
-                        "move the workloads first (e.g. {}), or roll the gateway back to {}",
-                        behind[0].restart_command(),
-                        old[old.len() - 1]
-                    )),
+                    .fix(
+                        remedy::for_gateway_first(mesh, gw, behind[0], newest, old.last().map(String::as_str))
+                            .command_line(),
+                    ),
                 );
             }
         }
@@ -149,24 +151,11 @@ pub fn check(mesh: &Mesh, options: &Options) -> Vec<Finding> {
     out
 }
 
-/// How the doc moves a gateway to `revision`, by gateway kind.
-fn upgrade_command(gw: &WorkloadView, revision: &str) -> String {
-    match gw.gateway {
-        Some(GatewayKind::Operator) => format!(
-            "istioctl install -f gateways.yaml --revision {revision} (operator: set spec.revision: {revision} in the gateways IstioOperator), then {}",
-            gw.restart_command()
-        ),
-        Some(GatewayKind::GatewayApi | GatewayKind::Waypoint) => format!(
-            "kubectl label gateway {} -n {} {LABEL_REV}={revision} --overwrite (or move the tag it selects); istiod re-renders and rolls its Deployment",
-            gw.gateway_name.as_deref().unwrap_or(&gw.name),
-            gw.namespace
-        ),
-        _ => format!(
-            "kubectl label namespace {} {LABEL_REV}={revision} --overwrite (or move its revision tag), then {}",
-            gw.namespace,
-            gw.restart_command()
-        ),
-    }
+/// An injected gateway whose own pod label names a tag other than `default`.
+fn is_canary_gateway(gw: &WorkloadView) -> bool {
+    gw.gateway == Some(GatewayKind::Injected)
+        && gw.selected.via() == Some(Via::PodLabel)
+        && gw.selected.tag().is_some_and(|t| t != DEFAULT_REVISION)
 }
 
 #[cfg(test)]
@@ -239,5 +228,18 @@ mod tests {
         assert!(f.contains(&(Code::IR204, GW.into())), "{f:?}");
         assert!(f.contains(&(Code::IR203, GW.into())), "{f:?}");
         assert!(f.contains(&(Code::IR201, GW.into())), "{f:?}");
+    }
+
+    #[test]
+    fn a_workload_on_a_removed_revision_does_not_hold_the_gateway_back() {
+        let y = [
+            istiod("1-8-1", "1.8.1", true),
+            injector("1-8-1"),
+            namespace("bookinfo", &[("istio.io/rev", "1-8-1")]),
+            pod("bookinfo", "ratings", 1, "1-8-0"),
+            gateway_pod(1, "1-8-1"),
+        ]
+        .concat();
+        assert_eq!(findings(&y, &Options::default()), vec![]);
     }
 }

@@ -3,13 +3,18 @@
 use super::{Options, pods, revision_counts};
 use crate::finding::{Code, Finding, ObjectRef};
 use crate::istio::labels::{LABEL_INJECTION, LABEL_REV};
-use crate::mesh::{Mesh, Selection, UNKNOWN_REVISION};
+use crate::mesh::{InjectorMatch, Mesh, Selection, UNKNOWN_REVISION};
+use crate::remedy::{self, Goal, Remedy};
 
 pub fn check(mesh: &Mesh, options: &Options) -> Vec<Finding> {
     let mut out = Vec::new();
     for ns in &mesh.namespaces {
         let object = ObjectRef::cluster("Namespace", &ns.name);
-        if let (Some(injection), Some(rev)) = (&ns.injection_label, &ns.rev_label) {
+        // Only `enabled` shadows the revision label: with `disabled` the namespace opts out,
+        // as Istio's own analyzer (IST0123) sees it, and nothing is wrong.
+        if let (Some(injection @ "enabled"), Some(rev)) =
+            (ns.injection_label.as_deref(), &ns.rev_label)
+        {
             out.push(
                 Finding::new(
                     Code::IR104,
@@ -20,15 +25,23 @@ pub fn check(mesh: &Mesh, options: &Options) -> Vec<Finding> {
                     ),
                 )
                 .revisions([rev.clone()])
-                .fix(format!("kubectl label namespace {} {LABEL_INJECTION}-", ns.name)),
+                .fix(remedy::for_both_labels(mesh, ns).command_line()),
             );
         }
-        if let Selection::Unserved { requested } = &ns.selected {
+        if let Selection::Unserved { requested, .. } = &ns.selected {
+            let target = super::reference_revision(mesh, options).unwrap_or(requested);
             out.push(unserved(
                 object.clone(),
                 &format!("namespace {}", ns.name),
                 requested,
-                mesh,
+                remedy::for_namespace(mesh, ns, Goal::MoveTo(target)),
+            ));
+        }
+        if !ns.overlapping_injectors.is_empty() {
+            out.push(overlap(
+                object.clone(),
+                &format!("namespace {}", ns.name),
+                &ns.overlapping_injectors,
             ));
         }
         if let (Some(target), Some(selected)) = (&options.target, ns.selected.revision())
@@ -45,15 +58,7 @@ pub fn check(mesh: &Mesh, options: &Options) -> Vec<Finding> {
                     ),
                 )
                 .revisions([selected.to_string(), target.clone()])
-                .fix(format!(
-                    "kubectl label namespace {} {LABEL_REV}={target} --overwrite{}",
-                    ns.name,
-                    if ns.injection_label.is_some() {
-                        format!(" && kubectl label namespace {} {LABEL_INJECTION}-", ns.name)
-                    } else {
-                        String::new()
-                    }
-                )),
+                .fix(remedy::for_namespace(mesh, ns, Goal::MoveTo(target)).command_line()),
             );
         }
     }
@@ -82,7 +87,7 @@ pub fn check(mesh: &Mesh, options: &Options) -> Vec<Finding> {
                     ),
                 )
                 .revisions(sorted(mesh, known.iter().map(|s| s.as_str())))
-                .fix(w.restart_command()),
+                .fix(remedy::for_workload(mesh, w, Goal::PickUpSelection).command_line()),
             );
         }
 
@@ -116,7 +121,7 @@ pub fn check(mesh: &Mesh, options: &Options) -> Vec<Finding> {
                         ),
                     )
                     .revisions(revisions)
-                    .fix(w.restart_command()),
+                    .fix(remedy::for_workload(mesh, w, Goal::PickUpSelection).command_line()),
                 );
             }
         }
@@ -128,22 +133,18 @@ pub fn check(mesh: &Mesh, options: &Options) -> Vec<Finding> {
                 .filter(|r| mesh.control_plane(r).is_none())
                 .collect();
             if !orphaned.is_empty() {
-                let fix = match w
+                // Restarting helps only when what it selects now has a control plane.
+                let goal = match w
                     .selected
                     .revision()
                     .filter(|s| mesh.control_plane(s).is_some())
                 {
-                    Some(_) => w.restart_command(),
-                    None => match mesh.newest_control_plane() {
-                        Some(cp) => format!(
-                            "kubectl label namespace {} {LABEL_REV}={} --overwrite && {}",
-                            w.namespace,
-                            cp.revision,
-                            w.restart_command()
-                        ),
-                        None => "install a control plane for this revision".to_string(),
-                    },
+                    Some(_) => Goal::PickUpSelection,
+                    None => Goal::MoveTo(
+                        super::reference_revision(mesh, options).unwrap_or(orphaned[0]),
+                    ),
                 };
+                let fix = remedy::for_workload(mesh, w, goal).command_line();
                 out.push(
                     Finding::new(
                         Code::IR103,
@@ -165,44 +166,55 @@ pub fn check(mesh: &Mesh, options: &Options) -> Vec<Finding> {
             }
         }
 
-        if let Selection::Unserved { requested } = &w.selected {
+        // Reported on the namespace when the namespace alone already matches them all.
+        if !w.overlapping_injectors.is_empty()
+            && mesh
+                .namespace(&w.namespace)
+                .is_none_or(|n| n.overlapping_injectors != w.overlapping_injectors)
+        {
+            out.push(overlap(object.clone(), &what, &w.overlapping_injectors));
+        }
+
+        if let Selection::Unserved { requested, .. } = &w.selected {
             let namespace_unserved = mesh
                 .namespaces
                 .iter()
                 .any(|n| n.name == w.namespace && matches!(n.selected, Selection::Unserved { .. }));
             if !namespace_unserved {
-                out.push(unserved(object, &what, requested, mesh));
+                let target = super::reference_revision(mesh, options).unwrap_or(requested);
+                let fix = remedy::for_workload(mesh, w, Goal::MoveTo(target));
+                out.push(unserved(object, &what, requested, fix));
             }
         }
     }
     out
 }
 
-fn unserved(object: ObjectRef, what: &str, requested: &str, mesh: &Mesh) -> Finding {
-    let served: Vec<String> = mesh
-        .injectors
-        .iter()
-        .map(|i| i.tag.clone().unwrap_or_else(|| i.revision.clone()))
-        .collect();
-    let fix = match mesh.newest_control_plane() {
-        Some(cp) => format!(
-            "point it at a served revision, e.g. {LABEL_REV}={} (served: {})",
-            cp.revision,
-            if served.is_empty() {
-                "none".to_string()
-            } else {
-                served.join(", ")
-            }
+fn overlap(object: ObjectRef, what: &str, injectors: &[InjectorMatch]) -> Finding {
+    let listed: Vec<String> = injectors.iter().map(ToString::to_string).collect();
+    let mut revisions: Vec<String> = injectors.iter().map(|i| i.revision.clone()).collect();
+    revisions.dedup();
+    Finding::new(
+        Code::IR107,
+        object,
+        format!(
+            "{what} is matched by {} injectors: {}; the API server calls every one, so its pods' revision depends on webhook order",
+            injectors.len(),
+            listed.join(", ")
         ),
-        None => "install the control plane for that revision".to_string(),
-    };
+    )
+    .revisions(revisions)
+    .fix(remedy::for_overlapping_injectors(injectors).command_line())
+}
+
+fn unserved(object: ObjectRef, what: &str, requested: &str, fix: Remedy) -> Finding {
     Finding::new(
         Code::IR105,
         object,
         format!("{what} selects {requested} but no injector serves it; new pods will start without a proxy"),
     )
     .revisions([requested.to_string()])
-    .fix(fix)
+    .fix(fix.command_line())
 }
 
 pub(crate) fn sorted<'a>(mesh: &Mesh, revisions: impl Iterator<Item = &'a str>) -> Vec<String> {
@@ -361,5 +373,35 @@ mod tests {
             "{}",
             f[0].message
         );
+    }
+
+    #[test]
+    fn injection_disabled_with_a_revision_label_is_no_ir104() {
+        let y = [
+            base(),
+            namespace(
+                "tools",
+                &[("istio.io/rev", "1-8-1"), ("istio-injection", "disabled")],
+            ),
+        ]
+        .concat();
+        assert_eq!(codes(&y, &Options::default()), vec![]);
+    }
+
+    #[test]
+    fn two_injectors_for_one_namespace_is_ir107_once() {
+        let y = [
+            base(),
+            tag("canary", "1-8-1"),
+            // A second tag webhook that also answers istio.io/rev=1-8-1 namespaces.
+            tag("canary", "1-8-1")
+                .replace("istio-revision-tag-canary", "istio-revision-tag-copy")
+                .replace("[\"canary\"]", "[\"1-8-1\"]"),
+            namespace("shop", &[("istio.io/rev", "1-8-1")]),
+            pod("shop", "cart", 1, "1-8-1"),
+        ]
+        .concat();
+        let c = codes(&y, &Options::default());
+        assert_eq!(c, vec![(Code::IR107, "Namespace/shop".into())], "{c:?}");
     }
 }

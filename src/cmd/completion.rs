@@ -460,6 +460,11 @@ mod tests {
             .iter()
             .map(|c| c.get_value().to_string_lossy().into_owned())
             .collect();
-        assert_eq!(got, ["IR101", "IR102", "IR103", "IR104", "IR105", "IR106"]);
+        assert_eq!(
+            got,
+            [
+                "IR101", "IR102", "IR103", "IR104", "IR105", "IR106", "IR107"
+            ]
+        );
     }
 }

@@ -637,6 +637,9 @@ pub struct ServiceReference {
     pub name: String,
     #[serde(default)]
     pub namespace: String,
+    /// The URL path the API server calls (`/inject` for Istio's injectors).
+    #[serde(default)]
+    pub path: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]

@@ -196,10 +196,11 @@ fn webhook_configuration(m: &MutatingWebhookConfiguration) -> Value {
         .map(|w| {
             let mut client = Map::new();
             if let Some(s) = &w.client_config.service {
-                client.insert(
-                    "service".into(),
-                    json!({ "name": s.name, "namespace": s.namespace }),
-                );
+                let mut service = json!({ "name": s.name, "namespace": s.namespace });
+                if let Some(path) = &s.path {
+                    service["path"] = json!(path);
+                }
+                client.insert("service".into(), service);
             }
             if let Some(u) = &w.client_config.url {
                 client.insert("url".into(), json!(u));

@@ -259,6 +259,10 @@ pub struct Cr {
     /// The namespace components go to unless they name one.
     #[serde(skip)]
     pub install_namespace: String,
+    /// Its own `spec.components` names gateways and nothing else: a gateways CR, whatever its
+    /// profile adds.
+    #[serde(skip)]
+    pub lists_only_gateways: bool,
 }
 
 impl Cr {
@@ -391,7 +395,16 @@ pub fn resolve(
         .unwrap_or(DEFAULT_IOP_NAMESPACE)
         .to_string();
     let components = components(&merged, set, revision.as_deref(), &default_ns).map_err(bad)?;
+    let lists_only_gateways = spec
+        .get("components")
+        .and_then(Value::as_object)
+        .is_some_and(|c| {
+            !c.is_empty()
+                && c.keys()
+                    .all(|k| matches!(k.as_str(), "ingressGateways" | "egressGateways"))
+        });
     Ok(Cr {
+        lists_only_gateways,
         name: input.name.clone(),
         namespace: input
             .namespace

@@ -32,6 +32,8 @@ pub const LABEL_NOT_PRUNED: &str = "install.operator.istio.io/owning-resource-no
 pub const LABEL_MANAGED: &str = "operator.istio.io/managed";
 pub const LABEL_COMPONENT: &str = "operator.istio.io/component";
 pub const LABEL_VERSION: &str = "operator.istio.io/version";
+/// The name prefix of the IstioOperator record `istioctl install` saves (nothing reconciles it).
+pub const INSTALLED_STATE_PREFIX: &str = "installed-state";
 /// The field manager istioctl applies as.
 pub const FIELD_MANAGER: &str = "istio-operator";
 

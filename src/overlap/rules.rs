@@ -104,7 +104,9 @@ fn single_cr_rules(cr: &Cr, flag_revision: Option<&str>, out: &mut Vec<Finding>)
         );
     }
     let gateways: Vec<String> = cr.gateways().map(Component::describe).collect();
-    if !gateways.is_empty() && cr.installs_control_plane() {
+    // A CR listing only gateways is a gateways CR even when its profile adds a control plane:
+    // the guide's rule (profile empty) is what it breaks, not "a control plane with gateways".
+    if !gateways.is_empty() && cr.installs_control_plane() && !cr.lists_only_gateways {
         let cp: Vec<String> = cr
             .enabled()
             .filter(|c| c.component.is_control_plane())

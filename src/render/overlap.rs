@@ -1,5 +1,6 @@
 //! `check-overlap` as tables: the CRs, who installs which component, and the findings.
 
+use crate::istio::iop::Cr;
 use crate::overlap::Report;
 use crate::render::{findings_text, heading, table, table_text};
 use owo_colors::{OwoColorize, Stream};
@@ -65,7 +66,7 @@ pub fn text(report: &Report) -> String {
         let labels: Vec<String> = report.istio_operators.iter().map(|c| c.label()).collect();
         let mut t = table();
         let mut header = vec!["COMPONENT".to_string(), "NAMESPACE".into(), "NAME".into()];
-        header.extend(labels.iter().cloned());
+        header.extend(column_names(&report.istio_operators));
         header.push("OVERLAP".into());
         t.set_header(header);
         for row in &report.components {
@@ -105,6 +106,28 @@ pub fn text(report: &Report) -> String {
         ));
     }
     out
+}
+
+/// A column per CR, headed by its name; the ISTIOOPERATORS table above gives each one's file.
+/// An unnamed CR, or a name two CRs share, adds the file name (never its whole path).
+fn column_names(crs: &[Cr]) -> Vec<String> {
+    crs.iter()
+        .map(|cr| {
+            let file = || {
+                std::path::Path::new(&cr.source)
+                    .file_name()
+                    .map(|f| f.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| cr.source.clone())
+            };
+            match &cr.name {
+                Some(name) if crs.iter().filter(|c| c.name.as_ref() == Some(name)).count() == 1 => {
+                    name.clone()
+                }
+                Some(name) => format!("{name} ({})", file()),
+                None => format!("<unnamed> ({})", file()),
+            }
+        })
+        .collect()
 }
 
 fn dash(s: &str) -> String {

@@ -217,7 +217,7 @@ fn render(clusters: &[(Option<&str>, Outcome)]) -> String {
         }
         for g in &report.gateways {
             let selected = match (&g.selected, &g.owners) {
-                (Selection::Unserved { requested }, Some(_)) => {
+                (Selection::Unserved { requested, .. }, Some(_)) => {
                     format!("{requested} (no control plane)")
                 }
                 (Selection::None, Some(owners)) if owners.len() > 1 => {

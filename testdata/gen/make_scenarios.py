@@ -959,6 +959,119 @@ def broken_ir604():
     return ambient_done("broken-ir604", ztunnel=(R_NEW, "1.28.0"))
 
 
+# ====================================================================== issue 9 verdicts
+def ir203_removed_revision():
+    # tags flow finished (everything on 1-30-3, 1-29-1 still installed), but one batch
+    # Deployment still runs a 1-28-0 proxy whose control plane was uninstalled long ago: IR103,
+    # never an IR203 "roll the gateway back to 1-28-0".
+    c = flow_tags(3)
+    mesh = latest_mesh()
+    t_batch = at(T_LATEST, minutes=-30 * 24 * 60)
+    c.namespace("batch", {"istio.io/rev": R_NEW}, created=at(t_batch, minutes=-1))
+
+    def tf(restarted):
+        return app_template("report-builder", "v1", "ghcr.io/example/report-builder:3.1.0", 8080, "report-builder")
+    mesh_deployment(c, mesh, "batch", "report-builder", tf, 1, t_batch, [("1-28-0", t_batch, None, 1)])
+    return c
+
+
+def ir203_canary_gateway():
+    # tags-1 (prod-stable → 1-29-1, prod-canary → 1-30-3) plus a canary gateway pinned by its own
+    # label istio.io/rev=prod-canary: ahead of the workloads by design, no IR203.
+    c = flow_tags(1)
+    mesh = latest_mesh()
+    t_gw = at(T_LATEST, minutes=14 * 24 * 60 + 10)
+    c.namespace("istio-ingress-canary", created=at(t_gw, minutes=-1))
+    injected_gateway(c, mesh, "istio-ingress-canary", t_gw,
+                     [(at(t_gw, seconds=2), None, [(R_NEW, at(t_gw, seconds=3))])],
+                     chart_version=V_NEW, rev_label="prod-canary", replicas=1)
+    return c
+
+
+def ir104_injection_disabled():
+    # broken-ir104 plus namespace `tools` labelled istio-injection=disabled AND istio.io/rev:
+    # it opts out (Istio's analyzer IST0123 does not warn), so no IR104 and no fix may touch it.
+    c = broken_ir104()
+    mesh = latest_mesh()
+    t_tools = at(T_LATEST, minutes=300)
+    c.namespace("tools", {"istio-injection": "disabled", "istio.io/rev": R_NEW}, created=t_tools)
+
+    def th(restarted):
+        return app_template("httpbin", "v1", "docker.io/mccutchen/go-httpbin:v2.15.0", 8080, "httpbin")
+    mesh_deployment(c, mesh, "tools", "httpbin", th, 1, at(t_tools, minutes=1),
+                    [(None, at(t_tools, minutes=1), None, 1)])
+    return c
+
+
+def inject_label_beats_annotation():
+    # 1.8 canary, bookinfo relabelled to 1-8-1 and restarted, except `ratings`: its template
+    # carries annotation sidecar.istio.io/inject "false" and label "true" (pkg/kube/inject
+    # injectRequired: the label wins, so it IS injected) and was not restarted: IR102.
+    # `details` has annotation "true" and label "false": opted out, no proxy, no finding.
+    c = both_18("inject-label-beats-annotation")
+    m = mesh18()
+    simple_18_bookinfo(c, m, T_APPS, {"istio.io/rev": "1-8-1"}, {
+        "productpage": [g_old(0), g_new(1, 5)], "reviews-v1": [g_old(0), g_new(2, 9)]})
+    img = f"docker.io/istio/examples-bookinfo-ratings-v1:{m.bookinfo}"
+
+    def ratings(restarted):
+        t = app_template("ratings", "v1", img, 9080, "bookinfo-ratings", restarted_at=restarted,
+                         extra_labels={"sidecar.istio.io/inject": "true"})
+        t["metadata"].setdefault("annotations", {})["sidecar.istio.io/inject"] = "false"
+        return t
+    mesh_deployment(c, m, "bookinfo", "ratings", ratings, 1, at(T_APPS, minutes=2), [g_old(1)])
+    img_d = f"docker.io/istio/examples-bookinfo-details-v1:{m.bookinfo}"
+
+    def details(restarted):
+        t = app_template("details", "v1", img_d, 9080, "bookinfo-details", restarted_at=restarted,
+                         extra_labels={"sidecar.istio.io/inject": "false"})
+        t["metadata"].setdefault("annotations", {})["sidecar.istio.io/inject"] = "true"
+        return t
+    mesh_deployment(c, m, "bookinfo", "details-v1", details, 1, at(T_APPS, minutes=2),
+                    [(None, at(T_APPS, minutes=2), None, 1)])
+    return c
+
+
+def unrevisioned_injector():
+    # A default (non-revisioned) install whose injector webhook carries no istio.io/rev label,
+    # as the pre-revision istio-discovery/sidecarInjectorWebhook charts rendered it (labels
+    # app: sidecar-injector, release: istio; webhook sidecar-injector.istio.io → istiod:/inject;
+    # otherwise manifest-generate-1.8/output/pilot_default.golden.yaml). It is revision
+    # `default`'s injector: bookinfo (istio-injection=enabled) is served, no IR105.
+    c = base_18("unrevisioned-injector", {"default": ("1.8.1", True, T0)})
+    for o in c.objs:
+        if o["kind"] == "MutatingWebhookConfiguration":
+            o["metadata"]["labels"] = {"app": "sidecar-injector", "release": "istio"}
+    m = mesh18()
+    simple_18_bookinfo(c, m, T_APPS, {"istio-injection": "enabled"}, {
+        "productpage": [("default", at(T_APPS, minutes=2), None, 1)],
+        "reviews-v1": [("default", at(T_APPS, minutes=2), None, 2)],
+        "ratings": [("default", at(T_APPS, minutes=2), None, 1)]})
+    return c
+
+
+def ir107_two_injectors():
+    # Upgraded from a non-revisioned install to revisions and tags (`istioctl tag set default
+    # --revision 1-30-3`) without removing the old unlabelled istio-sidecar-injector (webhook
+    # sidecar-injector.istio.io → istiod:/inject on istio-injection=enabled, as in unrevisioned-
+    # injector). Both match namespace payments: IR107. istioctl refuses to create this ("webhook
+    # overlaps with others"); kubectl apply of an old manifest does not.
+    c = Cluster("ir107-two-injectors", T_LATEST)
+    mesh = latest_mesh()
+    latest_base(c, T_LATEST, {R_NEW: (V_NEW, True, T_LATEST)}, {"default": (R_NEW, at(T_LATEST, minutes=1))})
+    wh = I._webhook("sidecar-injector.istio.io", "istiod", {"matchLabels": {"istio-injection": "enabled"}},
+                    {"matchExpressions": [I.NOT_FALSE]}, "default")
+    c.mwc("istio-sidecar-injector", {"app": "sidecar-injector", "release": "istio"}, [wh],
+          at(T_LATEST, minutes=-400 * 24 * 60))
+    t_apps = at(T_LATEST, minutes=90)
+
+    def gens(name, reps):
+        return [(R_NEW, at(t_apps, minutes=2), None, reps)]
+    latest_apps(c, mesh, t_apps, gens, [], {"bookinfo": {"istio.io/rev": R_NEW},
+                                            "payments": {"istio-injection": "enabled"}})
+    return c
+
+
 # ====================================================================== main
 def scenarios():
     out = {}
@@ -997,6 +1110,12 @@ def scenarios():
     out["broken-ir602-cni-too-old"] = broken_ir602
     out["broken-ir603-ztunnel-no-istiod"] = broken_ir603
     out["broken-ir604-cni-ahead-of-ztunnel"] = broken_ir604
+    out["ir203-removed-revision"] = ir203_removed_revision
+    out["ir203-canary-gateway"] = ir203_canary_gateway
+    out["ir104-injection-disabled"] = ir104_injection_disabled
+    out["inject-label-beats-annotation"] = inject_label_beats_annotation
+    out["unrevisioned-injector"] = unrevisioned_injector
+    out["ir107-two-injectors"] = ir107_two_injectors
     return out
 
 

@@ -21,7 +21,8 @@ fn full_list(n: usize) {
         p["metadata"]["name"].as_str().unwrap().to_string()
     });
     let meta_len = serde_json::to_vec(&pod.unwrap()["metadata"]).unwrap().len();
-    assert!((14_000..17_000).contains(&meta_len), "{meta_len}");
+    // ~17 KB: the shape measured on a real kube-apiserver v1.32 (issue 12), mostly managedFields.
+    assert!((14_000..19_000).contains(&meta_len), "{meta_len}");
 
     let t = std::time::Instant::now();
     let r = send(
