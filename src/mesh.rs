@@ -26,6 +26,10 @@ pub struct ControlPlane {
     pub tags: Vec<String>,
     /// Answers `istio-injection=enabled`.
     pub default: bool,
+    /// The Helm release that installed its Deployment (`meta.helm.sh/release-*`): what removes
+    /// it.
+    #[serde(skip)]
+    pub release: Option<crate::istio::helm::Release>,
 }
 
 impl ControlPlane {
@@ -567,6 +571,7 @@ fn control_planes(inventory: &Inventory, injectors: &[Injector]) -> Vec<ControlP
                 ready_replicas,
                 replicas,
                 tags,
+                release: crate::istio::helm::Release::of_meta(&w.meta),
             }
         })
         .collect()

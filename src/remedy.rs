@@ -474,6 +474,12 @@ pub fn for_unused_revision(mesh: &Mesh, cp: &ControlPlane) -> Remedy {
             "the in-cluster operator removes what the CR installed",
         ));
     }
+    if let Some(release) = &cp.release {
+        return Remedy::one(Step::manual(
+            format!("helm uninstall {} -n {}", release.name, release.namespace),
+            "Helm installed it: istioctl uninstall would leave the release behind",
+        ));
+    }
     if cp.revision == DEFAULT_REVISION {
         return Remedy::one(Step::manual(
             "istioctl uninstall --revision default",
@@ -1072,5 +1078,25 @@ mod tests {
         // No release to upgrade: a person says how it was installed.
         let r = for_node_agent(&agent(Agent::IstioCni, None), Some("1.8.1"), None);
         assert!(matches!(r.steps.as_slice(), [Step::Manual { .. }]), "{r:?}");
+    }
+
+    #[test]
+    fn a_helm_installed_revision_is_removed_by_its_release() {
+        let helm = istiod("1-8-0", "1.8.0", true).replace(
+            "  namespace: istio-system\n  labels:",
+            "  namespace: istio-system\n  annotations:\n    meta.helm.sh/release-name: istiod-1-8-0\n    meta.helm.sh/release-namespace: istio-system\n  labels:",
+        );
+        let m = mesh(&helm);
+        let cp = m.control_plane("1-8-0").unwrap();
+        assert_eq!(
+            for_unused_revision(&m, cp).command_line(),
+            "helm uninstall istiod-1-8-0 -n istio-system (Helm installed it: istioctl uninstall would leave the release behind)"
+        );
+        let m = mesh(&istiod("1-8-0", "1.8.0", true));
+        assert!(
+            for_unused_revision(&m, m.control_plane("1-8-0").unwrap())
+                .command_line()
+                .starts_with("istioctl uninstall --revision 1-8-0")
+        );
     }
 }
