@@ -202,6 +202,13 @@ catalogue! {
     IR602 = "IR602", Warning, "ztunnel or istio-cni more than one minor version behind the newest control plane";
     IR603 = "IR603", Error, "ztunnel points (XDS_ADDRESS/CA_ADDRESS) at a revision or tag with no control plane";
     IR604 = "IR604", Warning, "istio-cni upgraded ahead of ztunnel by more than one minor version";
+    IR701 = "IR701", Error, "remove-revision: a namespace still selects the revision (label, tag or istio-injection on the default revision)";
+    IR702 = "IR702", Error, "remove-revision: a workload or pod still selects or runs the revision";
+    IR703 = "IR703", Error, "remove-revision: a revision tag still points at the revision";
+    IR704 = "IR704", Error, "remove-revision: a gateway still selects or runs the revision";
+    IR705 = "IR705", Error, "remove-revision: an IstioOperator CR still installs the revision";
+    IR706 = "IR706", Error, "remove-revision: a Gateway API gateway or waypoint is still owned by, rendered by or running the revision";
+    IR707 = "IR707", Error, "remove-revision: ztunnel still points at the revision's istiod";
     IR901 = "IR901", Warning, "not checked: the cluster refused or failed a list; the checks that read it were skipped and are named";
 }
 

@@ -12,16 +12,23 @@
 //!   IstioOperator, none).
 //! * [`istio`]: the Istio install model (IstioOperator, profiles, istioctl, rendered manifests,
 //!   owner labels, label names); [`overlap`] and [`diff`]: the checks built on it.
+//! * [`gate`]: the pipeline gates, tables of named checks; [`verdict`]: how each check ended,
+//!   and the exit contract every command ends with; [`suppress`] and [`config`]: what a run
+//!   waves through; [`explain`]: the catalogue's long texts.
 //! * [`render`]: printing. Only `main.rs` and [`run`] touch the process.
 
 pub mod ambient;
 pub mod checks;
 pub mod cli;
 pub mod cmd;
+pub mod config;
 pub mod diff;
 pub mod error;
+pub mod explain;
 pub mod finding;
+pub mod gate;
 pub mod gateway_api;
+pub mod glob;
 pub mod installs;
 pub mod inventory;
 pub mod istio;
@@ -35,14 +42,16 @@ pub mod revision;
 pub mod selector;
 pub mod source;
 pub mod status;
+pub mod suppress;
+pub mod verdict;
 pub mod version;
 
 use cli::{Cli, Command};
 use error::Error;
 
-/// Runs a parsed command line and returns the exit code (0 clean, 1 findings at or above
-/// `--fail-on`, 3 for a diff that could not see everything); errors map to 2 (input) and 3
-/// (cluster) in `main`.
+/// Runs a parsed command line and returns the exit code ([`verdict::exit_code`]: 0 clean, 1
+/// findings at or above `--fail-on`, 3 something could not be checked); errors map to 2 (input)
+/// and 3 (cluster) in `main`.
 pub fn run(cli: Cli, stdout: &mut dyn std::io::Write) -> Result<u8, Error> {
     match cli.command {
         Command::Status(args) => cmd::status::run(&args, stdout),
@@ -50,6 +59,8 @@ pub fn run(cli: Cli, stdout: &mut dyn std::io::Write) -> Result<u8, Error> {
         Command::Snapshot(args) => cmd::snapshot::run(&args, stdout),
         Command::Diff(args) => cmd::diff::run(&args, stdout),
         Command::Codes(output) => cmd::codes::run(&output, stdout),
+        Command::Explain(args) => cmd::explain::run(&args, stdout),
+        Command::Gate(gate) => cmd::gate::run(&gate, stdout),
         Command::Version(args) => cmd::version::run(&args, stdout),
         Command::Completion(args) => cmd::completion::run(&args, stdout),
     }

@@ -297,8 +297,12 @@ pub fn for_namespace(mesh: &Mesh, ns: &NamespaceView, goal: Goal) -> Remedy {
 
 /// The remedy for a workload or gateway.
 pub fn for_workload(mesh: &Mesh, w: &WorkloadView, goal: Goal) -> Remedy {
-    if let Some(gateway) = &w.gateway_name {
-        return generated_gateway_move(mesh, w, gateway, goal);
+    if let Some(gw) = w.gateway_name.as_ref().and_then(|name| {
+        mesh.gateway_api
+            .iter()
+            .find(|v| v.namespace == w.namespace && &v.name == name)
+    }) {
+        return for_gateway(mesh, gw, goal);
     }
     let workload = WorkloadRef::of(w);
     let target = match goal {
@@ -512,41 +516,54 @@ fn namespace_move(mesh: &Mesh, namespace: &str, selected: &Selection, target: &s
     }
 }
 
-/// A Gateway API gateway moves by its Gateway, never by its Deployment (istiod re-renders and
-/// rolls that, and its pods carry `sidecar.istio.io/inject: "false"`): the tag it goes through
-/// moves, else the Gateway is relabelled; either way istiod rolls the pods.
-fn generated_gateway_move(mesh: &Mesh, w: &WorkloadView, gateway: &str, goal: Goal) -> Remedy {
-    let wait = Step::WaitForRollout {
-        workload: WorkloadRef::of(w),
-    };
+/// The remedy for a Gateway API gateway or waypoint. It moves by its Gateway, never by its
+/// Deployment (istiod re-renders and rolls that, and its pods carry
+/// `sidecar.istio.io/inject: "false"`): the tag it goes through moves, else the Gateway is
+/// relabelled; either way istiod rolls the pods.
+pub fn for_gateway(mesh: &Mesh, gw: &GatewayView, goal: Goal) -> Remedy {
+    let selected = crate::mesh::gateway_selection(gw, &mesh.injectors);
+    // Without a Deployment yet there is no rollout to wait for: istiod deploys it once it owns
+    // the Gateway.
+    let wait: Vec<Step> = gw
+        .deployment
+        .iter()
+        .map(|d| Step::WaitForRollout {
+            workload: WorkloadRef {
+                kind: "Deployment".to_string(),
+                namespace: gw.namespace.clone(),
+                name: d.clone(),
+            },
+        })
+        .collect();
     // Its pods follow the template only once the owner has re-rendered it.
-    let not_rerendered = |owner: &str| {
-        mesh.gateway_api
-            .iter()
-            .find(|v| v.namespace == w.namespace && v.name == gateway)
-            .and_then(|v| v.rendered_by.as_deref())
-            .is_some_and(|r| r != owner)
-    };
+    let not_rerendered = |owner: &str| gw.rendered_by.as_deref().is_some_and(|r| r != owner);
     let target = match goal {
-        Goal::PickUpSelection => match w.selected.revision() {
+        Goal::PickUpSelection => match selected.revision() {
             Some(owner) if not_rerendered(owner) => {
                 return for_gateway_not_rerendered(mesh, owner);
             }
-            _ => return Remedy::one(wait),
+            _ => return Remedy::new(wait),
         },
         Goal::MoveTo(target) => target,
     };
     if let Some(missing) = without_control_plane(mesh, target) {
         return missing;
     }
-    if w.selected.revision() == Some(target) {
+    if selected.revision() == Some(target) {
         if not_rerendered(target) {
             return for_gateway_not_rerendered(mesh, target);
         }
-        return Remedy::one(wait);
+        return Remedy::new(wait);
     }
-    let step = gateway_move(mesh, &w.namespace, gateway, &w.selected, target);
-    Remedy::new(vec![step, wait])
+    let mut steps = vec![gateway_move(
+        mesh,
+        &gw.namespace,
+        &gw.name,
+        &selected,
+        target,
+    )];
+    steps.extend(wait);
+    Remedy::new(steps)
 }
 
 /// How a Gateway moves to `target`: the tag it goes through moves; a Gateway pinned by its own

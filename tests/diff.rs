@@ -370,13 +370,17 @@ fn ignore_rules_from_flags_and_config() {
     // One rule by flag (globs in the target and the pointer), one from a config file.
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("diff.yaml");
-    std::fs::write(&config, "ignore:\n  - ConfigMap/istio-*/istio:/data/mesh\n").unwrap();
+    std::fs::write(
+        &config,
+        "ignorePaths:\n  - ConfigMap/istio-*/istio:/data/mesh\n",
+    )
+    .unwrap();
     let r = snapshot_run(
         &live,
         &[
             "-o",
             "json",
-            "--ignore",
+            "--ignore-path",
             "Deploy*/*/istiod:/spec/template/spec/containers/*/image",
             "--config",
             config.to_str().unwrap(),
@@ -392,10 +396,28 @@ fn ignore_rules_from_flags_and_config() {
             .contains("/spec/template/spec/containers/0/image")
     );
 
-    // A bad rule is bad input.
-    let bad = snapshot_run(&live, &["--ignore", "ConfigMap/istio:/data"]);
+    // A bad rule is bad input; a field rule passed as a finding rule says where it goes.
+    let bad = snapshot_run(&live, &["--ignore-path", "ConfigMap/istio:/data"]);
     assert_eq!(bad.code, 2, "{}", bad.stderr);
     assert!(bad.stderr.contains("ignore rule"), "{}", bad.stderr);
+    let bad = snapshot_run(&live, &["--ignore", "ConfigMap/istio-system/istio:/data"]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(bad.stderr.contains("--ignore-path"), "{}", bad.stderr);
+
+    // A finding rule suppresses the drift finding: listed, not counted, not in the summary.
+    let r = snapshot_run(
+        &live,
+        &["-o", "json", "--ignore", "IR501=*/istio-system/istio*"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert_eq!(r.findings(), Vec::<String>::new());
+    let j = r.json();
+    assert_eq!(j["suppressed"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        j["suppressed"][0]["suppressedBy"],
+        "--ignore IR501=*/istio-system/istio*"
+    );
+    assert_eq!(j["summary"]["drifted"], 0);
 }
 
 #[test]

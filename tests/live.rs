@@ -223,7 +223,11 @@ fn forbidden_list_degrades_as(encoding: Encoding) {
         encoding,
     );
     let r = run(&["status", "-o", "json"], &server);
-    assert_eq!(r.code, 1, "an unseen cluster is never clean: {}", r.stderr);
+    assert_eq!(
+        r.code, 3,
+        "an unseen cluster is never clean, nor only \"findings\": {}",
+        r.stderr
+    );
     let f = findings(&r.stdout);
     assert!(f.contains(&"IR901 Resource /pods".to_string()), "{f:?}");
     let report: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
@@ -231,7 +235,7 @@ fn forbidden_list_degrades_as(encoding: Encoding) {
     assert!(msg.contains("forbidden") && msg.contains("pods"), "{msg}");
     // Table output says what was not checked, too.
     let t = run(&["status"], &server);
-    assert_eq!(t.code, 1);
+    assert_eq!(t.code, 3);
     assert!(t.stdout.contains("NOT CHECKED"), "{}", t.stdout);
 }
 
@@ -304,7 +308,7 @@ fn persistent_server_errors_become_ir901() {
         }],
     );
     let r = run(&["status", "-o", "json"], &server);
-    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(r.code, 3, "{}", r.stderr);
     assert!(findings(&r.stdout).contains(&"IR901 Resource /replicasets".to_string()));
 }
 

@@ -138,7 +138,7 @@ fn what_the_impersonated_identity_may_not_read_is_ir901_naming_it() {
         .start();
     let r = run(&["status", "-o", "json", "--as", CI_DEPLOYER], &server);
     assert_eq!(
-        r.code, 1,
+        r.code, 3,
         "never clean when pods were refused: {}",
         r.stderr
     );
@@ -288,7 +288,10 @@ fn version_says_what_it_could_not_read() {
         })
         .start();
     let r = run(&["version"], &server);
-    assert_eq!(r.code, 1, "incomplete is never clean");
+    assert_eq!(
+        r.code, 3,
+        "incomplete is never clean: exit 3 as for every command"
+    );
     assert!(
         r.stdout
             .contains("not checked: could not list deployments (app=istiod): forbidden"),

@@ -10,6 +10,18 @@ use std::collections::BTreeSet;
 
 pub fn check(mesh: &Mesh, options: &Options) -> Vec<Finding> {
     let mut out = Vec::new();
+    // The revision an upgrade is about to install: caught before istioctl fails on it.
+    if let Some(target) = options.target.as_deref()
+        && target != DEFAULT_REVISION
+        && !is_dns1123_label(target)
+        && mesh.control_plane(target).is_none()
+    {
+        out.push(bad_name(
+            ObjectRef::cluster("Revision", target),
+            "target revision",
+            target,
+        ));
+    }
     for cp in &mesh.control_planes {
         if !cp.ready {
             out.push(

@@ -6,6 +6,7 @@ pub mod ambient;
 pub mod control_plane;
 pub mod gateway_api;
 pub mod gateways;
+pub mod removal;
 pub mod workloads;
 
 use crate::finding::{Code, Finding, sort_findings};
@@ -46,7 +47,7 @@ const GATEWAY_OWNER: &[Input] = &[
     Deployments,
 ];
 /// The owner, and the generated Deployment's pods.
-const GATEWAY_OWNER_AND_PODS: &[Input] = &[
+pub const GATEWAY_OWNER_AND_PODS: &[Input] = &[
     Gateways,
     GatewayClasses,
     Namespaces,

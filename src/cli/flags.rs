@@ -142,6 +142,43 @@ pub struct OutputArgs {
     #[arg(short = 'o', long = "output", value_enum, default_value_t = Format::Table)]
     pub format: Format,
 
+    #[command(flatten)]
+    pub color: ColorArgs,
+}
+
+impl OutputArgs {
+    pub fn color_choice(&self) -> ColorChoice {
+        self.color.choice()
+    }
+}
+
+/// The output flags of commands that report something other than findings (`version`,
+/// `codes`): the finding formats (junit, sarif, markdown, github) are not offered, so neither
+/// `-h` nor shell completion lists a format the command would refuse.
+#[derive(Debug, Args, Clone)]
+pub struct PlainOutputArgs {
+    /// Output format.
+    #[arg(short = 'o', long = "output", default_value = "table", value_parser = plain_format())]
+    pub format: Format,
+
+    #[command(flatten)]
+    pub color: ColorArgs,
+}
+
+impl PlainOutputArgs {
+    pub fn color_choice(&self) -> ColorChoice {
+        self.color.choice()
+    }
+}
+
+fn plain_format() -> impl clap::builder::TypedValueParser<Value = Format> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(["table", "json", "yaml"])
+        .map(|s: String| <Format as clap::ValueEnum>::from_str(&s, false).unwrap_or(Format::Table))
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ColorArgs {
     /// When to color the table output (NO_COLOR is honoured under auto).
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
@@ -151,13 +188,77 @@ pub struct OutputArgs {
     pub no_color: bool,
 }
 
-impl OutputArgs {
-    pub fn color_choice(&self) -> ColorChoice {
+impl ColorArgs {
+    pub fn choice(&self) -> ColorChoice {
         if self.no_color {
             ColorChoice::Never
         } else {
             self.color
         }
+    }
+}
+
+/// What fails a run and what is waved through: the same flags on every command that reports
+/// findings.
+#[derive(Debug, Args, Clone, Default)]
+pub struct PolicyArgs {
+    /// Exit 1 when a finding at or above this severity counts (default: the command's, or the
+    /// config file's failOn).
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<FailOn>,
+
+    /// Let IR901 (something could not be checked) count as a warning instead of exiting 3.
+    #[arg(long)]
+    pub allow_partial: bool,
+
+    /// Suppress findings: CODE[=KIND/NAMESPACE/NAME], globs allowed (IR10?, Deployment/legacy/*;
+    /// cluster-scoped: KIND//NAME). Suppressed findings are listed and never count. Repeatable.
+    #[arg(long = "ignore", value_name = "RULE")]
+    pub ignores: Vec<String>,
+
+    /// A policy file: failOn, allowPartial, ignore rules (and diff's ignorePaths).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<String>,
+}
+
+/// The policy a run applies, from the flags, the config file and the command's default.
+pub struct Resolved {
+    pub policy: crate::verdict::Policy,
+    pub suppressor: crate::suppress::Suppressor,
+}
+
+impl PolicyArgs {
+    pub fn resolve(&self, default_fail_on: FailOn) -> Result<Resolved, crate::error::Error> {
+        use crate::suppress::{Rule, Suppressor};
+        let config = self
+            .config
+            .as_deref()
+            .map(crate::config::Config::read)
+            .transpose()?;
+        let mut rules = Vec::new();
+        for r in &self.ignores {
+            rules.push(Rule::parse(r, "--ignore", None)?);
+        }
+        if let Some(c) = &config {
+            for (r, reason) in &c.ignore {
+                rules.push(Rule::parse(r, &c.path, reason.clone())?);
+            }
+        }
+        let policy = crate::verdict::Policy {
+            fail_on: self
+                .fail_on
+                .or(config.as_ref().and_then(|c| c.fail_on))
+                .unwrap_or(default_fail_on),
+            allow_partial: self.allow_partial
+                || config
+                    .as_ref()
+                    .and_then(|c| c.allow_partial)
+                    .unwrap_or(false),
+        };
+        Ok(Resolved {
+            policy,
+            suppressor: Suppressor::new(rules),
+        })
     }
 }
 
@@ -177,6 +278,9 @@ macro_rules! value_enum {
     };
 }
 
-value_enum!(Format { Table => "table", Json => "json", Yaml => "yaml" });
+value_enum!(Format {
+    Table => "table", Json => "json", Yaml => "yaml", Junit => "junit", Sarif => "sarif",
+    Markdown => "markdown", Github => "github",
+});
 value_enum!(ColorChoice { Auto => "auto", Always => "always", Never => "never" });
 value_enum!(FailOn { Error => "error", Warning => "warning", Info => "info", None => "none" });

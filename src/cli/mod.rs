@@ -5,7 +5,7 @@
 
 pub mod flags;
 
-pub use flags::{OutputArgs, SourceArgs};
+pub use flags::{OutputArgs, PlainOutputArgs, PolicyArgs, SourceArgs};
 
 use clap::{Parser, Subcommand};
 
@@ -33,11 +33,16 @@ pub enum Command {
     /// or an offline replay. Secrets are never read, so never written.
     Snapshot(Box<crate::cmd::snapshot::Args>),
     /// Rendered output (an IstioOperator's, or a Helm release's) against the cluster: drifted,
-    /// missing, orphaned, unmanaged and owned elsewhere (exit 0 no drift, 1 drift, 2 bad input, 3
-    /// cluster error).
+    /// missing, orphaned, unmanaged and owned elsewhere.
     Diff(Box<crate::cmd::diff::Args>),
     /// Print the finding catalogue: every code, its default severity and meaning.
-    Codes(OutputArgs),
+    Codes(PlainOutputArgs),
+    /// Explain a finding code: what it means, why it matters, how to fix it, an example.
+    Explain(crate::cmd::explain::Args),
+    /// Pipeline gates: pre-upgrade, post-upgrade and remove-revision. Each prints which checks
+    /// ran, passed, failed or could not run.
+    #[command(subcommand)]
+    Gate(crate::cmd::gate::Gate),
     /// The plugin's version, the server's Kubernetes version and each control-plane revision's
     /// Istio version.
     Version(Box<crate::cmd::version::Args>),

@@ -1,10 +1,11 @@
 //! `check-overlap`: IstioOperator CRs that would fight over the same objects.
 
-use crate::cli::flags::{OutputArgs, SourceArgs};
+use crate::cli::flags::{OutputArgs, PolicyArgs, SourceArgs};
 use crate::error::Error;
-use crate::finding::FailOn;
+use crate::finding::{Code, FailOn};
 use crate::overlap;
-use crate::render::{self, Format};
+use crate::render;
+use crate::verdict::Verdict;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -42,16 +43,29 @@ pub struct Args {
     #[arg(long, conflicts_with = "snapshots")]
     pub offline: bool,
 
-    /// Exit 1 when a finding at or above this severity exists.
-    #[arg(long, value_enum, default_value_t = FailOn::Error)]
-    pub fail_on: FailOn,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
 
     #[command(flatten)]
     pub output: OutputArgs,
 }
 
+/// The codes `check-overlap` raises: one check each.
+pub const CODES: &[Code] = &[
+    Code::IR302,
+    Code::IR401,
+    Code::IR402,
+    Code::IR403,
+    Code::IR404,
+    Code::IR405,
+    Code::IR406,
+    Code::IR407,
+    Code::IR901,
+];
+
 pub fn run(args: &Args, stdout: &mut dyn std::io::Write) -> Result<u8, Error> {
     render::set_color(args.output.color_choice());
+    let resolved = args.policy.resolve(FailOn::Error)?;
     crate::progress::set_wanted(args.output.format == render::Format::Table);
     let inventory = if args.offline {
         None
@@ -69,16 +83,27 @@ pub fn run(args: &Args, stdout: &mut dyn std::io::Write) -> Result<u8, Error> {
         istio_version: args.istio_version.clone(),
         helm_manifests: args.helm_manifests.clone(),
     };
-    let report = overlap::check(&options, inventory.as_ref())?;
-    let text = match args.output.format {
-        Format::Table => render::overlap::text(&report),
-        Format::Json => render::json(&report),
-        Format::Yaml => render::yaml(&report),
+    let mut report = overlap::check(&options, inventory.as_ref())?;
+    let suppressor = match &inventory {
+        Some(inv) => resolved.suppressor.with_annotations(inv)?,
+        None => resolved.suppressor,
     };
-    super::write(stdout, &text)?;
-    Ok(super::exit_code(
-        &report.findings,
-        args.fail_on,
-        !report.not_checked.is_empty(),
-    ))
+    let (kept, suppressed) = suppressor.apply(std::mem::take(&mut report.findings));
+    let mut verdict = Verdict::by_code(
+        "check-overlap",
+        CODES,
+        kept,
+        suppressed,
+        &report.not_checked,
+    );
+    verdict.sources = overlap::cr_sources(&report);
+    report.findings = verdict.findings.clone();
+    super::finish(
+        stdout,
+        &args.output,
+        &verdict,
+        &resolved.policy,
+        &report,
+        || render::overlap::text(&report) + &render::not_run_text(&verdict),
+    )
 }

@@ -1,6 +1,6 @@
 //! `codes`: the finding catalogue.
 
-use crate::cli::flags::OutputArgs;
+use crate::cli::flags::PlainOutputArgs;
 use crate::error::Error;
 use crate::finding::{CATALOGUE, Code, Severity};
 use crate::render::{self, Format};
@@ -13,7 +13,7 @@ struct Row {
     title: &'static str,
 }
 
-pub fn run(output: &OutputArgs, stdout: &mut dyn std::io::Write) -> Result<u8, Error> {
+pub fn run(output: &PlainOutputArgs, stdout: &mut dyn std::io::Write) -> Result<u8, Error> {
     render::set_color(output.color_choice());
     let rows: Vec<Row> = CATALOGUE
         .iter()
@@ -38,6 +38,12 @@ pub fn run(output: &OutputArgs, stdout: &mut dyn std::io::Write) -> Result<u8, E
         }
         Format::Json => render::json(&rows),
         Format::Yaml => render::yaml(&rows),
+        Format::Junit | Format::Sarif | Format::Markdown | Format::Github => {
+            return Err(Error::Input(
+                "codes prints -o table, json or yaml (the SARIF output of any command carries the catalogue as its rules)"
+                    .to_string(),
+            ));
+        }
     };
     super::write(stdout, &text)?;
     Ok(0)

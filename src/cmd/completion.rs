@@ -413,6 +413,13 @@ mod tests {
         let v = values("status --fail");
         assert_eq!(v, ["--fail-on", ":4"]);
         let v = values("status -o ");
+        assert_eq!(
+            v,
+            [
+                "table", "json", "yaml", "junit", "sarif", "markdown", "github", ":4"
+            ]
+        );
+        let v = values("version -o ");
         assert_eq!(v, ["table", "json", "yaml", ":4"]);
         let v = values("completion ");
         assert_eq!(v, ["bash", "zsh", "fish", "powershell", "--help", ":4"]);

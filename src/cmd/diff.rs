@@ -1,10 +1,11 @@
 //! `diff`: the rendered output against the cluster.
 
-use crate::cli::flags::{OutputArgs, SourceArgs};
+use crate::cli::flags::{OutputArgs, PolicyArgs, SourceArgs};
 use crate::diff;
 use crate::error::Error;
-use crate::finding::FailOn;
-use crate::render::{self, Format};
+use crate::finding::{Code, FailOn};
+use crate::render;
+use crate::verdict::Verdict;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -63,13 +64,9 @@ pub struct Args {
     pub server_dry_run: bool,
 
     /// Ignore a field: KIND/NAMESPACE/NAME:/json/pointer, globs allowed (`*`, `?`; a pointer
-    /// segment `*` matches any key or index). Repeatable.
-    #[arg(long = "ignore", value_name = "RULE")]
-    pub ignores: Vec<String>,
-
-    /// A config file with more rules: `ignore: [RULE, ...]`.
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<String>,
+    /// segment `*` matches any key or index). Repeatable; a --config file's ignorePaths add more.
+    #[arg(long = "ignore-path", value_name = "RULE")]
+    pub ignore_paths: Vec<String>,
 
     /// Do not ignore the known false positives (webhook caBundle, failurePolicy, HPA replicas).
     #[arg(long)]
@@ -78,18 +75,43 @@ pub struct Args {
     #[command(flatten)]
     pub source: SourceArgs,
 
-    /// Exit 1 when a finding at or above this severity exists (drifted, missing and owned
-    /// elsewhere are errors; orphaned and unmanaged warnings).
-    #[arg(long, value_enum, default_value_t = FailOn::Warning)]
-    pub fail_on: FailOn,
+    /// --fail-on defaults to warning here: drifted, missing and owned elsewhere are errors,
+    /// orphaned and unmanaged warnings, and every drift counts, as in kubectl diff.
+    #[command(flatten)]
+    pub policy: PolicyArgs,
 
     #[command(flatten)]
     pub output: OutputArgs,
 }
 
+/// The codes `diff` raises: one check each.
+pub const CODES: &[Code] = &[
+    Code::IR405,
+    Code::IR501,
+    Code::IR502,
+    Code::IR503,
+    Code::IR504,
+    Code::IR901,
+];
+
 pub fn run(args: &Args, stdout: &mut dyn std::io::Write) -> Result<u8, Error> {
     render::set_color(args.output.color_choice());
-    let options = diff::Options {
+    let resolved = args.policy.resolve(FailOn::Warning)?;
+    let options = options(args);
+    let mut report = diff::run(&options)?;
+    let verdict = verdict(&mut report, &resolved.suppressor);
+    super::finish(
+        stdout,
+        &args.output,
+        &verdict,
+        &resolved.policy,
+        &report,
+        || render::diff::text(&report) + &render::not_run_text(&verdict),
+    )
+}
+
+pub fn options(args: &Args) -> diff::Options {
+    diff::Options {
         manifest: args.manifest.clone(),
         file: args.file.clone(),
         istioctl: args.istioctl.clone(),
@@ -102,29 +124,29 @@ pub fn run(args: &Args, stdout: &mut dyn std::io::Write) -> Result<u8, Error> {
         values: args.values.clone(),
         helm_bin: args.helm_bin.clone(),
         server_dry_run: args.server_dry_run,
-        ignores: args.ignores.clone(),
-        config: args.config.clone(),
+        ignores: args.ignore_paths.clone(),
+        config: args.policy.config.clone(),
         default_ignores: !args.no_default_ignores,
         source: args.source.options(),
-    };
-    let report = diff::run(&options)?;
-    let text = match args.output.format {
-        Format::Table => render::diff::text(&report),
-        Format::Json => render::json(&report),
-        Format::Yaml => render::yaml(&report),
-    };
-    super::write(stdout, &text)?;
-    // A diff must not read "clean", nor "only drift", from what it did not see.
-    let code = if !report.not_checked.is_empty() {
-        3
-    } else if report
-        .findings
-        .iter()
-        .any(|f| args.fail_on.trips(f.finding.severity))
-    {
-        1
-    } else {
-        0
-    };
-    Ok(code)
+    }
+}
+
+/// Suppresses (the report keeps only what counts) and settles one check per code.
+pub fn verdict(report: &mut diff::Report, suppressor: &crate::suppress::Suppressor) -> Verdict {
+    let (kept, suppressed) =
+        suppressor.apply(report.findings.iter().map(|f| f.finding.clone()).collect());
+    report.findings.retain(|f| kept.contains(&f.finding));
+    // The summary line counts what counts.
+    for s in &suppressed {
+        let n = match s.finding.code {
+            Code::IR501 => &mut report.summary.drifted,
+            Code::IR502 => &mut report.summary.missing,
+            Code::IR503 => &mut report.summary.orphaned,
+            Code::IR504 => &mut report.summary.unmanaged,
+            Code::IR405 => &mut report.summary.owned_elsewhere,
+            _ => continue,
+        };
+        *n = n.saturating_sub(1);
+    }
+    Verdict::by_code("diff", CODES, kept, suppressed, &report.not_checked)
 }

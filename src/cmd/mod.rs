@@ -5,13 +5,16 @@ pub mod check_overlap;
 pub mod codes;
 pub mod completion;
 pub mod diff;
+pub mod explain;
+pub mod gate;
 pub mod snapshot;
 pub mod status;
 pub mod version;
 pub mod watch;
 
+use crate::cli::flags::OutputArgs;
 use crate::error::Error;
-use crate::finding::{FailOn, Finding};
+use crate::verdict::{self, Policy, Verdict};
 
 /// Writes a command's output. A closed pipe (`| head`) is the reader's choice, not a failure.
 pub fn write(stdout: &mut dyn std::io::Write, text: &str) -> Result<(), Error> {
@@ -24,12 +27,19 @@ pub fn write(stdout: &mut dyn std::io::Write, text: &str) -> Result<(), Error> {
     }
 }
 
-/// The exit-code contract, the same for every output format. A report that could not see part
-/// of the cluster never exits 0: a pipeline must not read "clean" from what it did not check.
-pub fn exit_code(findings: &[Finding], fail_on: FailOn, incomplete: bool) -> u8 {
-    if findings.iter().any(|f| fail_on.trips(f.severity)) || incomplete {
-        1
-    } else {
-        0
-    }
+/// Prints a command's outcome in its `-o` and returns the exit code: the one ending every
+/// command that reports findings, so the exit contract ([`verdict::exit_code`]) and the formats
+/// are the same everywhere.
+pub fn finish<T: serde::Serialize>(
+    stdout: &mut dyn std::io::Write,
+    output: &OutputArgs,
+    verdict: &Verdict,
+    policy: &Policy,
+    native: &T,
+    table: impl FnOnce() -> String,
+) -> Result<u8, Error> {
+    let code = verdict::exit_code(verdict, policy);
+    let text = crate::render::report(output.format, verdict, code, native, table);
+    write(stdout, &text)?;
+    Ok(code)
 }

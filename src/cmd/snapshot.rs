@@ -47,9 +47,11 @@ pub fn run(args: &Args, stdout: &mut dyn std::io::Write) -> Result<u8, Error> {
             u.reason
         );
     }
+    // The exit contract: a snapshot missing part of the cluster is incomplete (3), whatever it
+    // holds.
     Ok(if inventory.unreadable.is_empty() {
         0
     } else {
-        1
+        3
     })
 }

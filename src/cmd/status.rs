@@ -1,10 +1,12 @@
 //! `status`: where the mesh stands, on one cluster or a fleet of them.
 
-use crate::cli::flags::{OutputArgs, SourceArgs};
+use crate::cli::flags::{OutputArgs, PolicyArgs, SourceArgs};
 use crate::error::Error;
-use crate::finding::FailOn;
+use crate::finding::{CATALOGUE, Code, FailOn};
 use crate::render::{self, Format};
 use crate::source::live;
+use crate::suppress::Suppressor;
+use crate::verdict::{CheckRun, Verdict};
 use crate::{checks, inventory, mesh, status};
 
 #[derive(Debug, clap::Args)]
@@ -16,9 +18,8 @@ pub struct Args {
     #[arg(long, value_name = "REV")]
     pub target: Option<String>,
 
-    /// Exit 1 when a finding at or above this severity exists.
-    #[arg(long, value_enum, default_value_t = FailOn::Error)]
-    pub fail_on: FailOn,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
 
     #[command(flatten)]
     pub output: OutputArgs,
@@ -46,23 +47,64 @@ pub fn run(args: &Args, stdout: &mut dyn std::io::Write) -> Result<u8, Error> {
     if let Some(contexts) = args.source.fleet()? {
         return fleet_status(args, contexts, stdout);
     }
+    let resolved = args.policy.resolve(FailOn::Error)?;
     let inventory = crate::source::load(&args.source.options())?;
     let mesh = mesh::resolve(&inventory, args.source.narrowed_to());
     let options = checks::Options {
         target: args.target.clone(),
     };
-    let report = status::build(&inventory, &mesh, &options);
-    let text = match args.output.format {
-        Format::Table => render::status::text(&report),
-        Format::Json => render::json(&report),
-        Format::Yaml => render::yaml(&report),
-    };
-    super::write(stdout, &text)?;
-    Ok(super::exit_code(
-        &report.findings,
-        args.fail_on,
-        !report.not_checked.is_empty(),
-    ))
+    let mut report = status::build(&inventory, &mesh, &options);
+    let verdict = verdict(
+        &mut report,
+        &inventory,
+        resolved.suppressor,
+        args.source.narrowed_to(),
+    )?;
+    super::finish(
+        stdout,
+        &args.output,
+        &verdict,
+        &resolved.policy,
+        &report,
+        || render::status::text(&report) + &render::not_run_text(&verdict),
+    )
+}
+
+/// The codes `status` raises: one check each.
+fn status_checks(narrowed_to: Option<&str>) -> Vec<CheckRun> {
+    CATALOGUE
+        .iter()
+        .filter(|c| matches!(c.as_str().as_bytes()[2], b'1' | b'2' | b'3') || **c == Code::IR901)
+        .map(|c| {
+            let check = CheckRun::new(c.as_str(), c.title(), &[*c]);
+            match (c, narrowed_to) {
+                (Code::IR203 | Code::IR304, Some(ns)) => {
+                    check.skipped(format!("needs the whole mesh; -n {ns} narrows it"))
+                }
+                _ => check,
+            }
+        })
+        .collect()
+}
+
+/// Suppresses, settles the checks, and keeps the report's findings those that count.
+fn verdict(
+    report: &mut status::StatusReport,
+    inventory: &inventory::Inventory,
+    suppressor: Suppressor,
+    narrowed_to: Option<&str>,
+) -> Result<Verdict, Error> {
+    let suppressor = suppressor.with_annotations(inventory)?;
+    let (kept, suppressed) = suppressor.apply(std::mem::take(&mut report.findings));
+    let verdict = Verdict::settle(
+        "status",
+        status_checks(narrowed_to),
+        kept,
+        suppressed,
+        &inventory.unreadable,
+    );
+    report.findings = verdict.findings.clone();
+    Ok(verdict)
 }
 
 /// `status` on several clusters at once. One cluster that cannot be read does not stop the
@@ -80,6 +122,16 @@ fn fleet_status(
     if contexts.is_empty() {
         return Err(Error::Input("no contexts to check".to_string()));
     }
+    if !matches!(
+        args.output.format,
+        Format::Table | Format::Json | Format::Yaml
+    ) {
+        return Err(Error::Input(
+            "-o junit|sarif|markdown|github report on one cluster; run once per --context"
+                .to_string(),
+        ));
+    }
+    let resolved = args.policy.resolve(FailOn::Error)?;
     let source = args.source.options();
     let scope = source.scope();
     let inventories: Vec<Result<inventory::Inventory, Error>> = crate::source::runtime()?
@@ -120,13 +172,22 @@ fn fleet_status(
         match result {
             Ok(inventory) => {
                 let mesh = mesh::resolve(&inventory, args.source.narrowed_to());
-                let report = status::build(&inventory, &mesh, &options);
-                worst = worst.max(super::exit_code(
-                    &report.findings,
-                    args.fail_on,
-                    !report.not_checked.is_empty(),
-                ));
-                reports.push((context.clone(), Ok(report)));
+                let mut report = status::build(&inventory, &mesh, &options);
+                match verdict(
+                    &mut report,
+                    &inventory,
+                    resolved.suppressor.clone(),
+                    args.source.narrowed_to(),
+                ) {
+                    Ok(v) => {
+                        worst = worst.max(crate::verdict::exit_code(&v, &resolved.policy));
+                        reports.push((context.clone(), Ok((report, v))));
+                    }
+                    Err(e) => {
+                        worst = worst.max(e.exit_code());
+                        reports.push((context.clone(), Err(e.to_string())));
+                    }
+                }
             }
             Err(e) => {
                 worst = worst.max(e.exit_code());
@@ -140,7 +201,7 @@ fn fleet_status(
                 .iter()
                 .map(|(c, r)| {
                     let o = match r {
-                        Ok(report) => render::status::Outcome::Report(report),
+                        Ok((report, _)) => render::status::Outcome::Report(report),
                         Err(e) => render::status::Outcome::Failed(e.clone()),
                     };
                     (c.clone(), o)
@@ -155,18 +216,29 @@ fn fleet_status(
                 #[serde(skip_serializing_if = "Option::is_none")]
                 report: Option<&'a status::StatusReport>,
                 #[serde(skip_serializing_if = "Option::is_none")]
+                suppressed: Option<&'a [crate::suppress::Suppressed]>,
+                #[serde(skip_serializing_if = "Option::is_none")]
                 error: Option<&'a str>,
             }
             #[derive(serde::Serialize)]
             struct Fleet<'a> {
+                #[serde(rename = "schemaVersion")]
+                schema_version: u32,
+                command: &'static str,
+                #[serde(rename = "exitCode")]
+                exit_code: u8,
                 clusters: Vec<Cluster<'a>>,
             }
             let fleet = Fleet {
+                schema_version: render::SCHEMA_VERSION,
+                command: "status",
+                exit_code: worst,
                 clusters: reports
                     .iter()
                     .map(|(c, r)| Cluster {
                         context: c,
-                        report: r.as_ref().ok(),
+                        report: r.as_ref().ok().map(|(report, _)| report),
+                        suppressed: r.as_ref().ok().map(|(_, v)| v.suppressed.as_slice()),
                         error: r.as_ref().err().map(String::as_str),
                     })
                     .collect(),
@@ -176,6 +248,9 @@ fn fleet_status(
             } else {
                 render::yaml(&fleet)
             }
+        }
+        Format::Junit | Format::Sarif | Format::Markdown | Format::Github => {
+            unreachable!("refused above")
         }
     };
     super::write(stdout, &text)?;

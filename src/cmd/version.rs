@@ -1,7 +1,7 @@
 //! `version`: the plugin's version, the API server's Kubernetes version and each control-plane
 //! revision's Istio version, live or from a snapshot (`--client`: the plugin alone, no cluster).
 
-use crate::cli::flags::{OutputArgs, SourceArgs};
+use crate::cli::flags::{PlainOutputArgs, SourceArgs};
 use crate::error::Error;
 use crate::render::{self, Format};
 
@@ -15,7 +15,7 @@ pub struct Args {
     pub client: bool,
 
     #[command(flatten)]
-    pub output: OutputArgs,
+    pub output: PlainOutputArgs,
 }
 
 pub fn run(args: &Args, stdout: &mut dyn std::io::Write) -> Result<u8, Error> {
@@ -36,8 +36,15 @@ pub fn run(args: &Args, stdout: &mut dyn std::io::Write) -> Result<u8, Error> {
         Format::Table => render::version::text(&report),
         Format::Json => render::json(&report),
         Format::Yaml => render::yaml(&report),
+        Format::Junit | Format::Sarif | Format::Markdown | Format::Github => {
+            return Err(Error::Input(
+                "version prints -o table, json or yaml: it reports versions, not findings"
+                    .to_string(),
+            ));
+        }
     };
     super::write(stdout, &text)?;
-    // Part of the cluster refused: the versions shown may be incomplete.
-    Ok(u8::from(!report.not_checked.is_empty()))
+    // Part of the cluster refused: the versions shown may be incomplete, which the exit
+    // contract spells 3 for every command.
+    Ok(if report.not_checked.is_empty() { 0 } else { 3 })
 }

@@ -68,6 +68,12 @@ pub fn run(args: &Args, stdout: &mut dyn std::io::Write, interval: Duration) -> 
         }
         Format::Table if std::io::stdout().is_terminal() && !dumb_terminal() => Screen::InPlace,
         Format::Table => Screen::Append,
+        Format::Junit | Format::Sarif | Format::Markdown | Format::Github => {
+            return Err(Error::Input(
+                "--watch prints tables or JSON lines (-o json); run status once for -o junit, sarif, markdown or github"
+                    .to_string(),
+            ));
+        }
     };
     let source = args.source.options();
     let scope = source.scope();

@@ -5,6 +5,7 @@
 
 use super::compare::{escape, unescape};
 use crate::error::Error;
+use crate::glob::glob;
 use crate::istio::objects::ObjId;
 use serde::Serialize;
 use serde_json::Value;
@@ -90,25 +91,14 @@ pub fn hpa_replicas(kind: &str, namespace: &str, name: &str) -> Rule {
     .expect("hpa rule parses")
 }
 
-/// Reads a config file: YAML or JSON with `ignore: [RULE, …]`.
+/// The field rules of a `--config` file (`ignorePaths`), each naming the file as its reason.
 pub fn read_config(path: &str) -> Result<Vec<Rule>, Error> {
-    #[derive(serde::Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct Config {
-        #[serde(default)]
-        ignore: Vec<String>,
-    }
-    let text = std::fs::read_to_string(path).map_err(|e| Error::input(path, e))?;
-    let config: Config = serde_saphyr::from_str(&text).map_err(|e| {
-        Error::parse(
-            path,
-            None,
-            e.render_with_options(serde_saphyr::render_options! {
-                snippets: serde_saphyr::SnippetMode::Off,
-            }),
-        )
-    })?;
-    config.ignore.iter().map(|r| Rule::parse(r, path)).collect()
+    let config = crate::config::Config::read(path)?;
+    config
+        .ignore_paths
+        .iter()
+        .map(|r| Rule::parse(r, path))
+        .collect()
 }
 
 /// Removes what `rule` points at from both sides; returns the concrete pointers whose values
@@ -226,47 +216,10 @@ fn remove(v: &mut Value, path: &[String]) {
     }
 }
 
-/// `*` any run of characters, `?` one character; everything else literal.
-pub fn glob(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
-    let (mut pi, mut ti) = (0, 0);
-    let (mut star, mut mark) = (None, 0);
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some(pi);
-            mark = ti;
-            pi += 1;
-        } else if let Some(s) = star {
-            pi = s + 1;
-            mark += 1;
-            ti = mark;
-        } else {
-            return false;
-        }
-    }
-    while pi < p.len() && p[pi] == '*' {
-        pi += 1;
-    }
-    pi == p.len()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn globs() {
-        assert!(glob("*", ""));
-        assert!(glob("istio-*", "istio-sidecar-injector"));
-        assert!(glob("a?c", "abc"));
-        assert!(!glob("a?c", "ac"));
-        assert!(!glob("istio-*", "istiod"));
-    }
 
     #[test]
     fn rules_parse_and_match() {

@@ -81,8 +81,8 @@ where
 }
 
 use crate::istio::labels::{
-    ANNOTATION_HELM_RELEASE_NAME, ANNOTATION_HELM_RELEASE_NAMESPACE, ANNOTATION_INJECT,
-    ANNOTATION_REV, ANNOTATION_STATUS, ANNOTATION_TEMPLATES,
+    ANNOTATION_HELM_RELEASE_NAME, ANNOTATION_HELM_RELEASE_NAMESPACE, ANNOTATION_IGNORE,
+    ANNOTATION_INJECT, ANNOTATION_REV, ANNOTATION_STATUS, ANNOTATION_TEMPLATES,
 };
 
 /// The annotations that say which revision injected a pod and how.
@@ -98,6 +98,8 @@ pub struct IstioAnnotations {
     pub templates: Option<String>,
     /// `sidecar.istio.io/inject` as an annotation (the older, pre-label form).
     pub inject: Option<String>,
+    /// `istio-rev.io/ignore`: finding codes not to report on this object.
+    pub ignore: Option<String>,
     /// `meta.helm.sh/release-name`: the Helm release that installed the object.
     pub helm_release: Option<String>,
     /// `meta.helm.sh/release-namespace`.
@@ -129,6 +131,7 @@ impl<'de> Deserialize<'de> for IstioAnnotations {
                         }
                         AnnotationKey::Templates => out.templates = Some(map.next_value()?),
                         AnnotationKey::Inject => out.inject = Some(map.next_value()?),
+                        AnnotationKey::Ignore => out.ignore = Some(map.next_value()?),
                         AnnotationKey::HelmRelease => out.helm_release = Some(map.next_value()?),
                         AnnotationKey::HelmReleaseNamespace => {
                             out.helm_release_namespace = Some(map.next_value()?)
@@ -161,6 +164,7 @@ impl IstioAnnotations {
             status_revision: status.and_then(|s| status_revision(s)),
             templates: map.get(ANNOTATION_TEMPLATES).cloned(),
             inject: map.get(ANNOTATION_INJECT).cloned(),
+            ignore: map.get(ANNOTATION_IGNORE).cloned(),
             helm_release: map.get(ANNOTATION_HELM_RELEASE_NAME).cloned(),
             helm_release_namespace: map.get(ANNOTATION_HELM_RELEASE_NAMESPACE).cloned(),
         }
@@ -220,6 +224,7 @@ string_match!(
         Status = ANNOTATION_STATUS,
         Templates = ANNOTATION_TEMPLATES,
         Inject = ANNOTATION_INJECT,
+        Ignore = ANNOTATION_IGNORE,
         HelmRelease = ANNOTATION_HELM_RELEASE_NAME,
         HelmReleaseNamespace = ANNOTATION_HELM_RELEASE_NAMESPACE,
     }

@@ -8,8 +8,8 @@ use super::Inventory;
 use super::gateway_api::*;
 use super::types::*;
 use crate::istio::labels::{
-    ANNOTATION_HELM_RELEASE_NAME, ANNOTATION_HELM_RELEASE_NAMESPACE, ANNOTATION_INJECT,
-    ANNOTATION_REV, ANNOTATION_STATUS, ANNOTATION_TEMPLATES,
+    ANNOTATION_HELM_RELEASE_NAME, ANNOTATION_HELM_RELEASE_NAMESPACE, ANNOTATION_IGNORE,
+    ANNOTATION_INJECT, ANNOTATION_REV, ANNOTATION_STATUS, ANNOTATION_TEMPLATES,
 };
 use serde_json::{Map, Value, json};
 
@@ -77,6 +77,9 @@ fn annotations(a: &IstioAnnotations) -> Map<String, Value> {
     }
     if let Some(v) = &a.inject {
         out.insert(ANNOTATION_INJECT.into(), json!(v));
+    }
+    if let Some(v) = &a.ignore {
+        out.insert(ANNOTATION_IGNORE.into(), json!(v));
     }
     if let Some(v) = &a.helm_release {
         out.insert(ANNOTATION_HELM_RELEASE_NAME.into(), json!(v));

@@ -19,6 +19,9 @@ pub const ANNOTATION_STATUS: &str = "sidecar.istio.io/status";
 pub const ANNOTATION_TEMPLATES: &str = "inject.istio.io/templates";
 /// The per-pod injection switch (label and annotation share the name).
 pub const ANNOTATION_INJECT: &str = "sidecar.istio.io/inject";
+/// This tool's own annotation: finding codes (globs, comma-separated) not to report on the
+/// object that carries it, e.g. `istio-rev.io/ignore: IR102,IR2*`.
+pub const ANNOTATION_IGNORE: &str = "istio-rev.io/ignore";
 /// The application's version, never a proxy's revision.
 pub const LABEL_CANONICAL_REVISION: &str = "service.istio.io/canonical-revision";
 

@@ -411,6 +411,31 @@ fn component_rows(crs: &[Cr]) -> Vec<ComponentRow> {
         .collect()
 }
 
+/// The file and line of each `-f` CR, for SARIF and workflow annotations.
+pub fn cr_sources(report: &Report) -> Vec<(crate::finding::ObjectRef, crate::verdict::SourceLine)> {
+    report
+        .istio_operators
+        .iter()
+        .filter(|cr| !cr.from_cluster)
+        .map(|cr| {
+            let line = std::fs::read_to_string(&cr.source)
+                .ok()
+                .and_then(|text| {
+                    text.lines()
+                        .position(|l| l.trim_start().starts_with("kind: IstioOperator"))
+                })
+                .map_or(1, |i| i + 1);
+            (
+                cr.object(),
+                crate::verdict::SourceLine {
+                    file: cr.source.clone(),
+                    line,
+                },
+            )
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
