@@ -305,6 +305,9 @@ fn patch_of(step: &Step) -> Option<(Patch<Value>, &'static str)> {
         ),
         Step::MoveTag { .. }
         | Step::Istioctl { .. }
+        | Step::Helm { .. }
+        | Step::RelabelGateway { .. }
+        | Step::WaitForRollout { .. }
         | Step::Manual { .. }
         | Step::ServerSideApply { .. }
         | Step::Delete { .. } => return None,

@@ -237,7 +237,13 @@ impl Builder<'_> {
             from = self.running(w);
         }
         let disposition = match &step {
-            Step::Istioctl { .. } | Step::MoveTag { .. } => Disposition::Run,
+            // Main's Gateway API and ambient steps: printed for a person until fix carries
+            // them out.
+            Step::Istioctl { .. }
+            | Step::MoveTag { .. }
+            | Step::Helm { .. }
+            | Step::RelabelGateway { .. }
+            | Step::WaitForRollout { .. } => Disposition::Run,
             Step::Manual { .. } => Disposition::Manual,
             Step::Restart { workload } if self.paused(workload) => Disposition::Refused(
                 "the Deployment is paused: resume it (kubectl rollout resume) or restart it yourself"
@@ -342,6 +348,9 @@ impl Builder<'_> {
                 )
             }
             Step::Istioctl { .. }
+            | Step::Helm { .. }
+            | Step::RelabelGateway { .. }
+            | Step::WaitForRollout { .. }
             | Step::Manual { .. }
             | Step::ServerSideApply { .. }
             | Step::Delete { .. } => ("-".to_string(), "-".to_string(), self.target.to_string()),
