@@ -190,7 +190,7 @@ fn lists_are_paginated_and_pods_read_metadata_only_as(encoding: Encoding) {
         assert!(!lists.is_empty(), "{encoding:?}: {path} listed");
         for q in lists {
             assert_eq!(
-                q.header("accept").as_deref(),
+                q.header("accept"),
                 Some("application/vnd.kubernetes.protobuf,application/json"),
                 "{path}"
             );

@@ -1255,7 +1255,7 @@ fn page_list_meta(page: &Page) -> Vec<u8> {
 /// A page of full objects as their protobuf list, e.g. a `DeploymentList` (recording 92).
 fn full_list_protobuf(res: &ResourceType, page: &Page) -> Response<Body> {
     let meta = page_list_meta(page);
-    let items: Vec<Vec<u8>> = page.items.iter().map(|o| full_protobuf(res, o)).collect();
+    let items: Vec<Bytes> = page.items.iter().map(|o| full_protobuf(res, o)).collect();
     let raw = protobuf::partial_list(&meta, items.iter().map(|b| &b[..]), false);
     protobuf_response(
         200,
@@ -1263,9 +1263,13 @@ fn full_list_protobuf(res: &ResourceType, page: &Page) -> Response<Body> {
     )
 }
 
-fn full_protobuf(res: &ResourceType, o: &StoredObject) -> Vec<u8> {
-    let json: serde_json::Value = serde_json::from_slice(&o.bytes).expect("stored json");
-    protobuf_full::object(res.kind, &json)
+fn full_protobuf(res: &ResourceType, o: &StoredObject) -> Bytes {
+    o.protobuf_full
+        .get_or_init(|| {
+            let json: serde_json::Value = serde_json::from_slice(&o.bytes).expect("stored json");
+            Bytes::from(protobuf_full::object(res.kind, &json))
+        })
+        .clone()
 }
 
 /// A page as a protobuf `PartialObjectMetadataList` (recordings 90, 91).
