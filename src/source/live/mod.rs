@@ -2,9 +2,9 @@
 //!
 //! Only the kinds the checks read are listed, every list is paginated and the lists run
 //! concurrently, each page parsed as it arrives straight into the slim types the inventory
-//! keeps. Pods are listed metadata-only (every revision signal but the proxy's istiod address is
-//! a label or an annotation), as protobuf when the server has it ([`protobuf`]); a pod's full
-//! spec is fetched only when its metadata does not tell its revision.
+//! keeps, as protobuf when the server has it ([`protobuf`]; custom resources are JSON). Pods are
+//! listed metadata-only (every revision signal but the proxy's istiod address is a label or an
+//! annotation); a pod's full spec is fetched only when its metadata does not tell its revision.
 //!
 //! Memory follows what the checks hold: each list task holds one received page at a time, and
 //! the converted pages wait in a channel of [`PAGES_IN_FLIGHT`], so at most one raw page per
