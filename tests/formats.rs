@@ -335,3 +335,33 @@ fn a_bad_format_or_flag_is_a_usage_error() {
         r.stderr
     );
 }
+
+#[test]
+fn pre_upgrade_fails_the_double_injector_check_on_two_injectors() {
+    let r = run_json(&[
+        "gate".into(),
+        "pre-upgrade".into(),
+        "--target".into(),
+        "1-8-1".into(),
+        "--snapshot".into(),
+        format!("{S}/ir107-two-injectors/cluster.yaml"),
+        "-o".into(),
+        "json".into(),
+    ]);
+    let check = r["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "double-injector")
+        .unwrap();
+    assert_eq!(check["state"], "failed", "{check}");
+    assert_eq!(r["exitCode"], 1);
+    assert!(
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["code"] == "IR107"),
+        "{r}"
+    );
+}
