@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v cargo-mutants >/dev/null 2>&1 || cargo install cargo-mutants --locked
 
-files=(-f 'src/checks/*.rs' -f src/mesh.rs -f src/revision.rs -f src/selector.rs)
+files=(-f 'src/checks/*.rs' -f src/mesh.rs -f src/gateway_api.rs -f src/ambient.rs -f src/revision.rs -f src/selector.rs)
 tests=(--lib --test status --test properties)
 for f in src/remedy.rs src/fix src/fix.rs src/gate src/gate.rs src/cmd/gate.rs src/cmd/fix.rs; do
     if [ -e "$f" ]; then

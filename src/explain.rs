@@ -54,7 +54,7 @@ pub fn explanation(code: Code) -> Explanation {
         ),
         Code::IR201 => (
             "Gateways are upgraded last, but they must be upgraded: a gateway on an older revision than the mesh is heading to blocks removing that revision's control plane.",
-            "Once the workloads are verified on the new revision, move the gateway: re-install the gateways IstioOperator with the new revision (operator gateways), or relabel its namespace and restart it (injected gateways).",
+            "Once the workloads are verified on the new revision, move the gateway: re-install the gateways IstioOperator with the new revision (operator gateways), relabel its namespace and restart it (injected gateways), or move the tag its Gateway selects or relabel the Gateway (Gateway API gateways and waypoints: istiod re-renders and rolls them).",
             "Deployment/istio-system/istio-ingressgateway runs 1-8-0 (2 pods), older than the newest control plane 1-8-1\n  fix: istioctl install -f gateways.yaml --revision 1-8-1, then kubectl rollout restart deployment istio-ingressgateway -n istio-system",
         ),
         Code::IR202 => (
@@ -69,8 +69,33 @@ pub fn explanation(code: Code) -> Explanation {
         ),
         Code::IR204 => (
             "Gateway pods on different revisions serve the same traffic with configuration from different control planes: a gateway rollout that has not finished.",
-            "Restart the gateway and wait for its rollout to finish.",
+            "Restart the gateway and wait for its rollout to finish (a Gateway API gateway or waypoint is rolled by istiod: wait for it, do not restart it).",
             "Deployment/istio-system/istio-ingressgateway runs 2 revisions: 1-8-0 (1 pod), 1-8-1 (1 pod)",
+        ),
+        Code::IR205 => (
+            "istiod reconciles a Gateway API Gateway only when it is \"its\": the Gateway's istio.io/rev label (else its namespace's) names its revision or one of its tags; an unlabelled one belongs to the revision holding the default tag (from 1.28 also to the default revision of istiod-default-validator). When no istiod holds the name, nothing deploys the Gateway and its status stays \"Waiting for controller\": the traffic it should carry has nowhere to go (istio#56767).",
+            "Label the Gateway with a revision or tag that has a control plane (kubectl label gateway NAME -n NS istio.io/rev=TAG --overwrite), or create the tag it names; istiod then deploys it.",
+            "Gateway/istio-ingress/bookinfo-gateway: Gateway istio-ingress/bookinfo-gateway: no control plane reconciles it, its label istio.io/rev=1-28-0 names no revision or tag with a control plane; nothing is deployed for it and its status stays \"Waiting for controller\"\n  fix: kubectl label gateway bookinfo-gateway -n istio-ingress istio.io/rev=prod-stable --overwrite",
+        ),
+        Code::IR206 => (
+            "Every istiod decides for itself whether a Gateway is its own. When two of them claim it (an unlabelled Gateway with the default tag on one revision and the default revision on another, or a revision named `default` beside a default tag), both server-side apply the same Deployment with their own revision, and its pods churn between them (istio#54280, #58350).",
+            "Label the Gateway with the one revision or tag that should own it, or keep the default tag on one revision only.",
+            "Gateway/istio-ingress/bookinfo-gateway: Gateway istio-ingress/bookinfo-gateway is claimed by 2 revisions (default, 1-30-3): each istiod applies its own Deployment, so its pods churn between them\n  fix: kubectl label gateway bookinfo-gateway -n istio-ingress istio.io/rev=1-30-3 --overwrite",
+        ),
+        Code::IR207 => (
+            "A Gateway moves revision when its owner re-renders its Deployment (new image, CA_ADDR, istio.io/rev) and the Deployment rolls. A pod template still rendered by the previous owner means the new istiod has not reconciled it (not ready, not the leader of the gateway deployment controller); a rollout that makes no progress leaves pods on the old revision. Either way the Gateway is served by a control plane that no longer owns it, which loses routes during a canary (istio#56321).",
+            "Check that the owning istiod is ready and leads (its logs say why it skipped the Gateway); any change to the Gateway's labels or annotations requeues it. For a stuck rollout, kubectl describe the Deployment and fix what stops it.",
+            "Gateway/istio-ingress/bookinfo-gateway: Gateway istio-ingress/bookinfo-gateway is owned by 1-30-3, but its Deployment bookinfo-gateway-istio is still rendered by 1-29-1 (pod template istio.io/rev): istiod 1-30-3 has not re-rendered it\n  fix: check that istiod 1-30-3 is ready and leads the gateway deployment controller: kubectl -n istio-system logs deployment/istiod-1-30-3 (any change to the Gateway's labels or annotations requeues it)",
+        ),
+        Code::IR208 => (
+            "A waypoint's revision is its Gateway's, independent of ztunnel's. A waypoint pinned by its own istio.io/rev (or not yet re-rendered) keeps serving namespaces that have moved on from an older istiod, and it blocks removing that revision.",
+            "Drop the waypoint's own istio.io/rev label when its namespace already selects the new revision (it then follows the namespace), else relabel it or move its tag; istiod re-renders and rolls it.",
+            "Gateway/bookinfo/waypoint: waypoint bookinfo/waypoint runs 1-29-1 (1 pod), older than the revision the namespaces it serves select now: bookinfo (1-30-3)\n  fix: kubectl label gateway waypoint -n bookinfo istio.io/rev-",
+        ),
+        Code::IR209 => (
+            "The owning istiod has reconciled the Gateway but reports it not Programmed (no address assigned, an address it cannot use, a bad listener): its Service exists but traffic does not reach it as configured.",
+            "kubectl describe the Gateway and fix what its Programmed condition names (the Service's load balancer, requested addresses, listeners).",
+            "Gateway/istio-ingress/bookinfo-gateway: Gateway istio-ingress/bookinfo-gateway (owned by 1-30-3) is not Programmed, reason AddressNotAssigned: Assigned to service(s) bookinfo-gateway-istio.istio-ingress.svc.cluster.local:80, but failed to assign to all requested addresses\n  fix: kubectl describe gateway bookinfo-gateway -n istio-ingress (fix what its Programmed condition names)",
         ),
         Code::IR301 => (
             "Pods injected by a control plane that is not ready cannot get their configuration; moving namespaces to it would break them.",
@@ -89,7 +114,7 @@ pub fn explanation(code: Code) -> Explanation {
         ),
         Code::IR304 => (
             "A control plane no proxy runs, no namespace, workload or tag selects: the last step of a canary upgrade is to remove it.",
-            "Uninstall the revision (istioctl uninstall --revision REV; gate remove-revision REV first lists anything that still depends on it).",
+            "Uninstall the revision (helm uninstall of its release when Helm installed it, else istioctl uninstall --revision REV; gate remove-revision REV first lists anything that still depends on it, Gateways, waypoints and ztunnel included).",
             "Deployment/istio-system/istiod-1-8-0: revision 1-8-0 is no longer used; safe to remove\n  fix: istioctl uninstall --revision 1-8-0",
         ),
         Code::IR401 => (
@@ -147,6 +172,26 @@ pub fn explanation(code: Code) -> Explanation {
             "Check who created it; let istioctl own it, or remove it from the CR.",
             "Deployment/istio-system/istio-ingressgateway exists without owner labels",
         ),
+        Code::IR601 => (
+            "ztunnel and istio-cni 1.x are supported with control plane 1.x and 1.x+1 only: the data plane may never be ahead of the control plane. ztunnel is judged against the istiod it points at, istio-cni (which talks to no istiod) against the newest control plane.",
+            "Install a control plane at the agent's version first (the ambient order is istiod, then istio-cni, then ztunnel), or roll the agent back to its control plane's version.",
+            "DaemonSet/istio-system/ztunnel: ztunnel istio-system/ztunnel runs 1.30.3-distroless, ahead of control plane 1-29-1 (1.29.1): the data plane may never be ahead of the control plane\n  fix: install a control plane at 1.30.3 first (helm install istiod-<rev> istio/istiod -n istio-system --set revision=<rev> --set profile=ambient --version 1.30.3), or roll ztunnel back: ...",
+        ),
+        Code::IR602 => (
+            "A node agent more than one minor version behind the newest control plane is outside the supported skew: the new istiod may send it configuration it does not understand. Neither agent has a canary upgrade, so it falls behind unless it is upgraded in place after each istiod.",
+            "Upgrade the agent's Helm release in place to the control plane's version (ztunnel node by node: its upgrade resets the ambient connections on each node).",
+            "DaemonSet/istio-system/istio-cni-node: istio-cni istio-system/istio-cni-node runs 1.28.0-distroless, 2 minor versions behind the newest control plane 1-30-3 (1.30.3); istio-cni 1.x is supported with control plane 1.x and 1.x+1 only\n  fix: helm upgrade istio-cni istio/cni -n istio-system --reuse-values --version 1.30.3",
+        ),
+        Code::IR603 => (
+            "ztunnel gets its certificates and workload configuration from the istiod its CA_ADDRESS/XDS_ADDRESS names (istiod-<rev>, or a tag Service). Installed without a revision it points at Service istiod, which a mesh of revisioned istiods does not have; after its revision is removed it points at nothing. New ambient pods then get no certificates and no updates.",
+            "Point ztunnel at a revision that has a control plane (helm upgrade ztunnel istio/ztunnel --reuse-values --set revision=REV), draining nodes as it rolls.",
+            "DaemonSet/istio-system/ztunnel: ztunnel istio-system/ztunnel points at istiod.istio-system.svc:15012 (revision default), which has no control plane: new ambient pods get no certificates and no workload updates\n  fix: cordon and drain each node as ztunnel rolls, or move the workloads to a new node pool (...); then helm upgrade ztunnel istio/ztunnel -n istio-system --reuse-values --set revision=1-30-3",
+        ),
+        Code::IR604 => (
+            "The documented order upgrades istio-cni just before ztunnel, so one minor apart is a normal step between them; further apart, pods set up by the new CNI meet a ztunnel that cannot follow it, which broke pod connectivity until ztunnel was upgraded (istio#58523).",
+            "Upgrade ztunnel to istio-cni's version right away, in place, node by node.",
+            "DaemonSet/istio-system/istio-cni-node: istio-cni istio-system/istio-cni-node runs 1.30.3-distroless while ztunnel istio-system/ztunnel runs 1.28.0-distroless: 2 minor versions apart; upgrade ztunnel right after istio-cni\n  fix: cordon and drain each node as ztunnel rolls, ...; then helm upgrade ztunnel istio/ztunnel -n istio-system --reuse-values --version 1.30.3",
+        ),
         Code::IR701 => (
             "A namespace that still selects the revision (its istio.io/rev label, a tag pointing at it, or istio-injection=enabled when it is the default revision) gets pods without a proxy, or fails their creation, once the revision's injector is gone.",
             "Relabel the namespace to the revision that stays (or move its tag), then restart its workloads.",
@@ -171,6 +216,16 @@ pub fn explanation(code: Code) -> Explanation {
             "An IstioOperator CR (operator flow) for the revision makes the in-cluster operator reinstall what istioctl uninstall just removed.",
             "Delete the revision's IstioOperator CR (after the gateways and workloads have moved).",
             "IstioOperator/istio-system/control-plane-1-8-0 installs 1-8-0: the operator would reinstall it\n  fix: kubectl delete istiooperator control-plane-1-8-0 -n istio-system",
+        ),
+        Code::IR706 => (
+            "A Gateway API gateway or waypoint is reconciled by the revision that owns it: once that istiod is gone nothing re-renders it or writes its status, and its pods (which got their configuration and certificates from it) freeze. A Deployment still rendered by the revision, or pods still running it, are a move that has not finished.",
+            "Move the Gateway first (move the tag it selects, or relabel it; a waypoint pinned by its own label drops it to follow its namespace) and wait for istiod to roll its Deployment.",
+            "Gateway/istio-ingress/bookinfo-gateway: Gateway istio-ingress/bookinfo-gateway: owned by 1-29-1; its Deployment bookinfo-gateway-istio rendered by 1-29-1; 2 of its pods run 1-29-1\n  fix: istioctl tag set prod-stable --revision 1-30-3 --overwrite && kubectl rollout status deployment/bookinfo-gateway-istio -n istio-ingress",
+        ),
+        Code::IR707 => (
+            "ztunnel takes every ambient pod's certificates and workload configuration from the istiod its CA_ADDRESS/XDS_ADDRESS names; removing that revision leaves all ambient traffic on every node without a control plane (IR603).",
+            "Point ztunnel at the revision that stays (helm upgrade ztunnel istio/ztunnel --reuse-values --set revision=NEW), node by node, before removing the old one.",
+            "DaemonSet/istio-system/ztunnel: ztunnel istio-system/ztunnel points at istiod-1-29-1.istio-system.svc:15012 (1-29-1): every ambient pod's certificates and workload updates come from it\n  fix: cordon and drain each node as ztunnel rolls, ...; then helm upgrade ztunnel istio/ztunnel -n istio-system --reuse-values --set revision=1-30-3",
         ),
         Code::IR901 => (
             "Part of the cluster could not be read (RBAC 403, server errors, timeouts), so the checks that needed it did not run. A pipeline must never read \"clean\" from what it could not see: the run exits 3 unless --allow-partial.",

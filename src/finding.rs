@@ -178,6 +178,11 @@ catalogue! {
     IR202 = "IR202", Error, "gateway runs a revision that has no control plane";
     IR203 = "IR203", Warning, "gateway moved to a newer revision while workloads still run an older one (gateways go last)";
     IR204 = "IR204", Warning, "a gateway's pods run more than one revision";
+    IR205 = "IR205", Error, "Gateway API gateway or waypoint whose revision or tag has no control plane: nothing reconciles it (\"Waiting for controller\")";
+    IR206 = "IR206", Error, "Gateway API gateway or waypoint claimed by two revisions: both istiods reconcile its Deployment";
+    IR207 = "IR207", Warning, "Gateway API gateway or waypoint whose pods run another revision than the one that owns it (not re-rendered, or rollout stuck)";
+    IR208 = "IR208", Warning, "waypoint on an older revision than the namespace it serves now selects";
+    IR209 = "IR209", Warning, "Gateway API gateway or waypoint owned by a control plane but not Programmed";
     IR301 = "IR301", Error, "control plane not ready";
     IR302 = "IR302", Error, "revision name is not a DNS-1123 label (no dots)";
     IR303 = "IR303", Error, "revision tag points to a revision that has no control plane";
@@ -193,11 +198,17 @@ catalogue! {
     IR502 = "IR502", Error, "missing: the CR or release renders an object the cluster does not have";
     IR503 = "IR503", Warning, "orphaned: a live object carries the CR's owner labels or the release's annotations but is no longer rendered (older istioctl versions are never pruned)";
     IR504 = "IR504", Warning, "unmanaged: a rendered object exists live without its installer's marks (istioctl's owner labels, Helm's release annotations)";
+    IR601 = "IR601", Error, "ztunnel or istio-cni ahead of its control plane (the data plane may never be ahead)";
+    IR602 = "IR602", Warning, "ztunnel or istio-cni more than one minor version behind the newest control plane";
+    IR603 = "IR603", Error, "ztunnel points (XDS_ADDRESS/CA_ADDRESS) at a revision or tag with no control plane";
+    IR604 = "IR604", Warning, "istio-cni upgraded ahead of ztunnel by more than one minor version";
     IR701 = "IR701", Error, "remove-revision: a namespace still selects the revision (label, tag or istio-injection on the default revision)";
     IR702 = "IR702", Error, "remove-revision: a workload or pod still selects or runs the revision";
     IR703 = "IR703", Error, "remove-revision: a revision tag still points at the revision";
     IR704 = "IR704", Error, "remove-revision: a gateway still selects or runs the revision";
     IR705 = "IR705", Error, "remove-revision: an IstioOperator CR still installs the revision";
+    IR706 = "IR706", Error, "remove-revision: a Gateway API gateway or waypoint is still owned by, rendered by or running the revision";
+    IR707 = "IR707", Error, "remove-revision: ztunnel still points at the revision's istiod";
     IR901 = "IR901", Warning, "not checked: the cluster refused or failed a list; the checks that read it were skipped and are named";
 }
 

@@ -58,8 +58,8 @@ pub const PRE_UPGRADE: &[Check] = &[
     },
     Check {
         name: "proxies-have-control-plane",
-        title: "no proxy or gateway runs a revision without a control plane",
-        codes: &[Code::IR103, Code::IR202],
+        title: "no proxy, gateway, Gateway API gateway or ztunnel depends on a revision without a control plane",
+        codes: &[Code::IR103, Code::IR202, Code::IR205, Code::IR603],
     },
     Check {
         name: "no-dangling-tag",
@@ -70,6 +70,16 @@ pub const PRE_UPGRADE: &[Check] = &[
         name: "double-injector",
         title: "no namespace or pod is matched by two injectors",
         codes: &[Code::IR107],
+    },
+    Check {
+        name: "gateway-single-owner",
+        title: "no Gateway API gateway or waypoint is claimed by two revisions",
+        codes: &[Code::IR206],
+    },
+    Check {
+        name: "node-agent-skew",
+        title: "ztunnel and istio-cni are within the supported skew (never ahead, at most one minor behind, cni not far ahead of ztunnel)",
+        codes: &[Code::IR601, Code::IR602, Code::IR604],
     },
     Check {
         name: "cluster-readable",
@@ -96,8 +106,25 @@ pub const POST_UPGRADE: &[Check] = &[
     },
     Check {
         name: "gateways-on-target",
-        title: "every gateway runs the target",
-        codes: &[Code::IR201, Code::IR202],
+        title: "every gateway runs the target; every Gateway API gateway and waypoint has one owner and runs it",
+        codes: &[
+            Code::IR201,
+            Code::IR202,
+            Code::IR205,
+            Code::IR206,
+            Code::IR207,
+            Code::IR208,
+        ],
+    },
+    Check {
+        name: "gateways-programmed",
+        title: "every owned Gateway API gateway and waypoint is Programmed",
+        codes: &[Code::IR209],
+    },
+    Check {
+        name: "node-agents",
+        title: "ztunnel points at a control plane; ztunnel and istio-cni are within the supported skew",
+        codes: &[Code::IR601, Code::IR602, Code::IR603, Code::IR604],
     },
     Check {
         name: "nothing-mixed",
@@ -136,6 +163,16 @@ pub const REMOVE_REVISION: &[Check] = &[
         name: "gateways",
         title: "no gateway selects or runs the revision",
         codes: &[Code::IR704],
+    },
+    Check {
+        name: "gateway-api-gateways",
+        title: "no Gateway API gateway or waypoint is owned by, rendered by or runs the revision",
+        codes: &[Code::IR706],
+    },
+    Check {
+        name: "ztunnel",
+        title: "ztunnel does not point at the revision's istiod",
+        codes: &[Code::IR707],
     },
     Check {
         name: "istio-operators",

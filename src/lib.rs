@@ -17,6 +17,7 @@
 //!   waves through; [`explain`]: the catalogue's long texts.
 //! * [`render`]: printing. Only `main.rs` and [`run`] touch the process.
 
+pub mod ambient;
 pub mod checks;
 pub mod cli;
 pub mod cmd;
@@ -26,6 +27,7 @@ pub mod error;
 pub mod explain;
 pub mod finding;
 pub mod gate;
+pub mod gateway_api;
 pub mod glob;
 pub mod installs;
 pub mod inventory;

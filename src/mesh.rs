@@ -4,8 +4,9 @@
 use crate::finding::ObjectRef;
 use crate::inventory::{Input, Inventory, Pod, ProxyRole, Workload, WorkloadKind};
 use crate::istio::labels::{
-    ANNOTATION_INJECT, DEFAULT_REVISION, INSTALLED_STATE_PREFIX, LABEL_COMPONENT, LABEL_INJECTION,
-    LABEL_OWNER, LABEL_OWNER_NS, LABEL_REV, LABEL_TAG, PROXY_CONTAINER,
+    ANNOTATION_INJECT, DEFAULT_REVISION, INSTALLED_STATE_PREFIX, LABEL_COMPONENT,
+    LABEL_DATAPLANE_MODE, LABEL_INJECTION, LABEL_OWNER, LABEL_OWNER_NS, LABEL_REV, LABEL_TAG,
+    PROXY_CONTAINER,
 };
 use crate::revision::{image_tag, running_revision, version_key};
 use crate::selector::{Labels, optional_matches};
@@ -25,6 +26,10 @@ pub struct ControlPlane {
     pub tags: Vec<String>,
     /// Answers `istio-injection=enabled`.
     pub default: bool,
+    /// The Helm release that installed its Deployment (`meta.helm.sh/release-*`): what removes
+    /// it.
+    #[serde(skip)]
+    pub release: Option<crate::istio::helm::Release>,
 }
 
 impl ControlPlane {
@@ -100,6 +105,12 @@ pub enum Via {
     DefaultInjector,
     /// An operator-rendered gateway: the `istio.io/rev` istioctl rendered into its pod template.
     Rendered,
+    /// A Gateway API `Gateway`'s own `istio.io/rev` label (a revision or a tag); its namespace's
+    /// label is [`Via::NamespaceLabel`].
+    GatewayLabel,
+    /// An unlabelled Gateway in an unlabelled namespace: the revision holding the `default` tag,
+    /// or from 1.28 the default revision of `istiod-default-validator`.
+    DefaultRevision,
 }
 
 impl Selection {
@@ -153,6 +164,28 @@ pub enum GatewayKind {
     /// Injected with the `gateway` template (`image: auto`), upgraded by relabel or tag move
     /// plus a restart.
     Injected,
+    /// A Kubernetes Gateway API `Gateway` istiod deployed itself; upgraded by relabelling the
+    /// Gateway or moving its tag (istiod re-renders and rolls the Deployment).
+    #[serde(rename = "gateway-api")]
+    GatewayApi,
+    /// An ambient waypoint (`istio-waypoint` class), upgraded the same way.
+    Waypoint,
+}
+
+impl GatewayKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GatewayKind::Operator => "operator",
+            GatewayKind::Injected => "injected",
+            GatewayKind::GatewayApi => "gateway-api",
+            GatewayKind::Waypoint => "waypoint",
+        }
+    }
+
+    /// Deployed by istiod for a Gateway API `Gateway`: the Gateway is the object of findings.
+    pub fn is_gateway_api(self) -> bool {
+        matches!(self, GatewayKind::GatewayApi | GatewayKind::Waypoint)
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -166,6 +199,9 @@ pub struct WorkloadView {
     pub running: BTreeMap<String, usize>,
     /// Pods with no proxy.
     pub without_proxy: usize,
+    /// The Gateway API `Gateway` istiod generated this Deployment for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gateway_name: Option<String>,
     /// The IstioOperator CR istioctl stamped as its owner (`install.operator.istio.io/owning-resource`).
     #[serde(skip)]
     pub owning_cr: Option<CrRef>,
@@ -195,8 +231,12 @@ pub struct OperatorCr {
 }
 
 impl WorkloadView {
+    /// What findings name: the workload, or the Gateway a generated Deployment belongs to.
     pub fn object(&self) -> ObjectRef {
-        ObjectRef::new(&self.kind, &self.namespace, &self.name)
+        match &self.gateway_name {
+            Some(gw) => ObjectRef::new("Gateway", &self.namespace, gw),
+            None => ObjectRef::new(&self.kind, &self.namespace, &self.name),
+        }
     }
 
     pub fn proxies(&self) -> usize {
@@ -216,6 +256,11 @@ pub struct NamespaceView {
     pub running: BTreeMap<String, usize>,
     /// Proxies whose revision differs from what their workload selects now.
     pub stale: usize,
+    /// `istio.io/dataplane-mode`, as set (`ambient`, `none`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dataplane_mode: Option<String>,
+    /// Pods in ambient mode (no sidecar), counted apart from the sidecar proxies in `running`.
+    pub ambient_pods: usize,
     /// Set when more than one injector matches it.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub overlapping_injectors: Vec<InjectorMatch>,
@@ -236,6 +281,10 @@ pub struct Mesh {
     /// The inputs the source could not read: what depends on them is unknown.
     #[serde(skip_serializing_if = "BTreeSet::is_empty")]
     pub unread: BTreeSet<Input>,
+    /// Gateway API gateways and waypoints of Istio's classes, with their owning revisions.
+    pub gateway_api: Vec<crate::gateway_api::GatewayView>,
+    /// The ambient node agents (ztunnel, istio-cni).
+    pub node_agents: Vec<crate::ambient::NodeAgent>,
     #[serde(skip)]
     pub operators: Vec<OperatorCr>,
 }
@@ -282,6 +331,26 @@ impl Mesh {
     pub fn sidecar_workloads(&self) -> impl Iterator<Item = &WorkloadView> {
         self.workloads.iter().filter(|w| w.gateway.is_none())
     }
+
+    /// The mesh runs ambient: a node agent is installed or a namespace is enrolled.
+    pub fn is_ambient(&self) -> bool {
+        !self.node_agents.is_empty()
+            || self
+                .namespaces
+                .iter()
+                .any(|n| n.dataplane_mode.as_deref() == Some("ambient") || n.ambient_pods > 0)
+    }
+
+    /// The revision a tag points to, or the revision itself.
+    pub fn resolve_tag<'a>(&'a self, name: &'a str) -> Option<&'a str> {
+        if self.control_plane(name).is_some() {
+            return Some(name);
+        }
+        self.injectors
+            .iter()
+            .find(|i| i.tag.as_deref() == Some(name))
+            .map(|i| i.revision.as_str())
+    }
 }
 
 /// Resolves the inventory into the mesh view.
@@ -300,7 +369,29 @@ pub fn resolve(inventory: &Inventory, narrowed_to: Option<&str>) -> Mesh {
         .chain(injectors.iter().map(|i| i.revision.clone()))
         .collect();
 
-    let workloads = workloads(inventory, &injectors, &known, &namespace_labels);
+    let mut workloads = workloads(inventory, &injectors, &known, &namespace_labels);
+    let gateway_api = {
+        let istiods: Vec<crate::gateway_api::Istiod> = control_planes
+            .iter()
+            .map(|c| crate::gateway_api::Istiod {
+                revision: &c.revision,
+                version: c.version.as_deref(),
+            })
+            .collect();
+        let tags: Vec<crate::gateway_api::Tag> = injectors
+            .iter()
+            .filter_map(|i| {
+                Some(crate::gateway_api::Tag {
+                    tag: i.tag.as_deref()?,
+                    revision: &i.revision,
+                })
+            })
+            .collect();
+        let mut views = crate::gateway_api::resolve(inventory, &istiods, &tags);
+        attach_generated(&mut views, &mut workloads, &injectors);
+        views
+    };
+    let ambient_pods = crate::ambient::ambient_pods(inventory);
 
     let mut namespaces: Vec<NamespaceView> = inventory
         .namespaces
@@ -313,7 +404,9 @@ pub fn resolve(inventory: &Inventory, narrowed_to: Option<&str>) -> Mesh {
             for w in workloads.iter().filter(|w| w.namespace == name) {
                 for (rev, count) in &w.running {
                     *running.entry(rev.clone()).or_insert(0) += count;
-                    if w.selected.revision().is_some_and(|s| s != rev) {
+                    // A generated gateway's pods follow istiod's rollout, never a restart.
+                    let generated = w.gateway.is_some_and(|k| k.is_gateway_api());
+                    if !generated && w.selected.revision().is_some_and(|s| s != rev) {
                         stale += count;
                     }
                 }
@@ -326,6 +419,8 @@ pub fn resolve(inventory: &Inventory, narrowed_to: Option<&str>) -> Mesh {
                 selected,
                 running,
                 stale,
+                dataplane_mode: n.meta.label(LABEL_DATAPLANE_MODE).map(str::to_string),
+                ambient_pods: ambient_pods.get(n.meta.name()).copied().unwrap_or(0),
             }
         })
         .collect();
@@ -343,6 +438,8 @@ pub fn resolve(inventory: &Inventory, narrowed_to: Option<&str>) -> Mesh {
         revisions: Vec::new(),
         narrowed_to: narrowed_to.map(str::to_string),
         unread: inventory.unread_inputs(),
+        gateway_api,
+        node_agents: crate::ambient::node_agents(inventory),
         operators: operators(inventory),
     };
     mark_unknown_selections(&mut mesh);
@@ -474,6 +571,7 @@ fn control_planes(inventory: &Inventory, injectors: &[Injector]) -> Vec<ControlP
                 ready_replicas,
                 replicas,
                 tags,
+                release: crate::istio::helm::Release::of_meta(&w.meta),
             }
         })
         .collect()
@@ -626,6 +724,12 @@ fn gateway_kind(
     annotations: &crate::inventory::IstioAnnotations,
     proxy_role: Option<ProxyRole>,
 ) -> Option<GatewayKind> {
+    // Checked first: a generated Deployment runs `proxy router` like an operator gateway.
+    match crate::gateway_api::generated_kind(labels) {
+        Some(crate::gateway_api::DeployedKind::Gateway) => return Some(GatewayKind::GatewayApi),
+        Some(crate::gateway_api::DeployedKind::Waypoint) => return Some(GatewayKind::Waypoint),
+        None => {}
+    }
     if matches!(
         labels.get(LABEL_COMPONENT).map(String::as_str),
         Some("IngressGateways" | "EgressGateways")
@@ -753,7 +857,14 @@ fn workloads(
             _ => select(injectors, ns, labels, opted_out),
         };
         let istiod = labels.get("app").map(String::as_str) == Some("istiod");
-        if istiod || (acc.running.is_empty() && selected == Selection::None && gateway.is_none()) {
+        // ztunnel and istio-cni are node agents, never sidecar workloads.
+        let node_agent = acc
+            .template
+            .is_some_and(|w| crate::ambient::agent_of(w).is_some());
+        if istiod
+            || node_agent
+            || (acc.running.is_empty() && selected == Selection::None && gateway.is_none())
+        {
             continue;
         }
         let owning_cr = acc.template.and_then(|w| {
@@ -782,6 +893,7 @@ fn workloads(
             selected,
             running: acc.running,
             without_proxy: acc.without_proxy,
+            gateway_name: None,
         });
     }
     out
@@ -822,6 +934,64 @@ fn mark_unknown_selections(mesh: &mut Mesh) {
                 };
             }
         }
+    }
+}
+
+/// Links each Gateway to the Deployment istiod generated for it: the Deployment then selects
+/// the Gateway's owning revision (not its copied `istio.io/rev` label, which may be a tag) and
+/// findings name the Gateway; the Gateway gets the pods' running revisions.
+fn attach_generated(
+    views: &mut [crate::gateway_api::GatewayView],
+    workloads: &mut [WorkloadView],
+    injectors: &[Injector],
+) {
+    for view in views.iter_mut() {
+        let Some(deployment) = &view.deployment else {
+            continue;
+        };
+        let Some(w) = workloads.iter_mut().find(|w| {
+            w.kind == "Deployment" && w.namespace == view.namespace && &w.name == deployment
+        }) else {
+            continue;
+        };
+        w.gateway_name = Some(view.name.clone());
+        w.selected = gateway_selection(view, injectors);
+        view.running = w.running.clone();
+    }
+}
+
+/// What a Gateway selects, as istiod's ownership decides it: its one owner (through a tag when
+/// its selector is one), the selector no control plane answers, or nothing when two claim it.
+pub fn gateway_selection(
+    view: &crate::gateway_api::GatewayView,
+    injectors: &[Injector],
+) -> Selection {
+    use crate::gateway_api::SelectorSource;
+    let via = match view.selector_source {
+        SelectorSource::Gateway => Via::GatewayLabel,
+        SelectorSource::Namespace => Via::NamespaceLabel,
+        SelectorSource::Unlabelled => Via::DefaultRevision,
+    };
+    match view.owners.as_slice() {
+        [owner] => Selection::Revision {
+            revision: owner.clone(),
+            tag: view.selector.clone().filter(|s| {
+                s != owner
+                    && injectors
+                        .iter()
+                        .any(|i| i.tag.as_deref() == Some(s.as_str()))
+            }),
+            via,
+        },
+        [] => Selection::Unserved {
+            requested: view
+                .selector
+                .clone()
+                .unwrap_or_else(|| DEFAULT_REVISION.to_string()),
+            via,
+        },
+        // Two istiods claim it: neither is "the" selection.
+        _ => Selection::None,
     }
 }
 

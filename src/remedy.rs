@@ -9,6 +9,8 @@
 //!   (`sidecar.istio.io/inject`) opts out: such objects get a [`Step::Manual`] with the reason;
 //! * no step points anything at a revision that has no control plane.
 
+use crate::ambient::{Agent, NodeAgent};
+use crate::gateway_api::{GatewayView, SelectorSource};
 use crate::istio::labels::{DEFAULT_REVISION, LABEL_INJECTION, LABEL_REV};
 use crate::mesh::{
     ControlPlane, GatewayKind, InjectorMatch, Mesh, NamespaceView, Selection, Via, WorkloadView,
@@ -90,8 +92,24 @@ pub enum Step {
         name: String,
         revision: String,
     },
+    /// Set or remove the `istio.io/rev` label of a Gateway API `Gateway`: istiod re-renders its
+    /// Deployment, which rolls by itself (`kubectl label gateway`).
+    RelabelGateway {
+        namespace: String,
+        name: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        set: Option<Label>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        remove: Option<String>,
+    },
+    /// Wait for a rollout someone else started (istiod re-rendering a generated Deployment):
+    /// restarting it changes nothing.
+    WaitForRollout { workload: WorkloadRef },
     /// An istioctl command to run exactly as given; never run by `fix`.
     Istioctl { args: Vec<String> },
+    /// A helm command to run exactly as given (the ambient node agents have no canary: their
+    /// release is upgraded in place); never run by `fix`.
+    Helm { args: Vec<String> },
     /// Something only a person can do, and why.
     Manual { step: String, reason: String },
 }
@@ -184,7 +202,29 @@ impl Step {
             } => format!(
                 "kubectl patch istiooperator {name} -n {namespace} --type merge -p '{{\"spec\":{{\"revision\":\"{revision}\"}}}}'"
             ),
+            Step::RelabelGateway {
+                namespace,
+                name,
+                set,
+                remove,
+            } => {
+                let mut line = format!("kubectl label gateway {name} -n {namespace}");
+                if let Some(l) = set {
+                    line.push_str(&format!(" {}={} --overwrite", l.key, l.value));
+                }
+                if let Some(key) = remove {
+                    line.push_str(&format!(" {key}-"));
+                }
+                line
+            }
+            Step::WaitForRollout { workload } => format!(
+                "kubectl rollout status {}/{} -n {}",
+                workload.kind.to_lowercase(),
+                workload.name,
+                workload.namespace
+            ),
             Step::Istioctl { args } => format!("istioctl {}", args.join(" ")),
+            Step::Helm { args } => format!("helm {}", args.join(" ")),
             Step::Manual { step, reason } if reason.is_empty() => step.clone(),
             Step::Manual { step, reason } => format!("{step} ({reason})"),
         }
@@ -257,6 +297,13 @@ pub fn for_namespace(mesh: &Mesh, ns: &NamespaceView, goal: Goal) -> Remedy {
 
 /// The remedy for a workload or gateway.
 pub fn for_workload(mesh: &Mesh, w: &WorkloadView, goal: Goal) -> Remedy {
+    if let Some(gw) = w.gateway_name.as_ref().and_then(|name| {
+        mesh.gateway_api
+            .iter()
+            .find(|v| v.namespace == w.namespace && &v.name == name)
+    }) {
+        return for_gateway(mesh, gw, goal);
+    }
     let workload = WorkloadRef::of(w);
     let target = match goal {
         Goal::PickUpSelection => return Remedy::one(Step::restart(workload)),
@@ -431,6 +478,12 @@ pub fn for_unused_revision(mesh: &Mesh, cp: &ControlPlane) -> Remedy {
             "the in-cluster operator removes what the CR installed",
         ));
     }
+    if let Some(release) = &cp.release {
+        return Remedy::one(Step::manual(
+            format!("helm uninstall {} -n {}", release.name, release.namespace),
+            "Helm installed it: istioctl uninstall would leave the release behind",
+        ));
+    }
     if cp.revision == DEFAULT_REVISION {
         return Remedy::one(Step::manual(
             "istioctl uninstall --revision default",
@@ -461,6 +514,278 @@ fn namespace_move(mesh: &Mesh, namespace: &str, selected: &Selection, target: &s
         set: Some(Label::new(LABEL_REV, target)),
         remove: shadowing.then(|| LABEL_INJECTION.to_string()),
     }
+}
+
+/// The remedy for a Gateway API gateway or waypoint. It moves by its Gateway, never by its
+/// Deployment (istiod re-renders and rolls that, and its pods carry
+/// `sidecar.istio.io/inject: "false"`): the tag it goes through moves, else the Gateway is
+/// relabelled; either way istiod rolls the pods.
+pub fn for_gateway(mesh: &Mesh, gw: &GatewayView, goal: Goal) -> Remedy {
+    let selected = crate::mesh::gateway_selection(gw, &mesh.injectors);
+    // Without a Deployment yet there is no rollout to wait for: istiod deploys it once it owns
+    // the Gateway.
+    let wait: Vec<Step> = gw
+        .deployment
+        .iter()
+        .map(|d| Step::WaitForRollout {
+            workload: WorkloadRef {
+                kind: "Deployment".to_string(),
+                namespace: gw.namespace.clone(),
+                name: d.clone(),
+            },
+        })
+        .collect();
+    // Its pods follow the template only once the owner has re-rendered it.
+    let not_rerendered = |owner: &str| gw.rendered_by.as_deref().is_some_and(|r| r != owner);
+    let target = match goal {
+        Goal::PickUpSelection => match selected.revision() {
+            Some(owner) if not_rerendered(owner) => {
+                return for_gateway_not_rerendered(mesh, owner);
+            }
+            _ => return Remedy::new(wait),
+        },
+        Goal::MoveTo(target) => target,
+    };
+    if let Some(missing) = without_control_plane(mesh, target) {
+        return missing;
+    }
+    if selected.revision() == Some(target) {
+        if not_rerendered(target) {
+            return for_gateway_not_rerendered(mesh, target);
+        }
+        return Remedy::new(wait);
+    }
+    let mut steps = vec![gateway_move(
+        mesh,
+        &gw.namespace,
+        &gw.name,
+        &selected,
+        target,
+    )];
+    steps.extend(wait);
+    Remedy::new(steps)
+}
+
+/// How a Gateway moves to `target`: the tag it goes through moves; a Gateway pinned by its own
+/// label drops it when its namespace already selects `target` (it follows the namespace from
+/// then on); else its label is set.
+fn gateway_move(
+    mesh: &Mesh,
+    namespace: &str,
+    name: &str,
+    selected: &Selection,
+    target: &str,
+) -> Step {
+    if let Some(tag) = selected.tag() {
+        return Step::MoveTag {
+            tag: tag.to_string(),
+            revision: target.to_string(),
+        };
+    }
+    let namespace_selects = mesh
+        .namespace(namespace)
+        .and_then(|n| n.rev_label.as_deref())
+        .and_then(|l| mesh.resolve_tag(l));
+    if selected.via() == Some(Via::GatewayLabel) && namespace_selects == Some(target) {
+        return Step::RelabelGateway {
+            namespace: namespace.to_string(),
+            name: name.to_string(),
+            set: None,
+            remove: Some(LABEL_REV.to_string()),
+        };
+    }
+    relabel_gateway(namespace, name, target)
+}
+
+fn relabel_gateway(namespace: &str, name: &str, revision: &str) -> Step {
+    Step::RelabelGateway {
+        namespace: namespace.to_string(),
+        name: name.to_string(),
+        set: Some(Label::new(LABEL_REV, revision)),
+        remove: None,
+    }
+}
+
+/// What a Gateway should be labelled to: the newest control plane, through a tag of its other
+/// than `default` when it has one (the docs label Gateways with a tag, so it moves with it).
+fn gateway_target(mesh: &Mesh) -> Option<String> {
+    let cp = mesh.newest_control_plane()?;
+    Some(
+        cp.tags
+            .iter()
+            .find(|t| t.as_str() != DEFAULT_REVISION)
+            .cloned()
+            .unwrap_or_else(|| cp.revision.clone()),
+    )
+}
+
+/// IR205: a Gateway no istiod owns: label it with a revision (or tag) that has a control plane.
+pub fn for_unowned_gateway(mesh: &Mesh, gw: &GatewayView) -> Remedy {
+    match gateway_target(mesh) {
+        Some(target) => Remedy::one(relabel_gateway(&gw.namespace, &gw.name, &target)),
+        None => Remedy::manual(
+            format!(
+                "install the control plane for {} first",
+                gw.selector.as_deref().unwrap_or(DEFAULT_REVISION)
+            ),
+            "no istiod Deployment serves any revision",
+        ),
+    }
+}
+
+/// IR206: two istiods claim an unlabelled Gateway: a label naming one settles it.
+pub fn for_contested_gateway(mesh: &Mesh, gw: &GatewayView) -> Remedy {
+    let target = gateway_target(mesh).or_else(|| gw.owners.last().cloned());
+    match target {
+        Some(target) => Remedy::one(relabel_gateway(&gw.namespace, &gw.name, &target)),
+        None => Remedy::manual(
+            "keep the default tag on one revision only",
+            "each istiod that claims the Gateway applies its own Deployment",
+        ),
+    }
+}
+
+/// IR207, template not re-rendered: the owning istiod has not reconciled it; only a person can
+/// tell why from its state and logs.
+pub fn for_gateway_not_rerendered(mesh: &Mesh, owner: &str) -> Remedy {
+    let (namespace, name) = mesh
+        .control_plane(owner)
+        .map(|c| (c.namespace.as_str(), c.name.as_str()))
+        .unwrap_or(("istio-system", "istiod"));
+    Remedy::manual(
+        format!(
+            "check that istiod {owner} is ready and leads the gateway deployment controller: kubectl -n {namespace} logs deployment/{name}"
+        ),
+        "any change to the Gateway's labels or annotations requeues it",
+    )
+}
+
+/// IR207, rollout stuck: the Deployment's own state says why.
+pub fn for_stuck_rollout(gw: &GatewayView, deployment: &str) -> Remedy {
+    Remedy::manual(
+        format!(
+            "kubectl describe deployment {deployment} -n {} and fix what stops its rollout",
+            gw.namespace
+        ),
+        "the rollout makes no progress on its own",
+    )
+}
+
+/// IR208: a waypoint behind the namespaces it serves. Pinned by its own label, it moves as
+/// every Gateway does ([`gateway_move`]); following its namespace already, istiod is rolling it.
+pub fn for_waypoint_behind(mesh: &Mesh, gw: &GatewayView, newest: &str) -> Remedy {
+    if gw.selector_source != SelectorSource::Gateway {
+        let workload = WorkloadRef {
+            kind: "Deployment".to_string(),
+            namespace: gw.namespace.clone(),
+            name: gw.deployment.clone().unwrap_or_else(|| gw.name.clone()),
+        };
+        return Remedy::one(Step::WaitForRollout { workload });
+    }
+    let selected = crate::mesh::gateway_selection(gw, &mesh.injectors);
+    Remedy::one(gateway_move(
+        mesh,
+        &gw.namespace,
+        &gw.name,
+        &selected,
+        newest,
+    ))
+}
+
+/// IR209: owned but not Programmed: its condition names the cause.
+pub fn for_not_programmed(gw: &GatewayView) -> Remedy {
+    Remedy::manual(
+        format!("kubectl describe gateway {} -n {}", gw.name, gw.namespace),
+        "fix what its Programmed condition names",
+    )
+}
+
+/// Moves a node agent in place: its Helm release upgraded to `version` (the chart version, the
+/// image variant stripped) and, for ztunnel, pointed at `revision`. ztunnel's upgrade resets
+/// every ambient connection on each node, so it is preceded by draining the node.
+pub fn for_node_agent(agent: &NodeAgent, version: Option<&str>, revision: Option<&str>) -> Remedy {
+    let version = version.map(chart_version);
+    let Some(release) = &agent.release else {
+        let mut what = format!(
+            "upgrade {} {}/{} in place",
+            agent.agent.name(),
+            agent.namespace,
+            agent.name
+        );
+        if let Some(v) = version {
+            what.push_str(&format!(" to {v}"));
+        }
+        if let Some(r) = revision {
+            what.push_str(&format!(" pointing at revision {r}"));
+        }
+        return Remedy::manual(
+            what,
+            "no meta.helm.sh/release-name annotation names the release that installed it",
+        );
+    };
+    let chart = match agent.agent {
+        Agent::Ztunnel => "istio/ztunnel",
+        Agent::IstioCni => "istio/cni",
+    };
+    let mut args = vec![
+        "upgrade".to_string(),
+        release.name.clone(),
+        chart.to_string(),
+        "-n".to_string(),
+        release.namespace.clone(),
+        "--reuse-values".to_string(),
+    ];
+    if let Some(v) = version {
+        args.extend(["--version".to_string(), v.to_string()]);
+    }
+    if let Some(r) = revision {
+        args.extend(["--set".to_string(), format!("revision={r}")]);
+    }
+    let helm = Step::Helm { args };
+    match agent.agent {
+        Agent::Ztunnel => Remedy::new(vec![
+            Step::manual(
+                "cordon and drain each node as ztunnel rolls, or move the workloads to a new node pool",
+                "ztunnel has no canary: upgrading it resets the ambient connections on each node",
+            ),
+            helm,
+        ]),
+        Agent::IstioCni => Remedy::one(helm),
+    }
+}
+
+/// IR601: a node agent newer than its control plane: upgrade the control plane first, or roll
+/// the agent back to the control plane's version.
+pub fn for_agent_ahead(agent: &NodeAgent, agent_version: &str, cp: &ControlPlane) -> Remedy {
+    let back = for_node_agent(agent, cp.version.as_deref(), None).command_line();
+    Remedy::manual(
+        format!(
+            "install a control plane at {v} first (helm install istiod-<rev> istio/istiod -n {ns} --set revision=<rev> --set profile=ambient --version {v}), or roll {name} back: {back}",
+            v = chart_version(agent_version),
+            ns = cp.namespace,
+            name = agent.agent.name()
+        ),
+        "the data plane may never be ahead of the control plane",
+    )
+}
+
+/// IR603: ztunnel pointing at a revision with no control plane: point it at the newest one.
+pub fn for_ztunnel_without_istiod(mesh: &Mesh, agent: &NodeAgent) -> Remedy {
+    match mesh.newest_control_plane() {
+        Some(cp) => for_node_agent(agent, None, Some(&cp.revision)),
+        None => Remedy::manual(
+            "install the control plane ztunnel points at",
+            "no istiod Deployment serves any revision",
+        ),
+    }
+}
+
+/// `1.30.3-distroless` → `1.30.3`: the ambient profile's image variant is no chart version.
+fn chart_version(version: &str) -> &str {
+    ["-distroless", "-debug"]
+        .iter()
+        .find_map(|v| version.strip_suffix(v))
+        .unwrap_or(version)
 }
 
 /// Operator-rendered gateways move by re-rendering: patch the CR the operator reconciles, else
@@ -669,6 +994,126 @@ mod tests {
         assert_eq!(
             relabel.command_line(),
             r#"kubectl patch deployment istio-ingressgateway -n istio-system --type merge -p '{"spec":{"template":{"metadata":{"labels":{"istio.io/rev":"1-8-1"}}}}}'"#
+        );
+    }
+
+    const GATEWAY: &str = "---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata:\n  name: web\n  namespace: shop\n  labels: {LABELS}\nspec:\n  gatewayClassName: istio-waypoint\n";
+
+    fn gateway_mesh(gateway_labels: &str, namespace_labels: &[(&str, &str)]) -> Mesh {
+        mesh(
+            &[
+                two(),
+                tag("prod", "1-8-0"),
+                namespace("shop", namespace_labels),
+                GATEWAY.replace("{LABELS}", gateway_labels),
+            ]
+            .concat(),
+        )
+    }
+
+    #[test]
+    fn a_gateway_moves_by_its_tag_or_its_own_label_never_by_its_namespace() {
+        let m = gateway_mesh("{istio.io/rev: prod}", &[]);
+        assert_eq!(
+            for_waypoint_behind(&m, &m.gateway_api[0], "1-8-1").command_line(),
+            "istioctl tag set prod --revision 1-8-1 --overwrite"
+        );
+        let m = gateway_mesh("{istio.io/rev: 1-8-0}", &[("istio.io/rev", "1-8-0")]);
+        assert_eq!(
+            for_waypoint_behind(&m, &m.gateway_api[0], "1-8-1").command_line(),
+            "kubectl label gateway web -n shop istio.io/rev=1-8-1 --overwrite"
+        );
+        // Its namespace already selects the target: drop the pin and follow it.
+        let m = gateway_mesh("{istio.io/rev: 1-8-0}", &[("istio.io/rev", "1-8-1")]);
+        assert_eq!(
+            for_waypoint_behind(&m, &m.gateway_api[0], "1-8-1").command_line(),
+            "kubectl label gateway web -n shop istio.io/rev-"
+        );
+        // Following its namespace: istiod is rolling it.
+        let m = gateway_mesh("{}", &[("istio.io/rev", "1-8-1")]);
+        assert_eq!(
+            for_waypoint_behind(&m, &m.gateway_api[0], "1-8-1").command_line(),
+            "kubectl rollout status deployment/web -n shop"
+        );
+    }
+
+    #[test]
+    fn an_unowned_gateway_is_labelled_with_the_newest_tag_or_revision() {
+        let m = gateway_mesh("{istio.io/rev: gone}", &[]);
+        assert!(m.gateway_api[0].owners.is_empty());
+        assert_eq!(
+            for_unowned_gateway(&m, &m.gateway_api[0]).command_line(),
+            "kubectl label gateway web -n shop istio.io/rev=1-8-1 --overwrite"
+        );
+        let m = mesh(
+            &[
+                namespace("shop", &[]),
+                GATEWAY.replace("{LABELS}", "{istio.io/rev: gone}"),
+            ]
+            .concat(),
+        );
+        assert!(matches!(
+            for_unowned_gateway(&m, &m.gateway_api[0]).steps.as_slice(),
+            [Step::Manual { .. }]
+        ));
+    }
+
+    fn agent(kind: Agent, release: Option<(&str, &str)>) -> NodeAgent {
+        NodeAgent {
+            agent: kind,
+            namespace: "istio-system".into(),
+            name: "ztunnel".into(),
+            version: Some("1.8.0-distroless".into()),
+            revision: None,
+            istiod_address: None,
+            points_at: None,
+            ready: 1,
+            desired: 1,
+            release: release.map(|(ns, name)| crate::istio::helm::Release {
+                name: name.into(),
+                namespace: ns.into(),
+            }),
+        }
+    }
+
+    #[test]
+    fn node_agents_upgrade_their_own_release_in_place() {
+        let cni = agent(Agent::IstioCni, Some(("istio-cni", "cni")));
+        assert_eq!(
+            for_node_agent(&cni, Some("1.8.1-distroless"), None).command_line(),
+            "helm upgrade cni istio/cni -n istio-cni --reuse-values --version 1.8.1"
+        );
+        let z = agent(Agent::Ztunnel, Some(("istio-system", "ztunnel")));
+        let r = for_node_agent(&z, Some("1.8.1"), Some("1-8-1"));
+        assert!(
+            matches!(r.steps.as_slice(), [Step::Manual { .. }, Step::Helm { .. }]),
+            "the node drain comes first: {r:?}"
+        );
+        assert!(r.command_line().ends_with(
+            "; then helm upgrade ztunnel istio/ztunnel -n istio-system --reuse-values --version 1.8.1 --set revision=1-8-1"
+        ));
+        // No release to upgrade: a person says how it was installed.
+        let r = for_node_agent(&agent(Agent::IstioCni, None), Some("1.8.1"), None);
+        assert!(matches!(r.steps.as_slice(), [Step::Manual { .. }]), "{r:?}");
+    }
+
+    #[test]
+    fn a_helm_installed_revision_is_removed_by_its_release() {
+        let helm = istiod("1-8-0", "1.8.0", true).replace(
+            "  namespace: istio-system\n  labels:",
+            "  namespace: istio-system\n  annotations:\n    meta.helm.sh/release-name: istiod-1-8-0\n    meta.helm.sh/release-namespace: istio-system\n  labels:",
+        );
+        let m = mesh(&helm);
+        let cp = m.control_plane("1-8-0").unwrap();
+        assert_eq!(
+            for_unused_revision(&m, cp).command_line(),
+            "helm uninstall istiod-1-8-0 -n istio-system (Helm installed it: istioctl uninstall would leave the release behind)"
+        );
+        let m = mesh(&istiod("1-8-0", "1.8.0", true));
+        assert!(
+            for_unused_revision(&m, m.control_plane("1-8-0").unwrap())
+                .command_line()
+                .starts_with("istioctl uninstall --revision 1-8-0")
         );
     }
 }

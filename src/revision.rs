@@ -135,7 +135,7 @@ mod tests {
                     args: None,
                     env: ProxyEnv {
                         ca_addr: ca_addr.map(str::to_string),
-                        discovery_address: None,
+                        ..ProxyEnv::default()
                     },
                 }),
                 init_containers: None,

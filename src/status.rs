@@ -3,7 +3,7 @@
 use crate::checks::{self, Options};
 use crate::finding::Finding;
 use crate::inventory::{Input, Inventory, Unreadable};
-use crate::mesh::{ControlPlane, Mesh, NamespaceView, Selection, UNKNOWN_REVISION};
+use crate::mesh::{ControlPlane, Mesh, NamespaceView, Selection, UNKNOWN_REVISION, WorkloadView};
 use crate::remedy;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -38,6 +38,16 @@ pub struct GatewayRow {
     /// The revision it should move to, when it runs an older one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lagging_behind: Option<String>,
+    /// Gateway API gateways and waypoints: the revisions that claim the Gateway.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owners: Option<Vec<String>>,
+    /// Gateway API gateways and waypoints: the Deployment istiod generated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deployment: Option<String>,
+    /// Gateway API gateways and waypoints: the `Programmed` condition (`True`, `False
+    /// (<reason>)`, or `-` when istiod never wrote one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub programmed: Option<String>,
 }
 
 pub fn build(inventory: &Inventory, mesh: &Mesh, options: &Options) -> StatusReport {
@@ -54,23 +64,63 @@ pub fn build(inventory: &Inventory, mesh: &Mesh, options: &Options) -> StatusRep
     findings.extend(checks::access::check(&inventory.unreadable, &skipped));
     crate::finding::sort_findings(&mut findings);
     let reference = checks::reference_revision(mesh, options);
-    let gateways = mesh
+    let lagging = |running: &BTreeMap<String, usize>| {
+        reference
+            .filter(|r| {
+                running
+                    .keys()
+                    .any(|k| k != UNKNOWN_REVISION && mesh.is_older(k, r))
+            })
+            .map(str::to_string)
+    };
+    let view = |namespace: &str, name: &str| {
+        mesh.gateway_api
+            .iter()
+            .find(|v| v.namespace == namespace && v.name == name)
+    };
+    let mut gateways: Vec<GatewayRow> = mesh
         .gateways()
-        .map(|g| GatewayRow {
-            namespace: g.namespace.clone(),
-            name: g.name.clone(),
-            kind: g.gateway.expect("gateways() yields gateways"),
-            selected: g.selected.clone(),
-            running: g.running.clone(),
-            lagging_behind: reference
-                .filter(|r| {
-                    g.running
-                        .keys()
-                        .any(|k| k != UNKNOWN_REVISION && mesh.is_older(k, r))
-                })
-                .map(str::to_string),
+        .map(|g| {
+            let generated = g
+                .gateway_name
+                .as_deref()
+                .and_then(|name| view(&g.namespace, name));
+            GatewayRow {
+                namespace: g.namespace.clone(),
+                name: g.gateway_name.clone().unwrap_or_else(|| g.name.clone()),
+                kind: g.gateway.expect("gateways() yields gateways"),
+                selected: g.selected.clone(),
+                running: g.running.clone(),
+                lagging_behind: lagging(&g.running),
+                owners: generated.map(|v| v.owners.clone()),
+                deployment: generated.map(|_| g.name.clone()),
+                programmed: generated.map(|v| v.programmed_text()),
+            }
         })
         .collect();
+    // Gateways istiod deployed nothing for (yet): unowned, or left to the user.
+    for v in &mesh.gateway_api {
+        if gateways
+            .iter()
+            .any(|g| g.deployment.is_some() && g.namespace == v.namespace && g.name == v.name)
+        {
+            continue;
+        }
+        gateways.push(GatewayRow {
+            namespace: v.namespace.clone(),
+            name: v.name.clone(),
+            kind: match v.kind {
+                crate::gateway_api::DeployedKind::Gateway => crate::mesh::GatewayKind::GatewayApi,
+                crate::gateway_api::DeployedKind::Waypoint => crate::mesh::GatewayKind::Waypoint,
+            },
+            selected: crate::mesh::gateway_selection(v, &mesh.injectors),
+            running: BTreeMap::new(),
+            lagging_behind: None,
+            owners: Some(v.owners.clone()),
+            deployment: None,
+            programmed: Some(v.programmed_text()),
+        });
+    }
     let mut pods_per_revision = BTreeMap::new();
     for w in &mesh.workloads {
         for (rev, n) in &w.running {
@@ -83,6 +133,8 @@ pub fn build(inventory: &Inventory, mesh: &Mesh, options: &Options) -> StatusRep
         .filter(|n| {
             n.selected != Selection::None
                 || !n.running.is_empty()
+                || n.ambient_pods > 0
+                || n.dataplane_mode.is_some()
                 || n.rev_label.is_some()
                 || n.injection_label.is_some()
         })
@@ -158,6 +210,39 @@ pub fn progress(mesh: &Mesh, options: &Options) -> String {
         Some(_) => parts.push(format!("control plane {newest} NOT ready")),
         None => parts.push(format!("no control plane for {newest}")),
     }
+    let ambient = mesh.is_ambient();
+    let newest_minor = new_cp
+        .and_then(|c| c.version.as_deref())
+        .map(crate::revision::version_key);
+    let agent_behind = |agent: crate::ambient::Agent| -> Option<&crate::ambient::NodeAgent> {
+        mesh.node_agents.iter().find(|a| {
+            a.agent == agent
+                && match (
+                    a.version.as_deref().map(crate::revision::version_key),
+                    &newest_minor,
+                ) {
+                    (Some(v), Some(n)) if v.len() >= 2 && n.len() >= 2 => v[..2] < n[..2],
+                    _ => false,
+                }
+        })
+    };
+    let ztunnel_elsewhere = mesh.node_agents.iter().find(|a| {
+        a.agent == crate::ambient::Agent::Ztunnel
+            && match &a.points_at {
+                Some(crate::ambient::Target::Revision(r)) => r != newest,
+                Some(crate::ambient::Target::Tag(t)) => mesh.resolve_tag(t) != Some(newest),
+                None => false,
+            }
+    });
+    if ambient {
+        for a in &mesh.node_agents {
+            parts.push(format!(
+                "{} {}",
+                a.agent.name(),
+                a.version.as_deref().unwrap_or("(version unknown)")
+            ));
+        }
+    }
     let injected: Vec<&NamespaceView> = mesh
         .namespaces
         .iter()
@@ -172,10 +257,24 @@ pub fn progress(mesh: &Mesh, options: &Options) -> String {
         .filter(|n| n.selected.revision() != Some(newest))
         .map(|n| n.name.as_str())
         .collect();
+    let ambient_only = ambient && injected.is_empty();
     if mesh.unread.contains(&Input::Namespaces)
         || mesh.unread.contains(&Input::MutatingWebhookConfigurations)
     {
         parts.push("namespaces moved: unknown".to_string());
+    } else if ambient_only {
+        // Ambient namespaces select no revision: ztunnel serves them, whatever their labels.
+        let namespaces = mesh
+            .namespaces
+            .iter()
+            .filter(|n| n.dataplane_mode.as_deref() == Some("ambient") || n.ambient_pods > 0)
+            .count();
+        let pods: usize = mesh.namespaces.iter().map(|n| n.ambient_pods).sum();
+        parts.push(format!(
+            "{namespaces} ambient namespace{} ({} in ambient mode)",
+            if namespaces == 1 { "" } else { "s" },
+            checks::pods(pods)
+        ));
     } else if old.is_some() {
         parts.push(format!(
             "{} of {} namespaces moved",
@@ -197,6 +296,7 @@ pub fn progress(mesh: &Mesh, options: &Options) -> String {
         .sum();
     if mesh.unread.contains(&Input::Pods) {
         parts.push("pods per revision: unknown".to_string());
+    } else if ambient_only {
     } else if old.is_some() && behind == 0 {
         parts.push(format!("all pods on {newest}"));
     } else if let Some(old) = old {
@@ -239,11 +339,18 @@ pub fn progress(mesh: &Mesh, options: &Options) -> String {
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
-    let stale_gateways: Vec<String> = mesh
+    // istiod rolls the Deployments of Gateways it re-rendered: the step is to let them finish.
+    let (rolling_gateways, stale_gateways): (Vec<&WorkloadView>, Vec<&WorkloadView>) = mesh
         .gateways()
         .filter(|g| is_stale(g))
-        .map(|g| remedy::for_workload(mesh, g, remedy::Goal::PickUpSelection).command_line())
-        .collect();
+        .partition(|g| g.gateway_name.is_some());
+    let pick_up = |gateways: Vec<&WorkloadView>| -> Vec<String> {
+        gateways
+            .into_iter()
+            .map(|g| remedy::for_workload(mesh, g, remedy::Goal::PickUpSelection).command_line())
+            .collect()
+    };
+    let (rolling_gateways, stale_gateways) = (pick_up(rolling_gateways), pick_up(stale_gateways));
     let gateways_behind = gateway_revs.iter().any(|r| r != newest);
     let next = if !unread.is_empty() {
         unknown_next()
@@ -251,6 +358,18 @@ pub fn progress(mesh: &Mesh, options: &Options) -> String {
         format!("install the control plane for {newest}")
     } else if !new_cp.is_some_and(|c| c.ready) {
         format!("wait until istiod {newest} is ready before moving anything")
+    } else if let Some(cni) = agent_behind(crate::ambient::Agent::IstioCni) {
+        format!(
+            "upgrade istio-cni in place: {}",
+            remedy::for_node_agent(cni, new_cp.and_then(|c| c.version.as_deref()), None)
+                .command_line()
+        )
+    } else if let Some(z) = agent_behind(crate::ambient::Agent::Ztunnel).or(ztunnel_elsewhere) {
+        format!(
+            "upgrade ztunnel in place: {}",
+            remedy::for_node_agent(z, new_cp.and_then(|c| c.version.as_deref()), Some(newest))
+                .command_line()
+        )
     } else if !not_moved.is_empty() {
         format!(
             "label namespaces {} with istio.io/rev={newest} (or move their tag)",
@@ -260,6 +379,11 @@ pub fn progress(mesh: &Mesh, options: &Options) -> String {
         format!("restart workloads in {}", list(&stale_namespaces))
     } else if behind > 0 {
         "restart the remaining workloads on older revisions".to_string()
+    } else if !rolling_gateways.is_empty() {
+        format!(
+            "wait for the Gateways' rollouts: {}",
+            rolling_gateways.join("; ")
+        )
     } else if !stale_gateways.is_empty() {
         format!("restart the gateways: {}", stale_gateways.join("; "))
     } else if gateways_behind {

@@ -123,7 +123,7 @@ impl Suppressor {
     }
 
     /// Adds the annotations of the objects findings are raised on: namespaces, workloads,
-    /// injector webhooks and IstioOperators. A bad code in an annotation is an error naming the
+    /// injector webhooks, IstioOperators and Gateway API Gateways. A bad code in an annotation is an error naming the
     /// object, as a bad flag would be.
     pub fn with_annotations(mut self, inventory: &Inventory) -> Result<Self, Error> {
         let mut add = |object: ObjectRef, value: &Option<String>| -> Result<(), Error> {
@@ -161,6 +161,13 @@ impl Suppressor {
             add(
                 ObjectRef::new("IstioOperator", i.meta.namespace(), i.meta.name()),
                 &i.meta.annotations.ignore,
+            )?;
+        }
+        // Findings about a Gateway API gateway or waypoint name the Gateway, not its Deployment.
+        for g in &inventory.gateways {
+            add(
+                ObjectRef::new("Gateway", g.meta.namespace(), g.meta.name()),
+                &g.meta.annotations.ignore,
             )?;
         }
         Ok(self)

@@ -119,6 +119,9 @@ pub fn inputs(code: Code) -> Vec<&'static str> {
     if let Some(check) = crate::checks::CHECKS.iter().find(|c| c.code == code) {
         return check.inputs.iter().map(|i| i.resource()).collect();
     }
+    if let Some(inputs) = crate::checks::removal::inputs(code) {
+        return inputs.iter().map(|i| i.resource()).collect();
+    }
     other_inputs(code).to_vec()
 }
 

@@ -721,10 +721,150 @@ fn unreadable_injectors_leave_selections_unknown_not_unserved() {
     assert_eq!(
         report["skipped_checks"],
         serde_json::json!([
-            "IR102", "IR105", "IR106", "IR107", "IR302", "IR303", "IR304"
+            "IR102", "IR105", "IR106", "IR107", "IR205", "IR206", "IR207", "IR208", "IR209",
+            "IR302", "IR303", "IR304", "IR601", "IR603"
         ])
     );
     for n in labelled {
         assert_eq!(n["selected"]["state"], "unknown", "{n}");
     }
+}
+
+/// Findings and exit code of `status` against `server`, beside the snapshot's.
+fn live_matches_snapshot(dir: &Path, server: &ServerHandle) -> (Vec<String>, Vec<String>) {
+    let live = run(&["status", "-o", "json"], server);
+    assert!(live.code == 0 || live.code == 1, "{}", live.stderr);
+    let (_, expected) = snapshot_findings(dir, &[]);
+    (findings(&live.stdout), expected)
+}
+
+#[test]
+fn gateway_api_served_at_v1beta1_is_read_too() {
+    let dir = scenario("broken-ir205-gateway-no-control-plane");
+    let server = FakeApiServer::new()
+        .gateway_api(Some("v1beta1"))
+        .objects_from_file(dir.join("cluster.yaml"))
+        .unwrap()
+        .start();
+    let (live, expected) = live_matches_snapshot(&dir, &server);
+    assert_eq!(live, expected);
+    assert!(live.contains(&"IR205 Gateway istio-ingress/bookinfo-gateway".to_string()));
+    assert!(server.requests().iter().any(|q| q.path
+        == "/apis/gateway.networking.k8s.io/v1beta1/gateways"
+        && q.query_param("continue").is_none()));
+}
+
+#[test]
+fn a_cluster_without_the_gateway_api_crds_is_read_quietly() {
+    let dir = scenario("tags-3-restarted");
+    let server = FakeApiServer::new()
+        .gateway_api(None)
+        .objects_from_file(dir.join("cluster.yaml"))
+        .unwrap()
+        .start();
+    let r = run(&["status", "-o", "json"], &server);
+    let (code, expected) = snapshot_findings(&dir, &[]);
+    assert_eq!(
+        (r.code, findings(&r.stdout)),
+        (code, expected),
+        "{}",
+        r.stderr
+    );
+    let report: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert!(report.get("not_checked").is_none(), "{report}");
+}
+
+#[test]
+fn generated_gateway_pods_tell_their_revision_from_metadata() {
+    let dir = scenario("ambient-5-tag-moved");
+    let server = serve(&dir, &[]);
+    let (live, expected) = live_matches_snapshot(&dir, &server);
+    assert_eq!(live, expected);
+    let gets = server
+        .requests()
+        .into_iter()
+        .filter(|q| q.path.starts_with("/api/v1/namespaces/") && q.path.contains("/pods/"))
+        .count();
+    assert_eq!(
+        gets, 0,
+        "no pod fetched whole: the istio.io/rev annotation tells"
+    );
+}
+
+#[test]
+fn the_node_agents_stay_in_view_under_namespace() {
+    let dir = scenario("broken-ir604-cni-ahead-of-ztunnel");
+    let server = serve(&dir, &[]);
+    let live = run(&["status", "-o", "json", "-n", "bookinfo"], &server);
+    let (code, expected) = snapshot_findings(&dir, &["-n".into(), "bookinfo".into()]);
+    assert_eq!(
+        (live.code, findings(&live.stdout)),
+        (code, expected.clone()),
+        "{}",
+        live.stderr
+    );
+    assert!(expected.contains(&"IR604 DaemonSet istio-system/istio-cni-node".to_string()));
+}
+
+/// A token that may not list one of the kinds that decide who owns a Gateway API gateway: the
+/// Gateway API checks are skipped and named by IR901, every other check reports as with
+/// everything readable, and a snapshot through the same token replays the same way.
+#[test]
+fn an_unreadable_gateway_api_kind_skips_the_gateway_api_checks() {
+    let dir = scenario("broken-ir205-gateway-no-control-plane");
+    let (_, all) = snapshot_findings(&dir, &[]);
+    assert!(all.iter().any(|f| f.starts_with("IR205")), "{all:?}");
+    let gateway_api = ["IR205", "IR206", "IR207", "IR208", "IR209"];
+    let rest: Vec<String> = all
+        .iter()
+        .filter(|f| !gateway_api.iter().any(|c| f.starts_with(c)))
+        .cloned()
+        .collect();
+    let mut failures = Vec::new();
+    for kind in [
+        "gateways",
+        "gatewayclasses",
+        "validatingwebhookconfigurations",
+    ] {
+        let server = serve(
+            &dir,
+            &[Fault::Forbidden {
+                resource: kind,
+                namespace: None,
+            }],
+        );
+        let live = run(&["status", "-o", "json"], &server);
+        let got = findings(&live.stdout);
+        let (ir901, others): (Vec<String>, Vec<String>) =
+            got.iter().cloned().partition(|f| f.starts_with("IR901"));
+        if live.code == 0 || others != rest || ir901.len() != 1 || !ir901[0].contains(kind) {
+            failures.push(format!(
+                "{kind}: exit {} {got:#?}, expected {rest:#?} and one IR901\n{}",
+                live.code, live.stderr
+            ));
+            continue;
+        }
+        let report: serde_json::Value = serde_json::from_str(&live.stdout).unwrap();
+        let skipped = &report["skipped_checks"];
+        if *skipped != serde_json::json!(gateway_api) {
+            failures.push(format!("{kind}: skipped_checks {skipped}"));
+        }
+        let snap = run(&["snapshot"], &server);
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("cluster.yaml");
+        std::fs::write(&file, &snap.stdout).unwrap();
+        let replay = cargo_bin_cmd!("kubectl-istio_rev")
+            .args(["status", "-o", "json", "--snapshot"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        let replayed = findings(&String::from_utf8(replay.stdout).unwrap());
+        if replay.status.code() != Some(live.code) || replayed != got {
+            failures.push(format!(
+                "{kind}: snapshot replay exit {:?} {replayed:#?}",
+                replay.status.code()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

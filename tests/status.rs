@@ -206,3 +206,68 @@ fn colors_follow_the_flags_and_no_color() {
     // JSON is never colored.
     assert!(!run(&["--color", "always", "-o", "json"], false).contains("\u{1b}["));
 }
+
+/// Issue 13's "done when": each Gateway API and node-agent code is raised on the broken
+/// scenario named after it, and on no step of the clean ambient upgrade; no Deployment istiod
+/// generated for a Gateway is ever an operator gateway, nor the object of a finding.
+#[test]
+fn ambient_codes_only_on_their_broken_scenarios() {
+    let new_codes = [
+        "IR205", "IR206", "IR207", "IR208", "IR209", "IR601", "IR602", "IR603", "IR604",
+    ];
+    let dirs = scenarios();
+    let name = |d: &PathBuf| d.file_name().unwrap().to_string_lossy().into_owned();
+    for code in new_codes {
+        let prefix = format!("broken-{}-", code.to_lowercase());
+        let dir = dirs
+            .iter()
+            .find(|d| name(d).starts_with(&prefix))
+            .unwrap_or_else(|| panic!("no {prefix}* scenario"));
+        let (_, json) = status(dir, &["-o", "json"]);
+        let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert!(
+            finding_lines(&report).iter().any(|l| l.starts_with(code)),
+            "{code} not raised on {}",
+            name(dir)
+        );
+    }
+    let mut clean_steps = 0;
+    for dir in dirs.iter().filter(|d| {
+        let n = name(d);
+        n.starts_with("ambient-") || n.starts_with("broken-ir20") || n.starts_with("broken-ir60")
+    }) {
+        let (_, json) = status(dir, &["-o", "json"]);
+        let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let lines = finding_lines(&report);
+        if name(dir).starts_with("ambient-") {
+            clean_steps += 1;
+            for code in new_codes {
+                assert!(
+                    !lines.iter().any(|l| l.starts_with(code)),
+                    "{code} on the clean step {}: {lines:#?}",
+                    name(dir)
+                );
+            }
+        }
+        for g in report["gateways"].as_array().unwrap() {
+            let Some(deployment) = g["deployment"].as_str() else {
+                continue;
+            };
+            assert!(
+                matches!(g["kind"].as_str(), Some("gateway-api" | "waypoint")),
+                "{}: {g}",
+                name(dir)
+            );
+            let object = format!(
+                " Deployment {}/{deployment}",
+                g["namespace"].as_str().unwrap()
+            );
+            assert!(
+                !lines.iter().any(|l| l.ends_with(&object)),
+                "{}: the generated Deployment is named in {lines:#?}",
+                name(dir)
+            );
+        }
+    }
+    assert_eq!(clean_steps, 7, "the seven steps of the ambient upgrade");
+}

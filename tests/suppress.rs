@@ -209,3 +209,27 @@ fn bad_rules_and_ir901_suppression_are_usage_errors() {
     assert_eq!(code, 2);
     assert!(err.contains("list it under ignorePaths"), "{err}");
 }
+
+#[test]
+fn a_gateway_api_gateway_is_suppressed_by_its_own_annotation() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = "testdata/scenarios/broken-ir209-gateway-not-programmed/cluster.yaml";
+    let text = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
+        .unwrap();
+    let annotated = text.replacen(
+        "  kind: Gateway\n  metadata:\n    creationTimestamp: \"2026-09-07T08:33:00Z\"\n    generation: 1\n    labels:\n      istio.io/rev: prod-stable\n    name: bookinfo-gateway\n",
+        "  kind: Gateway\n  metadata:\n    annotations:\n      istio-rev.io/ignore: IR209\n    creationTimestamp: \"2026-09-07T08:33:00Z\"\n    generation: 1\n    labels:\n      istio.io/rev: prod-stable\n    name: bookinfo-gateway\n",
+        1,
+    );
+    assert_ne!(
+        annotated, text,
+        "the bookinfo-gateway Gateway is in the scenario"
+    );
+    let file = dir.path().join("cluster.yaml");
+    std::fs::write(&file, annotated).unwrap();
+    let (code, out, err) = run(&["status", "--snapshot", file.to_str().unwrap(), "-o", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let v = json(&out);
+    assert_eq!(codes(&v, "suppressed"), ["IR209 bookinfo-gateway"]);
+    assert!(codes(&v, "findings").is_empty(), "{out}");
+}

@@ -129,7 +129,10 @@ fn what_the_impersonated_identity_may_not_read_is_ir901_naming_it() {
                 "daemonsets",
                 "replicasets",
                 "mutatingwebhookconfigurations",
+                "validatingwebhookconfigurations",
                 "istiooperators",
+                "gateways",
+                "gatewayclasses",
             ],
         )
         .start();

@@ -98,6 +98,21 @@ fn unused_revisions(mesh: &Mesh, options: &Options) -> Vec<Finding> {
     for injector in mesh.injectors.iter().filter(|i| i.tag.is_some()) {
         used.insert(&injector.revision);
     }
+    // Gateways and waypoints istiod deployed keep their owners in use; ztunnel keeps the
+    // istiod it points at.
+    for gw in &mesh.gateway_api {
+        used.extend(gw.owners.iter().map(String::as_str));
+        used.extend(gw.running.keys().map(String::as_str));
+    }
+    for agent in &mesh.node_agents {
+        match &agent.points_at {
+            Some(crate::ambient::Target::Revision(r)) => {
+                used.insert(r);
+            }
+            Some(crate::ambient::Target::Tag(t)) => used.extend(mesh.resolve_tag(t)),
+            None => {}
+        }
+    }
     mesh.control_planes
         .iter()
         .filter(|cp| !used.contains(cp.revision.as_str()))

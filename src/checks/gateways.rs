@@ -13,7 +13,13 @@ pub fn check(mesh: &Mesh, options: &Options) -> Vec<Finding> {
     let reference = reference_revision(mesh, options);
     for gw in mesh.gateways() {
         let object = gw.object();
-        let what = format!("gateway {}/{}", gw.namespace, gw.name);
+        let what = match &gw.gateway_name {
+            Some(name) if gw.gateway == Some(GatewayKind::Waypoint) => {
+                format!("waypoint {}/{name} (Deployment {})", gw.namespace, gw.name)
+            }
+            Some(name) => format!("Gateway {}/{name} (Deployment {})", gw.namespace, gw.name),
+            None => format!("gateway {}/{}", gw.namespace, gw.name),
+        };
         let running: Vec<&str> = sorted(
             mesh,
             gw.running

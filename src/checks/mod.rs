@@ -2,7 +2,9 @@
 //! exactly one place, so searching for `Code::IRnnn` finds its check.
 
 pub mod access;
+pub mod ambient;
 pub mod control_plane;
+pub mod gateway_api;
 pub mod gateways;
 pub mod removal;
 pub mod workloads;
@@ -29,9 +31,31 @@ pub struct Check {
 }
 
 use Input::{
-    DaemonSets, Deployments, MutatingWebhookConfigurations as Webhooks, Namespaces, Pods,
-    StatefulSets,
+    DaemonSets, Deployments, GatewayClasses, Gateways, MutatingWebhookConfigurations as Webhooks,
+    Namespaces, Pods, StatefulSets, ValidatingWebhookConfigurations as Validators,
 };
+
+/// Who owns a Gateway API gateway: its class, its own or its namespace's `istio.io/rev`, the
+/// tags (injector webhooks), the default revision (`istiod-default-validator`) and the control
+/// planes those name.
+const GATEWAY_OWNER: &[Input] = &[
+    Gateways,
+    GatewayClasses,
+    Namespaces,
+    Webhooks,
+    Validators,
+    Deployments,
+];
+/// The owner, and the generated Deployment's pods.
+pub const GATEWAY_OWNER_AND_PODS: &[Input] = &[
+    Gateways,
+    GatewayClasses,
+    Namespaces,
+    Webhooks,
+    Validators,
+    Deployments,
+    Pods,
+];
 
 /// Every `status` check. Pods are grouped into workloads by their owner references; a pod of a
 /// ReplicaSet that could not be read is named after its Deployment by its `pod-template-hash`,
@@ -107,6 +131,31 @@ pub const CHECKS: &[Check] = &[
         inputs: &[Pods],
     },
     Check {
+        code: Code::IR205,
+        name: "Gateway API gateways without control plane",
+        inputs: GATEWAY_OWNER,
+    },
+    Check {
+        code: Code::IR206,
+        name: "Gateway API gateways with two owners",
+        inputs: GATEWAY_OWNER,
+    },
+    Check {
+        code: Code::IR207,
+        name: "Gateway API gateways not on their owner",
+        inputs: GATEWAY_OWNER_AND_PODS,
+    },
+    Check {
+        code: Code::IR208,
+        name: "waypoints behind their namespace",
+        inputs: GATEWAY_OWNER_AND_PODS,
+    },
+    Check {
+        code: Code::IR209,
+        name: "Gateway API gateways not programmed",
+        inputs: GATEWAY_OWNER,
+    },
+    Check {
         code: Code::IR301,
         name: "control planes not ready",
         inputs: &[Deployments],
@@ -133,6 +182,28 @@ pub const CHECKS: &[Check] = &[
             Webhooks,
         ],
     },
+    // ztunnel's XDS_ADDRESS names a revision's istiod Service or a tag's; istio-cni is judged
+    // against the newest control plane.
+    Check {
+        code: Code::IR601,
+        name: "node agents ahead of their control plane",
+        inputs: &[DaemonSets, Deployments, Webhooks],
+    },
+    Check {
+        code: Code::IR602,
+        name: "node agents behind the newest control plane",
+        inputs: &[DaemonSets, Deployments],
+    },
+    Check {
+        code: Code::IR603,
+        name: "ztunnel pointing at no control plane",
+        inputs: &[DaemonSets, Deployments, Webhooks],
+    },
+    Check {
+        code: Code::IR604,
+        name: "istio-cni too far ahead of ztunnel",
+        inputs: &[DaemonSets],
+    },
 ];
 
 /// The findings of the checks that could run, and the checks that could not.
@@ -152,13 +223,13 @@ pub fn skipped_by(unread: &BTreeSet<Input>) -> Vec<Check> {
 }
 
 /// Runs every check whose inputs were all read. Each area (workloads, gateways, control
-/// planes) raises several codes from one pass over the mesh; an area none of whose checks may
+/// planes, Gateway API gateways, ambient node agents) raises several codes from one pass over the mesh; an area none of whose checks may
 /// run is not run at all, and no finding of a skipped check leaves the runner.
 pub fn run(mesh: &Mesh, options: &Options, unread: &BTreeSet<Input>) -> Outcome {
     let skipped = skipped_by(unread);
     let runs = |code: Code| !skipped.iter().any(|c| c.code == code);
     type Area = fn(&Mesh, &Options) -> Vec<Finding>;
-    let areas: [(&[Code], Area); 3] = [
+    let areas: [(&[Code], Area); 5] = [
         (
             &[
                 Code::IR101,
@@ -178,6 +249,20 @@ pub fn run(mesh: &Mesh, options: &Options, unread: &BTreeSet<Input>) -> Outcome 
         (
             &[Code::IR301, Code::IR302, Code::IR303, Code::IR304],
             control_plane::check,
+        ),
+        (
+            &[
+                Code::IR205,
+                Code::IR206,
+                Code::IR207,
+                Code::IR208,
+                Code::IR209,
+            ],
+            gateway_api::check,
+        ),
+        (
+            &[Code::IR601, Code::IR602, Code::IR603, Code::IR604],
+            ambient::check,
         ),
     ];
     let mut findings = Vec::new();
@@ -234,7 +319,7 @@ mod tests {
     fn every_status_code_declares_its_inputs_once() {
         let status_codes = CATALOGUE
             .iter()
-            .filter(|c| matches!(&c.as_str()[..3], "IR1" | "IR2" | "IR3"));
+            .filter(|c| matches!(&c.as_str()[..3], "IR1" | "IR2" | "IR3" | "IR6"));
         for code in status_codes {
             let declared = CHECKS.iter().filter(|c| c.code == *code).count();
             assert_eq!(declared, 1, "{code} in checks::CHECKS");
@@ -255,12 +340,41 @@ mod tests {
                 Code::IR105,
                 Code::IR106,
                 Code::IR107,
+                Code::IR205,
+                Code::IR206,
+                Code::IR207,
+                Code::IR208,
+                Code::IR209,
                 Code::IR302,
                 Code::IR303,
-                Code::IR304
+                Code::IR304,
+                Code::IR601,
+                Code::IR603,
             ]
         );
         assert!(skipped_by(&[Input::ReplicaSets, Input::IstioOperators].into()).is_empty());
+    }
+
+    #[test]
+    fn unreadable_gateway_api_kinds_skip_only_the_gateway_api_checks() {
+        for input in [
+            Input::Gateways,
+            Input::GatewayClasses,
+            Input::ValidatingWebhookConfigurations,
+        ] {
+            let skipped: Vec<Code> = skipped_by(&[input].into()).iter().map(|c| c.code).collect();
+            assert_eq!(
+                skipped,
+                [
+                    Code::IR205,
+                    Code::IR206,
+                    Code::IR207,
+                    Code::IR208,
+                    Code::IR209
+                ],
+                "{input:?}"
+            );
+        }
     }
 }
 

@@ -2,8 +2,10 @@
 //! check to run before `istioctl uninstall --revision`. Every blocker is its own finding, so a
 //! pipeline log lists all of them at once rather than the first.
 
+use crate::ambient::Target;
 use crate::finding::{Code, Finding, ObjectRef};
-use crate::inventory::Inventory;
+use crate::gateway_api::DeployedKind;
+use crate::inventory::{Input, Inventory};
 use crate::istio::labels::DEFAULT_REVISION;
 use crate::mesh::Mesh;
 use crate::remedy::{self, Goal, Step};
@@ -34,7 +36,7 @@ pub fn check(mesh: &Mesh, inventory: &Inventory, revision: &str) -> Vec<Finding>
             );
         }
     }
-    for w in &mesh.workloads {
+    for w in mesh.workloads.iter().filter(|w| w.gateway_name.is_none()) {
         let selects = w.selected.revision() == Some(revision);
         let running = w.running.get(revision).copied().unwrap_or(0);
         if !selects && running == 0 {
@@ -75,6 +77,8 @@ pub fn check(mesh: &Mesh, inventory: &Inventory, revision: &str) -> Vec<Finding>
             }),
         );
     }
+    out.extend(gateway_api_blockers(mesh, revision, &target));
+    out.extend(ztunnel_blockers(mesh, revision, &target));
     for injector in &mesh.injectors {
         if let Some(tag) = injector
             .tag
@@ -132,6 +136,101 @@ pub fn check(mesh: &Mesh, inventory: &Inventory, revision: &str) -> Vec<Finding>
     out
 }
 
+/// What the checks of codes raised here read, where they read more than the workloads do: the
+/// Gateway API ones read what ownership reads (as IR205-IR209 do), ztunnel's what IR603 reads.
+pub fn inputs(code: Code) -> Option<&'static [Input]> {
+    match code {
+        Code::IR706 => Some(super::GATEWAY_OWNER_AND_PODS),
+        Code::IR707 => Some(&[
+            Input::DaemonSets,
+            Input::Deployments,
+            Input::MutatingWebhookConfigurations,
+        ]),
+        _ => None,
+    }
+}
+
+/// IR706: a Gateway API gateway or waypoint the revision owns (alone or with another), whose
+/// Deployment it last rendered, or whose pods run it. The Gateway is the blocker, Deployment or
+/// not: an owned Gateway with none yet is deployed by its owner once istiod gets to it.
+fn gateway_api_blockers(mesh: &Mesh, revision: &str, target: &str) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for gw in &mesh.gateway_api {
+        let owned = gw.owners.iter().any(|o| o == revision);
+        let rendered = gw.rendered_by.as_deref() == Some(revision);
+        let running = gw.running.get(revision).copied().unwrap_or(0);
+        if !owned && !rendered && running == 0 {
+            continue;
+        }
+        let mut how = Vec::new();
+        if owned {
+            how.push(match gw.owners.as_slice() {
+                [_] => format!("owned by {revision}"),
+                owners => format!("claimed by {}", owners.join(", ")),
+            });
+        }
+        if rendered && let Some(d) = &gw.deployment {
+            how.push(format!("its Deployment {d} rendered by {revision}"));
+        }
+        if running > 0 {
+            how.push(format!(
+                "{running} of its pods {} {revision}",
+                if running == 1 { "runs" } else { "run" }
+            ));
+        }
+        let noun = match gw.kind {
+            DeployedKind::Gateway => "Gateway",
+            DeployedKind::Waypoint => "waypoint",
+        };
+        let goal = if owned {
+            Goal::MoveTo(target)
+        } else {
+            Goal::PickUpSelection
+        };
+        out.push(
+            Finding::new(
+                Code::IR706,
+                ObjectRef::new("Gateway", &gw.namespace, &gw.name),
+                format!("{noun} {}/{}: {}", gw.namespace, gw.name, how.join("; ")),
+            )
+            .revisions([revision.to_string()])
+            .fix(remedy::for_gateway(mesh, gw, goal).command_line()),
+        );
+    }
+    out
+}
+
+/// IR707: ztunnel pointing straight at the revision's istiod. Through a tag's Service it follows
+/// the tag, which IR703 already asks to move.
+fn ztunnel_blockers(mesh: &Mesh, revision: &str, target: &str) -> Vec<Finding> {
+    mesh.node_agents
+        .iter()
+        .filter(|a| a.points_at == Some(Target::Revision(revision.to_string())))
+        .map(|z| {
+            let fix = if mesh.control_plane(target).is_some() {
+                remedy::for_node_agent(z, None, Some(target))
+            } else {
+                remedy::Remedy::manual(
+                    "point ztunnel at the revision that stays",
+                    "no other control plane is installed",
+                )
+            };
+            Finding::new(
+                Code::IR707,
+                ObjectRef::new("DaemonSet", &z.namespace, &z.name),
+                format!(
+                    "ztunnel {}/{} points at {} ({revision}): every ambient pod's certificates and workload updates come from it",
+                    z.namespace,
+                    z.name,
+                    z.istiod_address.as_deref().unwrap_or_default()
+                ),
+            )
+            .revisions([revision.to_string()])
+            .fix(fix.command_line())
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,5 +281,52 @@ mod tests {
             ]
         );
         assert!(check(&mesh, &inv, "1-7-0").is_empty());
+    }
+
+    #[test]
+    fn gateways_without_deployment_and_ztunnel_by_address_only() {
+        let ztunnel = |address: &str| {
+            format!(
+                "---\napiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: ztunnel\n  namespace: istio-system\nspec:\n  template:\n    metadata:\n      labels: {{app: ztunnel}}\n    spec:\n      containers:\n      - name: istio-proxy\n        image: docker.io/istio/ztunnel:1.8.0\n        env:\n        - {{name: XDS_ADDRESS, value: {address}}}\n"
+            )
+        };
+        let y = [
+            istiod("1-8-0", "1.8.0", true),
+            injector("1-8-0"),
+            istiod("1-8-1", "1.8.1", true),
+            injector("1-8-1"),
+            tag("prod", "1-8-0"),
+            namespace("shop", &[]),
+            "---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata:\n  name: web\n  namespace: shop\n  labels: {istio.io/rev: 1-8-0}\nspec:\n  gatewayClassName: istio\n".to_string(),
+            ztunnel("istiod-1-8-0.istio-system.svc:15012"),
+        ]
+        .concat();
+        let m = mesh(&y);
+        let inv = crate::inventory::Inventory::default();
+        let f: Vec<(Code, String)> = check(&m, &inv, "1-8-0")
+            .into_iter()
+            .map(|f| (f.code, f.object.to_string()))
+            .collect();
+        assert!(
+            f.contains(&(Code::IR706, "Gateway/shop/web".into())),
+            "{f:?}"
+        );
+        assert!(
+            f.contains(&(Code::IR707, "DaemonSet/istio-system/ztunnel".into())),
+            "{f:?}"
+        );
+        // Through the tag's Service ztunnel follows the tag: IR703 is the blocker, not ztunnel.
+        let m = mesh(&y.replace(
+            "istiod-1-8-0.istio-system.svc:15012",
+            "istiod-revision-tag-prod.istio-system.svc:15012",
+        ));
+        let codes: Vec<Code> = check(&m, &inv, "1-8-0")
+            .into_iter()
+            .map(|f| f.code)
+            .collect();
+        assert!(
+            codes.contains(&Code::IR703) && !codes.contains(&Code::IR707),
+            "{codes:?}"
+        );
     }
 }

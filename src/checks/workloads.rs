@@ -91,7 +91,9 @@ pub fn check(mesh: &Mesh, options: &Options) -> Vec<Finding> {
             );
         }
 
-        if let Some(selected) = w.selected.revision() {
+        // A Gateway API gateway's pods follow its owner through istiod, not a restart: IR207.
+        let generated = w.gateway.is_some_and(|k| k.is_gateway_api());
+        if let Some(selected) = w.selected.revision().filter(|_| !generated) {
             let stale: Vec<(&String, &usize)> = w
                 .running
                 .iter()

@@ -3,11 +3,13 @@
 //! Snapshot files ([`crate::source::snapshot`]) and a live cluster are the two sources; the checks see
 //! only this type.
 
+pub mod gateway_api;
 pub mod parse;
 pub mod pods;
 pub mod types;
 pub mod write;
 
+pub use gateway_api::*;
 pub use parse::Object;
 pub use types::*;
 
@@ -36,10 +38,16 @@ pub enum Input {
     ReplicaSets,
     MutatingWebhookConfigurations,
     IstioOperators,
+    /// Gateway API kinds: absent CRDs read as none (a cluster without the Gateway API has no
+    /// such gateways), a refused or failed list as unread.
+    Gateways,
+    GatewayClasses,
+    /// Only `istiod-default-validator` is listed: its `istio.io/rev` names the default revision.
+    ValidatingWebhookConfigurations,
 }
 
 impl Input {
-    pub const ALL: [Input; 8] = [
+    pub const ALL: [Input; 11] = [
         Input::Namespaces,
         Input::Pods,
         Input::Deployments,
@@ -48,6 +56,9 @@ impl Input {
         Input::ReplicaSets,
         Input::MutatingWebhookConfigurations,
         Input::IstioOperators,
+        Input::Gateways,
+        Input::GatewayClasses,
+        Input::ValidatingWebhookConfigurations,
     ];
 
     /// The API resource, as `kubectl auth can-i list` names it.
@@ -61,6 +72,9 @@ impl Input {
             Input::ReplicaSets => "replicasets",
             Input::MutatingWebhookConfigurations => "mutatingwebhookconfigurations",
             Input::IstioOperators => "istiooperators",
+            Input::Gateways => "gateways.gateway.networking.k8s.io",
+            Input::GatewayClasses => "gatewayclasses.gateway.networking.k8s.io",
+            Input::ValidatingWebhookConfigurations => "validatingwebhookconfigurations",
         }
     }
 
@@ -75,15 +89,22 @@ impl Input {
             Input::ReplicaSets => "ReplicaSet",
             Input::MutatingWebhookConfigurations => "MutatingWebhookConfiguration",
             Input::IstioOperators => "IstioOperator",
+            Input::Gateways => "Gateway",
+            Input::GatewayClasses => "GatewayClass",
+            Input::ValidatingWebhookConfigurations => "ValidatingWebhookConfiguration",
         }
     }
 
     /// The input an [`Unreadable`] entry takes away. A list narrowed by a selector (the
-    /// control planes' `deployments (app=istiod)` under `-n`) counts as the whole kind; one
+    /// control planes' `deployments (app=istiod)`, the node agents' `daemonsets (ambient)`
+    /// under `-n`) counts as the whole kind; one
     /// object that could not be fetched (`pods (full spec)`) takes away no input: that pod's
     /// revision just shows as unknown.
     pub fn of_unreadable(resource: &str) -> Option<Input> {
-        let kind = resource.strip_suffix(" (app=istiod)").unwrap_or(resource);
+        let kind = [" (app=istiod)", " (ambient)"]
+            .iter()
+            .find_map(|s| resource.strip_suffix(s))
+            .unwrap_or(resource);
         Input::ALL.into_iter().find(|i| i.resource() == kind)
     }
 }
@@ -95,6 +116,10 @@ pub struct Inventory {
     pub pods: pods::Pods,
     pub webhooks: Vec<MutatingWebhookConfiguration>,
     pub istio_operators: Vec<IstioOperator>,
+    /// `gateway.networking.k8s.io` Gateways and GatewayClasses (none when the CRDs are absent).
+    pub gateways: Vec<Gateway>,
+    pub gateway_classes: Vec<GatewayClass>,
+    pub validating_webhooks: Vec<ValidatingWebhookConfiguration>,
     /// Objects of kinds no check reads, counted by kind.
     pub skipped: BTreeMap<String, usize>,
     pub unreadable: Vec<Unreadable>,
@@ -109,6 +134,9 @@ enum Slot {
     Workload(WorkloadKind),
     Webhook,
     IstioOperator,
+    Gateway,
+    GatewayClass,
+    ValidatingWebhook,
 }
 
 fn upsert<T>(
@@ -161,6 +189,30 @@ impl Inventory {
                     o,
                 )
             }
+            Object::Gateway(o) => {
+                let meta = o.meta.clone();
+                upsert(index, &mut self.gateways, Slot::Gateway, &meta, o)
+            }
+            Object::GatewayClass(o) => {
+                let meta = o.meta.clone();
+                upsert(
+                    index,
+                    &mut self.gateway_classes,
+                    Slot::GatewayClass,
+                    &meta,
+                    o,
+                )
+            }
+            Object::ValidatingWebhookConfiguration(o) => {
+                let meta = o.meta.clone();
+                upsert(
+                    index,
+                    &mut self.validating_webhooks,
+                    Slot::ValidatingWebhook,
+                    &meta,
+                    o,
+                )
+            }
             Object::Skipped { kind } => *self.skipped.entry(kind).or_default() += 1,
             Object::Unreadable(u) => {
                 if !self.unreadable.contains(&u) {
@@ -186,6 +238,7 @@ impl Inventory {
             .retain(|w| w.meta.namespace() == namespace || is_control_plane_namespace_object(w));
         self.pods
             .retain(|p| p.meta.namespace() == namespace || is_control_plane_pod(p));
+        self.gateways.retain(|g| g.meta.namespace() == namespace);
         self.index.clear();
     }
 
@@ -195,12 +248,22 @@ impl Inventory {
             + self.pods.len()
             + self.webhooks.len()
             + self.istio_operators.len()
+            + self.gateways.len()
+            + self.gateway_classes.len()
+            + self.validating_webhooks.len()
     }
 }
 
 /// Control planes stay visible under `-n`: a namespace's revision means nothing without them.
+/// So do the ambient node agents, which serve every namespace (the live source lists them by
+/// name cluster-wide under `-n`).
 fn is_control_plane_namespace_object(w: &Workload) -> bool {
     w.meta.label("app") == Some("istiod")
+        || (w.kind == WorkloadKind::DaemonSet
+            && matches!(
+                w.meta.name(),
+                crate::istio::labels::ZTUNNEL | crate::istio::labels::ISTIO_CNI
+            ))
 }
 
 fn is_control_plane_pod(p: &Pod) -> bool {

@@ -1,6 +1,7 @@
 //! One streaming visitor for every input shape: a single object, or a `List`/`*List` whose items
 //! are handed to a sink one at a time, so a list is never held whole.
 
+use super::gateway_api::*;
 use super::types::*;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::fmt;
@@ -13,6 +14,9 @@ pub enum Object {
     Pod(Pod),
     MutatingWebhookConfiguration(MutatingWebhookConfiguration),
     IstioOperator(IstioOperator),
+    Gateway(Gateway),
+    GatewayClass(GatewayClass),
+    ValidatingWebhookConfiguration(ValidatingWebhookConfiguration),
     Skipped {
         kind: String,
     },
@@ -113,6 +117,7 @@ enum StatusBody {
 
 #[derive(Default)]
 struct RawObject {
+    api_version: Option<String>,
     kind: Option<String>,
     meta: Option<Meta>,
     /// The metadata of an object whose kind was not known when it was read (no `kind`, or
@@ -136,6 +141,8 @@ enum Shape {
     Pod,
     Workload,
     Keep,
+    /// Spec and status both read generically (Gateway API objects: few, small).
+    KeepAll,
     /// A kind the checks read only the metadata (and webhooks) of.
     MetaOnly,
     /// A kind the checks skip: nothing past its kind is parsed, so whatever else it holds
@@ -150,7 +157,13 @@ fn shape(kind: Option<&str>) -> Shape {
         Some("Pod") => Shape::Pod,
         Some(k) if WorkloadKind::from_kind(k).is_some() => Shape::Workload,
         Some("IstioOperator") => Shape::Keep,
-        Some("Namespace" | "MutatingWebhookConfiguration" | NOT_READ_KIND) => Shape::MetaOnly,
+        Some(
+            "Namespace"
+            | "MutatingWebhookConfiguration"
+            | "ValidatingWebhookConfiguration"
+            | NOT_READ_KIND,
+        ) => Shape::MetaOnly,
+        Some("Gateway" | "GatewayClass") => Shape::KeepAll,
         Some(_) => Shape::Ignore,
     }
 }
@@ -171,21 +184,26 @@ impl<'de> Visitor<'de> for RawVisitor<'_, '_> {
         let mut items = None;
         while let Some(key) = map.next_key::<FieldKey>()? {
             match key {
+                FieldKey::ApiVersion => raw.api_version = map.next_value()?,
                 FieldKey::Kind => raw.kind = Some(map.next_value()?),
                 FieldKey::Metadata => match shape(raw.kind.as_deref()) {
                     Shape::Ignore => {
                         map.next_value::<IgnoredAny>()?;
                     }
                     Shape::Unknown => raw.meta_any = Some(map.next_value()?),
-                    Shape::Pod | Shape::Workload | Shape::Keep | Shape::MetaOnly => {
-                        raw.meta = Some(map.next_value()?)
-                    }
+                    Shape::Pod
+                    | Shape::Workload
+                    | Shape::Keep
+                    | Shape::KeepAll
+                    | Shape::MetaOnly => raw.meta = Some(map.next_value()?),
                 },
                 FieldKey::Spec => {
                     raw.spec = match shape(raw.kind.as_deref()) {
                         Shape::Pod => Body::Pod(map.next_value()?),
                         Shape::Workload => Body::Workload(Box::new(map.next_value()?)),
-                        Shape::Keep | Shape::Unknown => Body::Any(map.next_value()?),
+                        Shape::Keep | Shape::KeepAll | Shape::Unknown => {
+                            Body::Any(map.next_value()?)
+                        }
                         Shape::MetaOnly | Shape::Ignore => {
                             map.next_value::<IgnoredAny>()?;
                             Body::None
@@ -196,7 +214,7 @@ impl<'de> Visitor<'de> for RawVisitor<'_, '_> {
                     raw.status = match shape(raw.kind.as_deref()) {
                         Shape::Pod => StatusBody::Pod(map.next_value()?),
                         Shape::Workload => StatusBody::Workload(map.next_value()?),
-                        Shape::Unknown => StatusBody::Any(map.next_value()?),
+                        Shape::Unknown | Shape::KeepAll => StatusBody::Any(map.next_value()?),
                         Shape::Keep | Shape::MetaOnly | Shape::Ignore => {
                             map.next_value::<IgnoredAny>()?;
                             StatusBody::None
@@ -229,6 +247,7 @@ impl<'de> Visitor<'de> for RawVisitor<'_, '_> {
 }
 
 enum FieldKey {
+    ApiVersion,
     Kind,
     Metadata,
     Spec,
@@ -249,6 +268,7 @@ impl<'de> serde::Deserialize<'de> for FieldKey {
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<FieldKey, E> {
                 Ok(match v {
+                    "apiVersion" => FieldKey::ApiVersion,
                     "kind" => FieldKey::Kind,
                     "metadata" => FieldKey::Metadata,
                     "spec" => FieldKey::Spec,
@@ -351,10 +371,21 @@ impl RawObject {
                 reason: n.reason,
             }));
         }
+        let gateway_api = self
+            .api_version
+            .as_deref()
+            .and_then(|v| v.split_once('/'))
+            .is_some_and(|(group, _)| group == GATEWAY_API_GROUP);
         let keep = matches!(
             kind.as_str(),
-            "Namespace" | "Pod" | "MutatingWebhookConfiguration" | "IstioOperator"
-        ) || WorkloadKind::from_kind(&kind).is_some();
+            "Namespace"
+                | "Pod"
+                | "MutatingWebhookConfiguration"
+                | "ValidatingWebhookConfiguration"
+                | "IstioOperator"
+        ) || WorkloadKind::from_kind(&kind).is_some()
+            // Istio's own networking.istio.io Gateway shares the kind name.
+            || (gateway_api && matches!(kind.as_str(), "Gateway" | "GatewayClass"));
         if !keep {
             return Ok(Object::Skipped { kind });
         }
@@ -369,7 +400,13 @@ impl RawObject {
         if meta.name().is_empty() {
             return Err(format!("{kind} has no metadata.name"));
         }
-        let cluster_scoped = matches!(kind.as_str(), "Namespace" | "MutatingWebhookConfiguration");
+        let cluster_scoped = matches!(
+            kind.as_str(),
+            "Namespace"
+                | "MutatingWebhookConfiguration"
+                | "ValidatingWebhookConfiguration"
+                | "GatewayClass"
+        );
         if cluster_scoped {
             meta.namespace = None;
         } else if meta.namespace().is_empty() {
@@ -406,6 +443,27 @@ impl RawObject {
                     webhooks: self.webhooks.unwrap_or_default(),
                 })
             }
+            "ValidatingWebhookConfiguration" => {
+                Object::ValidatingWebhookConfiguration(ValidatingWebhookConfiguration { meta })
+            }
+            "Gateway" => Object::Gateway(Gateway {
+                meta,
+                spec: match self.spec {
+                    Body::Any(v) => typed(v, "spec").map_err(in_context)?,
+                    _ => GatewaySpec::default(),
+                },
+                status: match self.status {
+                    StatusBody::Any(v) => typed(v, "status").map_err(in_context)?,
+                    _ => GatewayStatus::default(),
+                },
+            }),
+            "GatewayClass" => Object::GatewayClass(GatewayClass {
+                meta,
+                spec: match self.spec {
+                    Body::Any(v) => typed(v, "spec").map_err(in_context)?,
+                    _ => GatewayClassSpec::default(),
+                },
+            }),
             "IstioOperator" => Object::IstioOperator(IstioOperator {
                 meta,
                 spec: match self.spec {

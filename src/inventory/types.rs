@@ -236,6 +236,8 @@ string_match!(
         Proxy = "proxy",
         Sidecar = "sidecar",
         Router = "router",
+        Waypoint = "waypoint",
+        Ztunnel = "ztunnel",
     }
 );
 
@@ -244,6 +246,8 @@ string_match!(
     EnvName {
         CaAddr = "CA_ADDR",
         ProxyConfig = "PROXY_CONFIG",
+        CaAddress = "CA_ADDRESS",
+        XdsAddress = "XDS_ADDRESS",
     }
 );
 
@@ -261,6 +265,31 @@ string_match!(
 pub enum ProxyRole {
     Sidecar,
     Router,
+    /// `proxy waypoint`: an ambient waypoint (or east-west gateway) istiod deployed.
+    Waypoint,
+    /// `proxy ztunnel`: the ambient node proxy.
+    Ztunnel,
+}
+
+impl ProxyRole {
+    pub fn from_args(first: Option<&str>, second: Option<&str>) -> Option<Self> {
+        match (first?, second?) {
+            ("proxy", "router") => Some(ProxyRole::Router),
+            ("proxy", "sidecar") => Some(ProxyRole::Sidecar),
+            ("proxy", "waypoint") => Some(ProxyRole::Waypoint),
+            ("proxy", "ztunnel") => Some(ProxyRole::Ztunnel),
+            _ => None,
+        }
+    }
+
+    pub fn second_arg(self) -> &'static str {
+        match self {
+            ProxyRole::Sidecar => "sidecar",
+            ProxyRole::Router => "router",
+            ProxyRole::Waypoint => "waypoint",
+            ProxyRole::Ztunnel => "ztunnel",
+        }
+    }
 }
 
 /// A container, reduced to what identifies an Istio proxy and the control plane it talks to.
@@ -305,6 +334,8 @@ fn proxy_role<'de, D: Deserializer<'de>>(d: D) -> Result<Option<ProxyRole>, D::E
             Ok(match (first, second) {
                 (Some(Arg::Proxy), Some(Arg::Router)) => Some(ProxyRole::Router),
                 (Some(Arg::Proxy), Some(Arg::Sidecar)) => Some(ProxyRole::Sidecar),
+                (Some(Arg::Proxy), Some(Arg::Waypoint)) => Some(ProxyRole::Waypoint),
+                (Some(Arg::Proxy), Some(Arg::Ztunnel)) => Some(ProxyRole::Ztunnel),
                 _ => None,
             })
         }
@@ -319,6 +350,33 @@ pub struct ProxyEnv {
     pub ca_addr: Option<String>,
     /// `discoveryAddress` inside `PROXY_CONFIG`.
     pub discovery_address: Option<String>,
+    /// ztunnel's addresses, boxed: only a ztunnel container has them, and every pod's proxy
+    /// carries this struct.
+    pub ztunnel: Option<Box<ZtunnelAddresses>>,
+}
+
+/// ztunnel's `CA_ADDRESS` and `XDS_ADDRESS` (it does not read `CA_ADDR`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ZtunnelAddresses {
+    pub ca_address: Option<String>,
+    pub xds_address: Option<String>,
+}
+
+impl ProxyEnv {
+    pub fn ca_address(&self) -> Option<&str> {
+        self.ztunnel.as_ref()?.ca_address.as_deref()
+    }
+    pub fn xds_address(&self) -> Option<&str> {
+        self.ztunnel.as_ref()?.xds_address.as_deref()
+    }
+    pub fn set_ztunnel(&mut self, ca_address: Option<String>, xds_address: Option<String>) {
+        if ca_address.is_some() || xds_address.is_some() {
+            self.ztunnel = Some(Box::new(ZtunnelAddresses {
+                ca_address,
+                xds_address,
+            }));
+        }
+    }
 }
 
 impl<'de> Deserialize<'de> for ProxyEnv {
@@ -379,6 +437,14 @@ impl<'de> Deserialize<'de> for ProxyEnv {
                         EnvName::CaAddr => out.ca_addr = var.value,
                         EnvName::ProxyConfig => {
                             out.discovery_address = var.value.as_deref().and_then(discovery_address)
+                        }
+                        EnvName::CaAddress => {
+                            let xds = out.xds_address().map(str::to_string);
+                            out.set_ztunnel(var.value, xds)
+                        }
+                        EnvName::XdsAddress => {
+                            let ca = out.ca_address().map(str::to_string);
+                            out.set_ztunnel(ca, var.value)
                         }
                         EnvName::Other => {}
                     }

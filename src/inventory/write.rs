@@ -5,6 +5,7 @@
 //! Secret (none is ever read).
 
 use super::Inventory;
+use super::gateway_api::*;
 use super::types::*;
 use crate::istio::labels::{
     ANNOTATION_HELM_RELEASE_NAME, ANNOTATION_HELM_RELEASE_NAMESPACE, ANNOTATION_IGNORE,
@@ -54,6 +55,7 @@ fn owner_api_version(kind: &str) -> &'static str {
     match kind {
         "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet" => "apps/v1",
         "Job" => "batch/v1",
+        "Gateway" => "gateway.networking.k8s.io/v1",
         _ => "v1",
     }
 }
@@ -93,10 +95,8 @@ fn container(c: &Container) -> Value {
     if let Some(image) = &c.image {
         out["image"] = json!(image);
     }
-    match c.args {
-        Some(ProxyRole::Router) => out["args"] = json!(["proxy", "router"]),
-        Some(ProxyRole::Sidecar) => out["args"] = json!(["proxy", "sidecar"]),
-        None => {}
+    if let Some(role) = c.args {
+        out["args"] = json!(["proxy", role.second_arg()]);
     }
     let mut env = Vec::new();
     if let Some(v) = &c.env.ca_addr {
@@ -104,6 +104,12 @@ fn container(c: &Container) -> Value {
     }
     if let Some(v) = &c.env.discovery_address {
         env.push(json!({ "name": "PROXY_CONFIG", "value": json!({ "discoveryAddress": v }).to_string() }));
+    }
+    if let Some(v) = c.env.ca_address() {
+        env.push(json!({ "name": "CA_ADDRESS", "value": v }));
+    }
+    if let Some(v) = c.env.xds_address() {
+        env.push(json!({ "name": "XDS_ADDRESS", "value": v }));
     }
     if !env.is_empty() {
         out["env"] = Value::Array(env);
@@ -220,6 +226,35 @@ fn webhook_configuration(m: &MutatingWebhookConfiguration) -> Value {
     })
 }
 
+fn gateway(g: &Gateway) -> Value {
+    let mut spec = json!({ "gatewayClassName": g.spec.gateway_class_name });
+    if !g.spec.addresses.is_empty() {
+        spec["addresses"] = Value::Array(
+            g.spec
+                .addresses
+                .iter()
+                .map(|a| match &a.type_ {
+                    Some(t) => json!({ "type": t, "value": a.value }),
+                    None => json!({ "value": a.value }),
+                })
+                .collect(),
+        );
+    }
+    let conditions: Vec<Value> = g
+        .status
+        .conditions
+        .iter()
+        .map(|c| json!({ "type": c.type_, "status": c.status, "reason": c.reason, "message": c.message }))
+        .collect();
+    json!({
+        "apiVersion": format!("{GATEWAY_API_GROUP}/v1"),
+        "kind": "Gateway",
+        "metadata": meta(&g.meta, false),
+        "spec": spec,
+        "status": { "conditions": conditions },
+    })
+}
+
 /// Every object of the inventory, in a stable order.
 pub fn objects(inventory: &Inventory) -> impl Iterator<Item = Value> + '_ {
     let namespaces = inventory.namespaces.iter().map(
@@ -231,6 +266,21 @@ pub fn objects(inventory: &Inventory) -> impl Iterator<Item = Value> + '_ {
             "kind": "IstioOperator",
             "metadata": meta(&o.meta, false),
             "spec": o.spec,
+        })
+    });
+    let validators = inventory.validating_webhooks.iter().map(|v| {
+        json!({
+            "apiVersion": "admissionregistration.k8s.io/v1",
+            "kind": "ValidatingWebhookConfiguration",
+            "metadata": meta(&v.meta, true),
+        })
+    });
+    let classes = inventory.gateway_classes.iter().map(|c| {
+        json!({
+            "apiVersion": format!("{GATEWAY_API_GROUP}/v1"),
+            "kind": "GatewayClass",
+            "metadata": meta(&c.meta, true),
+            "spec": { "controllerName": c.spec.controller_name },
         })
     });
     // First, what could not be read: a replay then skips the same checks as the live run.
@@ -250,7 +300,10 @@ pub fn objects(inventory: &Inventory) -> impl Iterator<Item = Value> + '_ {
     not_read
         .chain(namespaces)
         .chain(inventory.webhooks.iter().map(webhook_configuration))
+        .chain(validators)
         .chain(operators)
+        .chain(classes)
+        .chain(inventory.gateways.iter().map(gateway))
         .chain(inventory.workloads.iter().map(workload))
         .chain(inventory.pods.each().map(|p| pod(&p)))
 }
@@ -283,13 +336,23 @@ mod tests {
 
     #[test]
     fn a_scenario_survives_the_round_trip() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/testdata/scenarios/tags-2-stable-moved/cluster.yaml"
+        for scenario in ["tags-2-stable-moved", "ambient-5-tag-moved"] {
+            round_trip(scenario);
+        }
+    }
+
+    fn round_trip(scenario: &str) {
+        let path = format!(
+            "{}/testdata/scenarios/{scenario}/cluster.yaml",
+            env!("CARGO_MANIFEST_DIR")
         );
         let original =
             crate::source::snapshot::load(&[crate::source::snapshot::Input::Path(path.into())])
                 .unwrap();
+        if scenario.starts_with("ambient") {
+            assert!(!original.gateways.is_empty() && !original.gateway_classes.is_empty());
+            assert_eq!(original.validating_webhooks.len(), 1);
+        }
         for json in [true, false] {
             let mut buf = Vec::new();
             if json {
@@ -305,6 +368,9 @@ mod tests {
             assert_eq!(again.pods, original.pods);
             assert_eq!(again.webhooks, original.webhooks);
             assert_eq!(again.istio_operators, original.istio_operators);
+            assert_eq!(again.gateways, original.gateways);
+            assert_eq!(again.gateway_classes, original.gateway_classes);
+            assert_eq!(again.validating_webhooks, original.validating_webhooks);
         }
     }
 }

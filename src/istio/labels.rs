@@ -56,5 +56,36 @@ pub const LABEL_HELM_CHART: &str = "helm.sh/chart";
 /// The field manager Helm 4 applies as (and Helm 3 creates and patches as).
 pub const HELM_FIELD_MANAGER: &str = "helm";
 
-/// Set by istiod on the objects it generates for a Gateway API Gateway (no chart renders them).
+/// Set by istiod on the objects it generates for a Gateway API Gateway (no chart renders them):
+/// `istio.io-<controller>`; istiod overwrites only objects carrying it.
 pub const LABEL_GATEWAY_MANAGED: &str = "gateway.istio.io/managed";
+
+// Kubernetes Gateway API gateways istiod deploys itself, and ambient mode.
+/// On every object istiod generates for a Gateway (copied to its pods).
+pub const LABEL_GATEWAY_NAME: &str = "gateway.networking.k8s.io/gateway-name";
+pub const LABEL_GATEWAY_CLASS_NAME: &str = "gateway.networking.k8s.io/gateway-class-name";
+/// The built-in GatewayClasses and their controllers (`classinfo.go`).
+pub const CLASS_ISTIO: &str = "istio";
+pub const CLASS_WAYPOINT: &str = "istio-waypoint";
+pub const CLASS_EAST_WEST: &str = "istio-east-west";
+pub const CLASS_REMOTE: &str = "istio-remote";
+pub const CONTROLLER_GATEWAY: &str = "istio.io/gateway-controller";
+pub const CONTROLLER_MESH: &str = "istio.io/mesh-controller";
+pub const CONTROLLER_EAST_WEST: &str = "istio.io/eastwest-controller";
+pub const CONTROLLER_UNMANAGED: &str = "istio.io/unmanaged-gateway";
+/// The base chart's validating webhook; its `istio.io/rev` is the default revision (1.28+).
+pub const DEFAULT_VALIDATOR: &str = "istiod-default-validator";
+/// The `default` revision tag's webhook.
+pub const DEFAULT_TAG_WEBHOOK: &str = "istio-revision-tag-default";
+/// A tag's istiod Service, `istiod-revision-tag-<tag>`.
+pub const TAG_SERVICE_PREFIX: &str = "istiod-revision-tag-";
+/// `ambient` enrols a namespace or pod in ambient mode; `none` on a pod opts it out.
+pub const LABEL_DATAPLANE_MODE: &str = "istio.io/dataplane-mode";
+/// Which waypoint a namespace, service or pod uses, and where it lives.
+pub const LABEL_USE_WAYPOINT: &str = "istio.io/use-waypoint";
+pub const LABEL_USE_WAYPOINT_NAMESPACE: &str = "istio.io/use-waypoint-namespace";
+/// The ambient node agents: DaemonSet names the charts give them.
+pub const ZTUNNEL: &str = "ztunnel";
+pub const ISTIO_CNI: &str = "istio-cni-node";
+/// The istio-cni agent's container.
+pub const CNI_CONTAINER: &str = "install-cni";

@@ -124,20 +124,31 @@ fn render(clusters: &[(Option<&str>, Outcome)]) -> String {
             "DEPLOYMENT",
         ],
     );
-    let mut gateways = Section::new(
-        fleet,
-        &["NAMESPACE", "NAME", "KIND", "SELECTED", "RUNNING", "LAG"],
-    );
-    let mut namespaces = Section::new(
-        fleet,
-        &[
-            "NAMESPACE",
-            "LABELS",
-            "SELECTS",
-            "PODS PER REVISION",
-            "STALE",
-        ],
-    );
+    // Columns only an ambient or Gateway API mesh has, so other reports keep their shape.
+    let gateway_api = reports
+        .iter()
+        .any(|(_, r)| r.gateways.iter().any(|g| g.programmed.is_some()));
+    let ambient = reports.iter().any(|(_, r)| {
+        r.namespaces
+            .iter()
+            .any(|n| n.dataplane_mode.is_some() || n.ambient_pods > 0)
+    });
+    let mut gateway_header = vec!["NAMESPACE", "NAME", "KIND", "SELECTED", "RUNNING", "LAG"];
+    if gateway_api {
+        gateway_header.push("PROGRAMMED");
+    }
+    let mut gateways = Section::new(fleet, &gateway_header);
+    let mut namespace_header = vec![
+        "NAMESPACE",
+        "LABELS",
+        "SELECTS",
+        "PODS PER REVISION",
+        "STALE",
+    ];
+    if ambient {
+        namespace_header.extend(["DATAPLANE", "AMBIENT PODS"]);
+    }
+    let mut namespaces = Section::new(fleet, &namespace_header);
     let mut installs = Section::new(fleet, &["REVISION OR TAG", "OBJECT", "INSTALLED BY"]);
     let mut not_checked = Vec::new();
     for (cluster, report) in &reports {
@@ -205,23 +216,31 @@ fn render(clusters: &[(Option<&str>, Outcome)]) -> String {
             );
         }
         for g in &report.gateways {
-            gateways.row(
-                *cluster,
-                vec![
-                    g.namespace.clone(),
-                    g.name.clone(),
-                    format!("{:?}", g.kind).to_lowercase(),
-                    match &g.selected {
-                        Selection::None => "-".into(),
-                        s => s.describe(),
-                    },
-                    running(&g.running),
-                    g.lagging_behind
-                        .as_ref()
-                        .map(|r| format!("behind {r}"))
-                        .unwrap_or_else(|| "-".into()),
-                ],
-            );
+            let selected = match (&g.selected, &g.owners) {
+                (Selection::Unserved { requested, .. }, Some(_)) => {
+                    format!("{requested} (no control plane)")
+                }
+                (Selection::None, Some(owners)) if owners.len() > 1 => {
+                    format!("claimed by {}", owners.join(", "))
+                }
+                (Selection::None, _) => "-".into(),
+                (s, _) => s.describe(),
+            };
+            let mut cells = vec![
+                g.namespace.clone(),
+                g.name.clone(),
+                g.kind.as_str().to_string(),
+                selected,
+                running(&g.running),
+                g.lagging_behind
+                    .as_ref()
+                    .map(|r| format!("behind {r}"))
+                    .unwrap_or_else(|| "-".into()),
+            ];
+            if gateway_api {
+                cells.push(g.programmed.clone().unwrap_or_else(|| "-".into()));
+            }
+            gateways.row(*cluster, cells);
         }
         for n in &report.namespaces {
             let mut labels = Vec::new();
@@ -231,24 +250,30 @@ fn render(clusters: &[(Option<&str>, Outcome)]) -> String {
             if let Some(v) = &n.rev_label {
                 labels.push(format!("istio.io/rev={v}"));
             }
-            namespaces.row(
-                *cluster,
-                vec![
-                    n.name.clone(),
-                    if labels.is_empty() {
-                        "-".into()
-                    } else {
-                        labels.join(",")
-                    },
-                    n.selected.describe(),
-                    running(&n.running),
-                    if pods_unread || matches!(n.selected, Selection::Unknown { .. }) {
-                        "unknown".to_string()
-                    } else {
-                        n.stale.to_string()
-                    },
-                ],
-            );
+            let mut cells = vec![
+                n.name.clone(),
+                if labels.is_empty() {
+                    "-".into()
+                } else {
+                    labels.join(",")
+                },
+                n.selected.describe(),
+                running(&n.running),
+                if pods_unread || matches!(n.selected, Selection::Unknown { .. }) {
+                    "unknown".to_string()
+                } else {
+                    n.stale.to_string()
+                },
+            ];
+            if ambient {
+                cells.push(n.dataplane_mode.clone().unwrap_or_else(|| "-".into()));
+                cells.push(if pods_unread {
+                    "unknown".to_string()
+                } else {
+                    n.ambient_pods.to_string()
+                });
+            }
+            namespaces.row(*cluster, cells);
         }
         for u in &report.not_checked {
             let scope = if u.namespace.is_empty() {

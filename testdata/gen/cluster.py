@@ -8,11 +8,14 @@ import json
 from k8s import (at, default_container, default_podspec, default_volumes, hexid, safe, ts, uid)
 
 KIND_ORDER = ["Namespace", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Pod",
-              "MutatingWebhookConfiguration", "IstioOperator"]
+              "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration", "IstioOperator",
+              "GatewayClass", "Gateway"]
 API = {"Namespace": "v1", "Pod": "v1", "Deployment": "apps/v1", "StatefulSet": "apps/v1",
        "DaemonSet": "apps/v1", "ReplicaSet": "apps/v1",
        "MutatingWebhookConfiguration": "admissionregistration.k8s.io/v1",
-       "IstioOperator": "install.istio.io/v1alpha1"}
+       "ValidatingWebhookConfiguration": "admissionregistration.k8s.io/v1",
+       "IstioOperator": "install.istio.io/v1alpha1",
+       "GatewayClass": "gateway.networking.k8s.io/v1", "Gateway": "gateway.networking.k8s.io/v1"}
 
 NODES = {"cp-1": "10.0.0.10", "worker-1": "10.0.0.11", "worker-2": "10.0.0.12"}
 WORKERS = ["worker-1", "worker-2"]

@@ -19,6 +19,7 @@ sys.path.insert(0, HERE)
 from cluster import Cluster, PodPlan, Revision  # noqa: E402
 from k8s import at, safe, to_json, to_yaml, ts, uid  # noqa: E402
 import istio as I  # noqa: E402
+import ambient as A  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(HERE), "scenarios")
 BAD = os.path.join(os.path.dirname(HERE), "bad")
@@ -793,6 +794,171 @@ def completed_jobs():
     return c
 
 
+# ====================================================================== ambient era
+T_AMB = dt.datetime(2026, 9, 7, 8, 0, 0)
+AMB_VERSIONS = {R_OLD: V_OLD, R_NEW: V_NEW, "1-28-0": "1.28.0", "default": V_NEW}
+
+
+def ambient_base(c, revs, tags, validator_rev, t=T_AMB):
+    """revs: {rev: (version, created)}; tags: {tag: (rev, created)}"""
+    kube_system(c, t)
+    c.namespace("istio-system", created=at(t, minutes=-2))
+    for rev, (version, t_rev) in revs.items():
+        I.istiod(c, rev, version, t_rev, "unknown", era="latest", replicas=2)
+        if rev != "default":
+            I.injector_latest(c, rev, version, at(t_rev, seconds=1))
+    for tag, (rev, t_tag) in tags.items():
+        I.revision_tag(c, tag, rev, t_tag, AMB_VERSIONS[rev])
+    A.validator(c, validator_rev, at(t, minutes=-1))
+    A.gateway_classes(c, at(t, seconds=30))
+
+
+def ambient_apps(c, t_apps, ns_labels=None, waypoint_label="prod-stable", gens_wp=None, gens_gw=None,
+                 gw_label="prod-stable", wp_programmed=A.PROGRAMMED, gw_programmed=A.PROGRAMMED,
+                 gw_stuck=False):
+    labels = {"istio.io/dataplane-mode": "ambient", "istio.io/use-waypoint": "waypoint"}
+    labels.update(ns_labels or {})
+    c.namespace("bookinfo", labels, created=at(t_apps, minutes=-1))
+    A.ambient_app(c, "bookinfo", "productpage", "docker.io/istio/examples-bookinfo-productpage-v1:1.20.2",
+                  9080, at(t_apps, minutes=1))
+    A.ambient_app(c, "bookinfo", "reviews", "docker.io/istio/examples-bookinfo-reviews-v1:1.20.2",
+                  9080, at(t_apps, minutes=1, seconds=20))
+    wp = A.gateway(c, "bookinfo", "waypoint", "istio-waypoint", at(t_apps, minutes=2), waypoint_label,
+                   programmed=wp_programmed)
+    if gens_wp:
+        A.generated_deployment(c, wp, "istio-waypoint", gens_wp, AMB_VERSIONS,
+                               replicas=len(gens_wp[-1][2]) or 1)
+    c.namespace("istio-ingress", created=at(t_apps, minutes=-1))
+    gw = A.gateway(c, "istio-ingress", "bookinfo-gateway", "istio", at(t_apps, minutes=3), gw_label,
+                   programmed=gw_programmed)
+    if gens_gw:
+        A.generated_deployment(c, gw, "istio", gens_gw, AMB_VERSIONS, replicas=2, stuck=gw_stuck)
+
+
+def _gen(rev, t, n, ready=True):
+    return (rev, t, [(rev, at(t, seconds=4 + 3 * i), ready) for i in range(n)])
+
+
+def flow_ambient(step):
+    c = Cluster("flow-ambient", T_AMB)
+    t_old = T_AMB
+    t_new = at(T_AMB, minutes=21 * 24 * 60)
+    t_cni = at(t_new, minutes=60)
+    t_zt = at(t_cni, minutes=60)
+    t_move = at(t_zt, minutes=24 * 60)
+    t_apps = at(T_AMB, minutes=30)
+    revs = {R_OLD: (V_OLD, t_old)}
+    if step >= 2 and step < 7:
+        revs[R_NEW] = (V_NEW, t_new)
+    if step >= 7:
+        revs = {R_NEW: (V_NEW, t_new)}
+    moved = step >= 5
+    stable = R_NEW if moved else R_OLD
+    tags = {"default": (stable, t_move if moved else at(t_old, seconds=20)),
+            "prod-stable": (stable, at(t_move, seconds=5) if moved else at(t_old, seconds=30))}
+    if step >= 2:
+        tags["prod-canary"] = (R_NEW, at(t_new, minutes=5))
+    ambient_base(c, revs, tags, stable)
+    cni = [(R_OLD, V_OLD, at(t_old, minutes=2))]
+    if step >= 3:
+        cni.append((R_NEW, V_NEW, t_cni))
+    A.istio_cni(c, cni)
+    zt = [(R_OLD, V_OLD, at(t_old, minutes=3))]
+    if step >= 4:
+        zt.append((R_NEW, V_NEW, t_zt))
+    A.ztunnel(c, R_NEW if step >= 4 else R_OLD, V_OLD, at(t_old, minutes=3), gens=zt)
+    if step <= 4:
+        wp = [_gen(R_OLD, at(t_apps, minutes=2, seconds=3), 1)]
+        gw = [_gen(R_OLD, at(t_apps, minutes=3, seconds=3), 2)]
+    elif step == 5:
+        # The tag moved a minute ago: istiod 1-30-3 re-rendered both, the rollouts are under way.
+        wp = [_gen(R_OLD, at(t_apps, minutes=2, seconds=3), 1), _gen(R_NEW, at(t_move, seconds=8), 1)]
+        gw = [_gen(R_OLD, at(t_apps, minutes=3, seconds=3), 1), _gen(R_NEW, at(t_move, seconds=9), 1)]
+    else:
+        wp = [_gen(R_OLD, at(t_apps, minutes=2, seconds=3), 0), _gen(R_NEW, at(t_move, seconds=8), 1)]
+        gw = [_gen(R_OLD, at(t_apps, minutes=3, seconds=3), 0), _gen(R_NEW, at(t_move, seconds=9), 2)]
+    ambient_apps(c, t_apps, gens_wp=wp, gens_gw=gw)
+    return c
+
+
+def ambient_done(name, **kw):
+    """The finished upgrade (1-30-3 only), varied by one broken piece."""
+    c = Cluster(name, T_AMB)
+    t_new = at(T_AMB, minutes=21 * 24 * 60)
+    t_apps = at(T_AMB, minutes=30)
+    revs = kw.get("revs", {R_NEW: (V_NEW, t_new)})
+    tags = kw.get("tags", {"default": (R_NEW, at(t_new, minutes=1)), "prod-stable": (R_NEW, at(t_new, minutes=2))})
+    ambient_base(c, revs, tags, kw.get("validator", R_NEW))
+    A.istio_cni(c, [kw.get("cni", (R_NEW, V_NEW, at(t_new, minutes=60)))])
+    zrev, zversion = kw.get("ztunnel", (R_NEW, V_NEW))
+    A.ztunnel(c, zrev, zversion, at(t_new, minutes=120), point_at=kw.get("ztunnel_address"))
+    ambient_apps(c, t_apps, ns_labels=kw.get("ns_labels"), waypoint_label=kw.get("waypoint_label", "prod-stable"),
+                 gens_wp=kw.get("gens_wp", [_gen(R_NEW, at(t_new, minutes=200), 1)]),
+                 gens_gw=kw.get("gens_gw", [_gen(R_NEW, at(t_new, minutes=201), 2)]),
+                 gw_label=kw.get("gw_label", "prod-stable"),
+                 gw_programmed=kw.get("gw_programmed", A.PROGRAMMED), gw_stuck=kw.get("gw_stuck", False))
+    return c
+
+
+def broken_ir205():
+    # the Gateway still names revision 1-28-0, removed long ago: no istiod takes it
+    return ambient_done("broken-ir205", gw_label="1-28-0", gens_gw=None, gw_programmed=None)
+
+
+def broken_ir206():
+    # an in-place `default` istiod left running beside the canary that holds the default tag:
+    # both claim the unlabelled Gateway (istio#54280)
+    t_new = at(T_AMB, minutes=21 * 24 * 60)
+    return ambient_done("broken-ir206", revs={"default": (V_NEW, at(T_AMB, minutes=-1)), R_NEW: (V_NEW, t_new)},
+                        gw_label=None, gens_gw=[_gen(R_NEW, at(t_new, minutes=201), 2)])
+
+
+def broken_ir207():
+    # prod-stable moved to 1-30-3, but the Deployment is still the one 1-29-1 rendered
+    t_new = at(T_AMB, minutes=21 * 24 * 60)
+    return ambient_done("broken-ir207", revs={R_OLD: (V_OLD, T_AMB), R_NEW: (V_NEW, t_new)},
+                        gens_gw=[_gen(R_OLD, at(T_AMB, minutes=40), 2)])
+
+
+def broken_ir208():
+    # the namespace follows prod-stable (now 1-30-3); its waypoint was pinned to revision 1-29-1
+    t_new = at(T_AMB, minutes=21 * 24 * 60)
+    return ambient_done("broken-ir208", revs={R_OLD: (V_OLD, T_AMB), R_NEW: (V_NEW, t_new)},
+                        ns_labels={"istio.io/rev": "prod-stable"}, waypoint_label=R_OLD,
+                        gens_wp=[_gen(R_OLD, at(T_AMB, minutes=40), 1)])
+
+
+def broken_ir209():
+    # owned and deployed, but no load balancer address was assigned
+    return ambient_done("broken-ir209", gw_programmed=(
+        "False", "AddressNotAssigned",
+        "Assigned to service(s) bookinfo-gateway-istio.istio-ingress.svc.cluster.local:80, but failed to assign to all requested addresses"))
+
+
+def broken_ir601():
+    # ztunnel upgraded to 1.30.3 while its istiod is still 1.29.1
+    return ambient_done("broken-ir601", revs={R_OLD: (V_OLD, T_AMB)},
+                        tags={"default": (R_OLD, at(T_AMB, minutes=1)), "prod-stable": (R_OLD, at(T_AMB, minutes=2))},
+                        validator=R_OLD, cni=(R_OLD, V_OLD, at(T_AMB, minutes=60)), ztunnel=(R_OLD, V_NEW),
+                        gens_wp=[_gen(R_OLD, at(T_AMB, minutes=40), 1)], gens_gw=[_gen(R_OLD, at(T_AMB, minutes=41), 2)])
+
+
+def broken_ir602():
+    # istio-cni never upgraded past 1.28.0 while the control plane reached 1.30.3
+    return ambient_done("broken-ir602", cni=("1-28-0", "1.28.0", at(T_AMB, minutes=-30)))
+
+
+def broken_ir603():
+    # ztunnel installed without --set revision: it points at Service istiod, which a mesh of
+    # revisioned istiods does not have
+    return ambient_done("broken-ir603", ztunnel=("default", V_NEW))
+
+
+def broken_ir604():
+    # istio-cni upgraded to 1.30.3, ztunnel left at 1.28.0
+    return ambient_done("broken-ir604", ztunnel=(R_NEW, "1.28.0"))
+
+
 # ====================================================================== issue 9 verdicts
 def ir203_removed_revision():
     # tags flow finished (everything on 1-30-3, 1-29-1 still installed), but one batch
@@ -932,6 +1098,18 @@ def scenarios():
     out["broken-ir303-dangling-tag"] = broken_ir303
     out["legacy-no-label-ca-addr"] = legacy_ca_addr
     out["completed-jobs"] = completed_jobs
+    for step, suffix in enumerate(["installed", "canary-up", "cni-upgraded", "ztunnel-upgraded", "tag-moved",
+                                   "gateways-rolled", "old-removed"], start=1):
+        out[f"ambient-{step}-{suffix}"] = lambda step=step: flow_ambient(step)
+    out["broken-ir205-gateway-no-control-plane"] = broken_ir205
+    out["broken-ir206-gateway-two-owners"] = broken_ir206
+    out["broken-ir207-gateway-not-rerendered"] = broken_ir207
+    out["broken-ir208-waypoint-behind"] = broken_ir208
+    out["broken-ir209-gateway-not-programmed"] = broken_ir209
+    out["broken-ir601-ztunnel-ahead"] = broken_ir601
+    out["broken-ir602-cni-too-old"] = broken_ir602
+    out["broken-ir603-ztunnel-no-istiod"] = broken_ir603
+    out["broken-ir604-cni-ahead-of-ztunnel"] = broken_ir604
     out["ir203-removed-revision"] = ir203_removed_revision
     out["ir203-canary-gateway"] = ir203_canary_gateway
     out["ir104-injection-disabled"] = ir104_injection_disabled

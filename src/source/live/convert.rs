@@ -33,14 +33,10 @@ pub fn meta(m: &ObjectMeta) -> Meta {
 
 pub fn container(c: &core::Container) -> Container {
     let args = c.args.clone().unwrap_or_default();
-    let role = match (
+    let role = ProxyRole::from_args(
         args.first().map(String::as_str),
         args.get(1).map(String::as_str),
-    ) {
-        (Some("proxy"), Some("router")) => Some(ProxyRole::Router),
-        (Some("proxy"), Some("sidecar")) => Some(ProxyRole::Sidecar),
-        _ => None,
-    };
+    );
     let env_value = |name: &str| {
         c.env
             .iter()
@@ -48,14 +44,17 @@ pub fn container(c: &core::Container) -> Container {
             .find(|e| e.name == name)
             .and_then(|e| e.value.clone())
     };
+    let mut env = ProxyEnv {
+        ca_addr: env_value("CA_ADDR"),
+        discovery_address: env_value("PROXY_CONFIG").and_then(|v| discovery_address(&v)),
+        ztunnel: None,
+    };
+    env.set_ztunnel(env_value("CA_ADDRESS"), env_value("XDS_ADDRESS"));
     Container {
         name: c.name.clone(),
         image: c.image.clone(),
         args: role,
-        env: ProxyEnv {
-            ca_addr: env_value("CA_ADDR"),
-            discovery_address: env_value("PROXY_CONFIG").and_then(|v| discovery_address(&v)),
-        },
+        env,
     }
 }
 

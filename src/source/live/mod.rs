@@ -17,6 +17,7 @@
 
 pub mod client;
 pub mod convert;
+mod gateway_api;
 pub mod lookup;
 pub mod protobuf;
 
@@ -27,6 +28,9 @@ use crate::inventory::{
     types::Container,
 };
 use crate::istio::labels::LABEL_COMPONENT;
+use crate::istio::labels::{
+    DEFAULT_VALIDATOR, ISTIO_CNI, LABEL_GATEWAY_MANAGED, LABEL_GATEWAY_NAME, ZTUNNEL,
+};
 use crate::revision::running_revision;
 use k8s_openapi::api::admissionregistration::v1 as admission;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
@@ -144,6 +148,60 @@ pub async fn read_inventory(client: Client, scope: &Scope) -> Result<Inventory, 
         let tx = tx.clone();
         let ns = ns.clone();
         tasks.spawn(async move { list_istio_operators(client, ns.as_deref(), page, &tx).await });
+    }
+    {
+        let client = client.clone();
+        let tx = tx.clone();
+        let ns = ns.clone();
+        tasks.spawn(
+            async move { gateway_api::list_gateways(client, ns.as_deref(), page, &tx).await },
+        );
+    }
+    {
+        let client = client.clone();
+        let tx = tx.clone();
+        tasks.spawn(async move { gateway_api::list_gateway_classes(client, page, &tx).await });
+    }
+    {
+        let client = client.clone();
+        let tx = tx.clone();
+        tasks.spawn(async move {
+            let url =
+                <admission::ValidatingWebhookConfiguration as kube::Resource>::url_path(&(), None);
+            let lp = ListParams::default()
+                .limit(page)
+                .fields(&format!("metadata.name={DEFAULT_VALIDATOR}"));
+            let convert = |v: ApiValidatingWebhookConfiguration| {
+                Object::ValidatingWebhookConfiguration(
+                    crate::inventory::ValidatingWebhookConfiguration { meta: v.metadata },
+                )
+            };
+            list_all(
+                &client,
+                url,
+                "validatingwebhookconfigurations",
+                None,
+                lp,
+                &tx,
+                convert,
+            )
+            .await
+        });
+    }
+    if ns.is_some() {
+        // The ambient node agents serve every namespace: they stay in view under -n too.
+        for name in [ZTUNNEL, ISTIO_CNI] {
+            let client = client.clone();
+            let tx = tx.clone();
+            tasks.spawn(async move {
+                let url = <DaemonSet as kube::Resource>::url_path(&(), None);
+                let lp = ListParams::default()
+                    .limit(page)
+                    .fields(&format!("metadata.name={name}"));
+                let convert = workload(WorkloadKind::DaemonSet);
+                list_all(&client, url, "daemonsets (ambient)", None, lp, &tx, convert).await
+            });
+        }
     }
     {
         let client = client.clone();
@@ -323,6 +381,13 @@ struct ApiWorkload {
     spec: WorkloadSpec,
     #[serde(default)]
     status: WorkloadStatus,
+}
+
+/// Only its metadata: its `istio.io/rev` label names the default revision.
+#[derive(Clone, serde::Deserialize)]
+struct ApiValidatingWebhookConfiguration {
+    #[serde(default)]
+    metadata: Meta,
 }
 
 #[derive(Clone, serde::Deserialize)]
@@ -626,18 +691,28 @@ async fn list_pod_metadata(
 }
 
 /// A pod seen through its metadata: the proxy is inferred from the injector's status
-/// annotation or the operator gateway labels, its env is unknown.
+/// annotation, the operator gateway labels or the labels istiod puts on the pods of a Gateway
+/// API gateway it deployed; its env is unknown.
 fn pod_from_metadata(meta: Meta) -> Pod {
-    let gateway = matches!(
+    let operator_gateway = matches!(
         meta.label(LABEL_COMPONENT),
         Some("IngressGateways" | "EgressGateways")
     );
+    let generated =
+        meta.label(LABEL_GATEWAY_NAME).is_some() && meta.label(LABEL_GATEWAY_MANAGED).is_some();
+    let gateway = operator_gateway || generated;
     let has_proxy = meta.annotations.injected || gateway;
+    let role = if generated && meta.label(LABEL_GATEWAY_MANAGED) == Some("istio.io-mesh-controller")
+    {
+        crate::inventory::ProxyRole::Waypoint
+    } else {
+        crate::inventory::ProxyRole::Router
+    };
     Pod {
         spec: PodSpec {
             containers: has_proxy.then(|| Container {
                 name: crate::istio::labels::PROXY_CONTAINER.to_string(),
-                args: gateway.then_some(crate::inventory::ProxyRole::Router),
+                args: gateway.then_some(role),
                 ..Container::default()
             }),
             init_containers: None,

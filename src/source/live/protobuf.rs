@@ -198,6 +198,18 @@ impl FromProtobuf for super::ApiWebhookConfiguration {
     }
 }
 
+impl FromProtobuf for super::ApiValidatingWebhookConfiguration {
+    fn page(kind: &str, raw: Bytes) -> Result<Page<Self>, DecodeError> {
+        match kind {
+            // Only its metadata is read (the default validator's revision label), and an
+            // object's metadata is field 1 of every kind: the metadata-only Namespace message
+            // reads it and skips the webhooks.
+            "ValidatingWebhookConfigurationList" => page::<kinds::NamespaceList, _>(raw),
+            other => other_kind("ValidatingWebhookConfigurationList", other),
+        }
+    }
+}
+
 /// An error the server sent as a protobuf `Status`.
 pub fn status(body: Bytes) -> Result<kube::core::Status, DecodeError> {
     let s = Status::decode(unwrap_kind(body, "Status")?)?;

@@ -75,7 +75,33 @@ fn etag(b: &[u8]) -> String {
     s
 }
 
-pub fn build(istio_crd: bool, server_address: &str) -> Discovery {
+/// The APIResourceList of the Gateway API CRDs (no recording has them: the shape is the one a
+/// CRD's group-version document has, as recording 07 shows for IstioOperator).
+fn gateway_api_resources(version: &str) -> Value {
+    let resource = |name: &str, kind: &str, namespaced: bool, short: &[&str]| {
+        json!({
+            "name": name,
+            "singularName": kind.to_lowercase(),
+            "namespaced": namespaced,
+            "kind": kind,
+            "verbs": ["delete", "deletecollection", "get", "list", "patch", "create", "update", "watch"],
+            "shortNames": short,
+            "categories": ["gateway-api"],
+            "storageVersionHash": "",
+        })
+    };
+    json!({
+        "kind": "APIResourceList",
+        "apiVersion": "v1",
+        "groupVersion": format!("gateway.networking.k8s.io/{version}"),
+        "resources": [
+            resource("gatewayclasses", "GatewayClass", false, &["gc"]),
+            resource("gateways", "Gateway", true, &["gtw"]),
+        ],
+    })
+}
+
+pub fn build(istio_crd: bool, gateway_api: Option<&str>, server_address: &str) -> Discovery {
     let groups: Vec<(&str, &str, &[&str], &str)> = {
         let mut g = vec![
             ("apps", "v1", APPS, REC_APPS),
@@ -117,6 +143,12 @@ pub fn build(istio_crd: bool, server_address: &str) -> Discovery {
                 render(&doc),
             );
         }
+    }
+    if let Some(version) = gateway_api {
+        group_version.insert(
+            format!("/apis/gateway.networking.k8s.io/{version}"),
+            render(&gateway_api_resources(version)),
+        );
     }
     for (name, ver, keep, rec) in &groups {
         let mut l = parse(rec);

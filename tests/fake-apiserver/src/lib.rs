@@ -287,6 +287,7 @@ pub struct FakeApiServer {
     user: String,
     istio_crd: bool,
     protobuf: bool,
+    gateway_api: Option<&'static str>,
     log: bool,
     grants: Vec<Grant>,
     may_impersonate: bool,
@@ -308,6 +309,7 @@ impl FakeApiServer {
             user: "fake-user".into(),
             istio_crd: true,
             protobuf: true,
+            gateway_api: Some("v1"),
             log: true,
             grants: Vec::new(),
             may_impersonate: true,
@@ -317,6 +319,13 @@ impl FakeApiServer {
     /// it, `/apis/install.istio.io/...` answers the text/plain 404 of recording 53.
     pub fn istio_operator_crd(mut self, on: bool) -> Self {
         self.istio_crd = on;
+        self
+    }
+    /// Which Gateway API version the `gateway.networking.k8s.io` CRDs serve (default `v1`;
+    /// `v1beta1` for CRDs older than Gateway API 1.0), or `None`: no Gateway API installed, and
+    /// its paths answer 404 like any unknown group.
+    pub fn gateway_api(mut self, version: Option<&'static str>) -> Self {
+        self.gateway_api = version;
         self
     }
     /// Whether protobuf is served (default: yes, for metadata-only responses, errors and the
@@ -471,7 +480,10 @@ impl FakeApiServer {
             self.store,
             self.token.clone(),
             self.user,
-            self.istio_crd,
+            server::Crds {
+                istio_operator: self.istio_crd,
+                gateway_api: self.gateway_api,
+            },
             self.log,
             self.faults,
             &addr.to_string(),

@@ -1,5 +1,5 @@
 //! Full objects of the built-in kinds the plugin lists (Namespaces, Deployments, ReplicaSets,
-//! StatefulSets, DaemonSets, MutatingWebhookConfigurations) as protobuf, encoded from the JSON the
+//! StatefulSets, DaemonSets, Mutating- and ValidatingWebhookConfigurations) as protobuf, encoded from the JSON the
 //! fake holds (recording 92).
 //!
 //! The schema below names each message's fields by their JSON name, field number and Go shape
@@ -46,6 +46,8 @@ NamespaceStatus: phase=1:s conditions=2:[NamespaceCondition]
 NamespaceCondition: type=1:s status=2:s lastTransitionTime=4:t reason=5:s message=6:s
 MutatingWebhookConfiguration: metadata=1:meta webhooks=2:[MutatingWebhook]
 MutatingWebhook: name=1:s clientConfig=2:WebhookClientConfig rules=3:[RuleWithOperations] failurePolicy=4:s? namespaceSelector=5:LabelSelector? sideEffects=6:s? timeoutSeconds=7:i? admissionReviewVersions=8:[s] matchPolicy=9:s? reinvocationPolicy=10:s? objectSelector=11:LabelSelector? matchConditions=12:[MatchCondition]
+ValidatingWebhookConfiguration: metadata=1:meta webhooks=2:[ValidatingWebhook]
+ValidatingWebhook: name=1:s clientConfig=2:WebhookClientConfig rules=3:[RuleWithOperations] failurePolicy=4:s? namespaceSelector=5:LabelSelector? sideEffects=6:s? timeoutSeconds=7:i? admissionReviewVersions=8:[s] matchPolicy=9:s? objectSelector=10:LabelSelector? matchConditions=11:[MatchCondition]
 WebhookClientConfig: service=1:ServiceReference? caBundle=2:y? url=3:s?
 ServiceReference: namespace=1:s name=2:s path=3:s? port=4:i?
 RuleWithOperations: operations=1:[s] rule=2:^Rule
@@ -116,13 +118,14 @@ PodAffinityTerm: labelSelector=1:LabelSelector? namespaces=2:[s] topologyKey=3:s
 ";
 
 /// The kinds whose full objects the fake serves as protobuf.
-pub const KINDS: [&str; 6] = [
+pub const KINDS: [&str; 7] = [
     "Namespace",
     "Deployment",
     "ReplicaSet",
     "StatefulSet",
     "DaemonSet",
     "MutatingWebhookConfiguration",
+    "ValidatingWebhookConfiguration",
 ];
 
 #[derive(Clone, Copy)]

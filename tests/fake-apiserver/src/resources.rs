@@ -53,6 +53,10 @@ const fn rt(
 }
 
 pub const ISTIOOPERATORS: usize = 10;
+/// The Gateway API CRDs (`gateway.networking.k8s.io`), served when enabled.
+pub const GATEWAYS: usize = 11;
+pub const GATEWAYCLASSES: usize = 12;
+pub const GATEWAY_API_GROUP: &str = "gateway.networking.k8s.io";
 
 /// All resource types; the IstioOperator CRD is only served when enabled.
 pub static RESOURCES: &[ResourceType] = &[
@@ -96,6 +100,24 @@ pub static RESOURCES: &[ResourceType] = &[
         "istiooperators",
         "IstioOperator",
         true,
+        true,
+        true,
+    ),
+    rt(
+        GATEWAY_API_GROUP,
+        "v1",
+        "gateways",
+        "Gateway",
+        true,
+        true,
+        true,
+    ),
+    rt(
+        GATEWAY_API_GROUP,
+        "v1",
+        "gatewayclasses",
+        "GatewayClass",
+        false,
         true,
         true,
     ),

@@ -41,6 +41,14 @@ fn storm_draw(seed: u64, n: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// Which optional CRDs the server has.
+#[derive(Debug, Clone, Copy)]
+pub struct Crds {
+    pub istio_operator: bool,
+    /// The Gateway API version served, or none.
+    pub gateway_api: Option<&'static str>,
+}
+
 /// State shared by all connections.
 pub struct Shared {
     pub store: RwLock<Store>,
@@ -52,6 +60,8 @@ pub struct Shared {
     pub istio_crd: bool,
     /// Whether protobuf is served; without it the server answers JSON to a protobuf `Accept`.
     pub protobuf: bool,
+    /// The Gateway API version served (`v1`, `v1beta1`), or none: no Gateway API CRDs.
+    pub gateway_api: Option<&'static str>,
     pub discovery: Discovery,
     pub grants: Vec<Grant>,
     pub may_impersonate: bool,
@@ -62,7 +72,7 @@ impl Shared {
         store: Store,
         token: Option<String>,
         user: String,
-        istio_crd: bool,
+        crds: Crds,
         log_enabled: bool,
         faults: Vec<Fault>,
         addr: &str,
@@ -74,15 +84,20 @@ impl Shared {
             log_enabled,
             token,
             user,
-            istio_crd,
+            istio_crd: crds.istio_operator,
             protobuf: true,
-            discovery: discovery::build(istio_crd, addr),
+            gateway_api: crds.gateway_api,
+            discovery: discovery::build(crds.istio_operator, crds.gateway_api, addr),
             grants: Vec::new(),
             may_impersonate: true,
         }
     }
     pub fn served(&self, res: usize) -> bool {
-        self.istio_crd || res != resources::ISTIOOPERATORS
+        match res {
+            resources::ISTIOOPERATORS => self.istio_crd,
+            resources::GATEWAYS | resources::GATEWAYCLASSES => self.gateway_api.is_some(),
+            _ => true,
+        }
     }
 }
 
@@ -514,6 +529,13 @@ fn route(sh: &Shared, ctx: &Ctx) -> Route {
         (None, rest)
     };
     let plural = rest[0];
+    // The Gateway API objects are stored once, at v1, whichever version is served (the real
+    // server converts between the versions of a CRD).
+    let version = if group == resources::GATEWAY_API_GROUP && sh.gateway_api == Some(version) {
+        "v1"
+    } else {
+        version
+    };
     let Some(res) = RESOURCES
         .iter()
         .position(|r| r.group == group && r.version == version && r.plural == plural)

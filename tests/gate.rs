@@ -1,0 +1,120 @@
+//! The gates over the ambient scenarios: which gate each Gateway API and node-agent code fails,
+//! and `remove-revision` listing Gateways, waypoints and ztunnel as blockers.
+
+use assert_cmd::cargo::cargo_bin_cmd;
+
+fn snap(name: &str) -> String {
+    format!(
+        "{}/testdata/scenarios/{name}/cluster.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+/// Exit code, failed check names and finding lines (`CODE KIND/NS/NAME`) of a JSON gate run.
+fn gate(args: &[&str], scenario: &str) -> (i32, Vec<String>, Vec<String>) {
+    let out = cargo_bin_cmd!("kubectl-istio_rev")
+        .arg("gate")
+        .args(args)
+        .args(["-o", "json", "--snapshot", &snap(scenario)])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{scenario}: {e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let failed = report["checks"]
+        .as_array()
+        .expect("a gate report lists its checks")
+        .iter()
+        .filter(|c| c["state"] == "failed")
+        .map(|c| c["name"].as_str().unwrap().to_string())
+        .collect();
+    let findings = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let o = &f["object"];
+            format!(
+                "{} {}/{}/{}",
+                f["code"].as_str().unwrap(),
+                o["kind"].as_str().unwrap(),
+                o["namespace"].as_str().unwrap_or(""),
+                o["name"].as_str().unwrap()
+            )
+        })
+        .collect();
+    (out.status.code().unwrap(), failed, findings)
+}
+
+#[test]
+fn remove_revision_lists_gateways_waypoints_and_ztunnel() {
+    // cni upgraded, ztunnel and both Gateways (through tag prod-stable) still on 1-29-1.
+    let (code, failed, findings) = gate(&["remove-revision", "1-29-1"], "ambient-3-cni-upgraded");
+    assert_eq!(code, 1);
+    assert_eq!(
+        failed,
+        ["tags", "gateway-api-gateways", "ztunnel"],
+        "{findings:#?}"
+    );
+    for want in [
+        "IR706 Gateway/bookinfo/waypoint",
+        "IR706 Gateway/istio-ingress/bookinfo-gateway",
+        "IR707 DaemonSet/istio-system/ztunnel",
+    ] {
+        assert!(findings.iter().any(|f| f == want), "{want}: {findings:#?}");
+    }
+    // The generated Deployments are not blockers of their own: the Gateway is.
+    assert!(
+        !findings.iter().any(|f| f.contains("Deployment")),
+        "{findings:#?}"
+    );
+    // Finished: nothing depends on the old revision.
+    let (code, failed, findings) =
+        gate(&["remove-revision", "1-29-1"], "ambient-6-gateways-rolled");
+    assert_eq!((code, failed), (0, vec![]), "{findings:#?}");
+}
+
+#[test]
+fn pre_upgrade_fails_on_a_broken_data_plane_post_upgrade_on_anything_off_target() {
+    for (scenario, check) in [
+        (
+            "broken-ir205-gateway-no-control-plane",
+            "proxies-have-control-plane",
+        ),
+        (
+            "broken-ir603-ztunnel-no-istiod",
+            "proxies-have-control-plane",
+        ),
+        ("broken-ir206-gateway-two-owners", "gateway-single-owner"),
+        ("broken-ir601-ztunnel-ahead", "node-agent-skew"),
+        ("broken-ir604-cni-ahead-of-ztunnel", "node-agent-skew"),
+    ] {
+        let (code, failed, findings) = gate(&["pre-upgrade", "--target", "1-31-0"], scenario);
+        assert_eq!(code, 1, "{scenario}: {findings:#?}");
+        assert!(failed.iter().any(|c| c == check), "{scenario}: {failed:?}");
+    }
+    for (scenario, check) in [
+        ("broken-ir207-gateway-not-rerendered", "gateways-on-target"),
+        ("broken-ir208-waypoint-behind", "gateways-on-target"),
+        ("broken-ir209-gateway-not-programmed", "gateways-programmed"),
+        ("broken-ir602-cni-too-old", "node-agents"),
+    ] {
+        let (code, failed, findings) = gate(&["post-upgrade", "--target", "1-30-3"], scenario);
+        assert_eq!(code, 1, "{scenario}: {findings:#?}");
+        assert!(failed.iter().any(|c| c == check), "{scenario}: {failed:?}");
+    }
+    // Each step of the clean ambient upgrade passes pre-upgrade; the finished one post-upgrade.
+    for step in [
+        "ambient-1-installed",
+        "ambient-2-canary-up",
+        "ambient-4-ztunnel-upgraded",
+        "ambient-7-old-removed",
+    ] {
+        let (code, failed, findings) = gate(&["pre-upgrade", "--target", "1-30-3"], step);
+        assert_eq!((code, failed), (0, vec![]), "{step}: {findings:#?}");
+    }
+    let (code, failed, findings) = gate(
+        &["post-upgrade", "--target", "1-30-3"],
+        "ambient-7-old-removed",
+    );
+    assert_eq!((code, failed), (0, vec![]), "{findings:#?}");
+}
