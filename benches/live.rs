@@ -2,7 +2,8 @@
 //! shaped like a measured real one (synthetic Istio-injected pods with ~17 KB of metadata each,
 //! managedFields included; one Deployment and one ReplicaSet per 4 pods; 1k namespaces), side
 //! by side with the server's own cost (one bare metadata-only LIST of all pods by curl, as JSON
-//! and as protobuf) and with `kubectl get pods -A -o json`. Wall time, peak RSS and, for
+//! and as protobuf; one bare LIST of all Deployments and of all ReplicaSets, full objects, in
+//! both encodings) and with `kubectl get pods -A -o json`. Wall time, peak RSS and, for
 //! status, its own CPU time (user + system of its process, apart from the server's).
 //!
 //! ```text
@@ -32,6 +33,8 @@ use std::time::{Duration, Instant};
 const ACCEPT_METADATA: &str = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
 const ACCEPT_METADATA_PROTOBUF: &str =
     "application/vnd.kubernetes.protobuf;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
+/// What status sends for the other built-in lists (client-go's order, recording 92).
+const ACCEPT_PROTOBUF: &str = "application/vnd.kubernetes.protobuf,application/json";
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)
@@ -234,31 +237,63 @@ fn bench_size(bins: &Bins, cfg: &Config, pods: usize) -> (Vec<Row>, ServerStats)
         .status()
         .expect("run curl");
     assert!(warm.success(), "the warm-up protobuf LIST failed");
+    // Full workloads the same way: the fake encodes an object's protobuf once, then holds it.
+    let workload_lists: Vec<(&str, &str, String)> = if workloads(cfg, pods) == 0 {
+        Vec::new()
+    } else {
+        ["deployments", "replicasets"]
+            .into_iter()
+            .zip([(WHATS[4], WHATS[5]), (WHATS[6], WHATS[7])])
+            .flat_map(|(plural, (json, pb))| {
+                let url = format!("http://127.0.0.1:{}/apis/apps/v1/{plural}", srv.port);
+                [
+                    (json, "application/json", url.clone()),
+                    (pb, ACCEPT_PROTOBUF, url),
+                ]
+            })
+            .collect()
+    };
+    for (_, accept, url) in workload_lists.iter().filter(|l| l.1 == ACCEPT_PROTOBUF) {
+        let warm = Command::new("curl")
+            .args(["-sS", "-o", "/dev/null"])
+            .args(["-H", &format!("Accept: {accept}")])
+            .arg(url)
+            .status()
+            .expect("run curl");
+        assert!(warm.success(), "the warm-up protobuf LIST of {url} failed");
+    }
     let mut rows = Vec::new();
     for run in 1..=cfg.runs {
-        // (a) the server's own cost: one bare metadata-only LIST of every pod, in each encoding
-        for (what, accept) in [
-            (WHATS[0], ACCEPT_METADATA),
-            (WHATS[1], ACCEPT_METADATA_PROTOBUF),
-        ] {
+        // (a) the server's own cost: one bare metadata-only LIST of every pod, in each encoding,
+        // and one bare LIST of every Deployment and ReplicaSet (full objects), in each encoding
+        let pod_lists = [
+            (WHATS[0], ACCEPT_METADATA, url.clone()),
+            (WHATS[1], ACCEPT_METADATA_PROTOBUF, url.clone()),
+        ];
+        for (what, accept, url) in pod_lists.iter().chain(&workload_lists) {
             let mut curl = Command::new("curl");
             curl.args([
                 "-sS",
                 "-o",
                 "/dev/null",
                 "-w",
-                "%{size_download} %{http_code}",
+                "%{size_download} %{http_code} %{content_type}",
             ])
             .args(["-H", &format!("Accept: {accept}")])
-            .arg(&url);
+            .arg(url);
             let load = wait_for_quiet(cfg);
             let m = measure(&mut curl, Output::Capture);
             let text = String::from_utf8_lossy(&m.stdout).to_string();
             let mut it = text.split_whitespace();
             let bytes = it.next().and_then(|s| s.parse().ok());
             let code: i32 = it.next().and_then(|s| s.parse().ok()).unwrap_or(-1);
-            rows.push(m.row(pods, what, run, bytes, load, |e| {
-                if e == 0 && code != 200 { code } else { e }
+            // a protobuf Accept answered as JSON would measure the wrong encoding
+            let wanted = accept.split([',', ';']).next().unwrap_or_default();
+            let encoding_ok = it.next() == Some(wanted);
+            rows.push(m.row(pods, what, run, bytes, load, |e| match e {
+                0 if code != 200 => code,
+                0 if !encoding_ok => -2,
+                e => e,
             }));
             print_row(rows.last().unwrap());
         }
@@ -523,11 +558,15 @@ fn best<'a>(rows: &'a [Row], pods: usize, what: &str) -> Option<&'a Row> {
         .min_by_key(|r| r.wall)
 }
 
-const WHATS: [&str; 4] = [
+const WHATS: [&str; 8] = [
     "curl JSON metadata LIST",
     "curl protobuf metadata LIST",
     "status -o json",
     "kubectl get -o json",
+    "curl JSON Deployments LIST",
+    "curl protobuf Deployments LIST",
+    "curl JSON ReplicaSets LIST",
+    "curl protobuf ReplicaSets LIST",
 ];
 
 fn render(
@@ -556,7 +595,10 @@ fn render(
         s,
         "* curl: `curl -H 'Accept: {ACCEPT_METADATA}' .../api/v1/pods -o /dev/null` (one \
          unpaginated metadata-only LIST: the server's own cost), and the same with \
-         `Accept: {ACCEPT_METADATA_PROTOBUF}`"
+         `Accept: {ACCEPT_METADATA_PROTOBUF}`; the same for every Deployment and ReplicaSet \
+         (`.../apis/apps/v1/deployments`, full objects) with `Accept: application/json` and with \
+         `Accept: {ACCEPT_PROTOBUF}` (what status sends for them; exit -2 if the answer was not \
+         in the encoding asked)"
     );
     let _ = writeln!(
         s,
@@ -635,6 +677,23 @@ fn render(
             );
         }
         let _ = writeln!(s);
+        for (kind, json, pb) in [
+            ("Deployments", WHATS[4], WHATS[5]),
+            ("ReplicaSets", WHATS[6], WHATS[7]),
+        ] {
+            if let (Some(j), Some(p)) = (best(rows, pods, json), best(rows, pods, pb)) {
+                let cheaper = if p.wall < j.wall { "protobuf" } else { "JSON" };
+                let _ = writeln!(
+                    s,
+                    "  * bare {kind} LIST: JSON {:.2} s / {} bytes, protobuf {:.2} s / {} bytes: \
+                     {cheaper} is cheaper",
+                    j.wall.as_secs_f64(),
+                    j.bytes.unwrap_or_default(),
+                    p.wall.as_secs_f64(),
+                    p.bytes.unwrap_or_default(),
+                );
+            }
+        }
     }
     if let (Some(&small), Some(&large)) = (sizes.first(), sizes.last())
         && large > small

@@ -173,6 +173,30 @@ fn lists_are_paginated_and_pods_read_metadata_only_as(encoding: Encoding) {
             .skip(1)
             .all(|q| q.query_param("continue").is_some())
     );
+    // The other built-in kinds: full objects, protobuf first as client-go asks (recording 92);
+    // under JsonOnly the server answers JSON to that Accept and the run must read it the same.
+    for path in [
+        "/api/v1/namespaces",
+        "/apis/apps/v1/deployments",
+        "/apis/apps/v1/replicasets",
+        "/apis/apps/v1/statefulsets",
+        "/apis/apps/v1/daemonsets",
+        "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations",
+    ] {
+        let lists: Vec<_> = requests
+            .iter()
+            .filter(|q| q.method == "GET" && q.path == path)
+            .collect();
+        assert!(!lists.is_empty(), "{encoding:?}: {path} listed");
+        for q in lists {
+            assert_eq!(
+                q.header("accept"),
+                Some("application/vnd.kubernetes.protobuf,application/json"),
+                "{path}"
+            );
+            assert_eq!(q.query_param("limit").as_deref(), Some("2"), "{path}");
+        }
+    }
     assert!(
         requests.iter().all(|q| q.method == "GET"),
         "status never writes"

@@ -2,9 +2,9 @@
 //!
 //! Only the kinds the checks read are listed, every list is paginated and the lists run
 //! concurrently, each page parsed as it arrives straight into the slim types the inventory
-//! keeps. Pods are listed metadata-only (every revision signal but the proxy's istiod address is
-//! a label or an annotation), as protobuf when the server has it ([`protobuf`]); a pod's full
-//! spec is fetched only when its metadata does not tell its revision.
+//! keeps, as protobuf when the server has it ([`protobuf`]; custom resources are JSON). Pods are
+//! listed metadata-only (every revision signal but the proxy's istiod address is a label or an
+//! annotation); a pod's full spec is fetched only when its metadata does not tell its revision.
 //!
 //! Memory follows what the checks hold: each list task holds one received page at a time, and
 //! the converted pages wait in a channel of [`PAGES_IN_FLIGHT`], so at most one raw page per
@@ -38,7 +38,6 @@ use k8s_openapi::api::core::v1 as core;
 use kube::Client;
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams, ObjectList};
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
@@ -294,10 +293,11 @@ where
     }
 }
 
-/// Every object of a built-in kind, read as JSON straight into the slim item type `T` (what
-/// the checks read of the kind) and converted by `convert`: a page never exists as full typed
-/// objects, and a workload's pod template is reduced to its labels, annotations and proxy
-/// containers while it is parsed.
+/// Every object of a built-in kind, read straight into the slim item type `T` (what the checks
+/// read of the kind) and converted by `convert`: a page never exists as full typed objects, and
+/// a workload's pod template is reduced to its labels, annotations and proxy containers while
+/// it is parsed. Protobuf when the server has it (client-go's `Accept`), JSON otherwise; the
+/// response's `Content-Type` says which it sent.
 async fn list_all<T, F>(
     client: &Client,
     url: String,
@@ -308,16 +308,33 @@ async fn list_all<T, F>(
     convert: F,
 ) -> Result<(), Error>
 where
-    T: DeserializeOwned + Clone,
+    T: protobuf::FromProtobuf + Clone,
     F: Fn(T) -> Object,
 {
     let fetch = |lp: ListParams| {
         let url = url.clone();
         async move {
-            let req = kube::core::Request::new(url)
+            let mut req = kube::core::Request::new(url)
                 .list(&lp)
                 .map_err(kube::Error::BuildRequest)?;
-            let (_, body) = send_list(client, req).await?;
+            req.headers_mut().insert(
+                http::header::ACCEPT,
+                http::HeaderValue::from_static(protobuf::ACCEPT_LIST),
+            );
+            let (is_protobuf, body) = send_list(client, req).await?;
+            if is_protobuf {
+                let page = protobuf::list::<T>(body).map_err(|e| {
+                    kube::Error::Service(format!("the server's protobuf {resource}: {e}").into())
+                })?;
+                return Ok(ObjectList {
+                    types: Default::default(),
+                    metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ListMeta {
+                        continue_: page.continue_token,
+                        ..Default::default()
+                    },
+                    items: page.items,
+                });
+            }
             let list: ApiList<T> =
                 serde_json::from_slice(&body).map_err(kube::Error::SerdeError)?;
             Ok(ObjectList {

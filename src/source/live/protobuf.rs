@@ -1,20 +1,26 @@
-//! The API server's protobuf encoding of metadata-only lists, read into the inventory's [`Meta`].
+//! The API server's protobuf encoding of lists, read into the inventory's slim types.
 //!
 //! A protobuf body is the magic `k8s\0` then a `runtime.Unknown` whose `raw` is the object
-//! (recording 90). The messages below declare only the fields the checks read: prost skips every
-//! other field (managedFields, most of a pod's metadata) by its length without building it, and
-//! strings are `Bytes` slices of the received body, so a page costs one buffer plus what is kept.
+//! (recording 90). The messages ([`kinds`]) declare only the fields the checks read: prost skips
+//! every other field (managedFields, most of a pod's metadata, a pod template's ports, probes
+//! and volumes) by its length without building it, and strings are `Bytes` slices of the
+//! received body, so a page costs one buffer plus what is kept. What is kept is read by the slim
+//! types' own `Deserialize` ([`value`]), as from JSON.
 
-use crate::inventory::types::{IstioAnnotations, Meta, OwnerReference};
-use crate::istio::labels::{
-    ANNOTATION_INJECT, ANNOTATION_REV, ANNOTATION_STATUS, ANNOTATION_TEMPLATES,
-};
+mod kinds;
+mod value;
+
+use crate::inventory::types::Meta;
 use bytes::Bytes;
 use prost::Message;
+use serde::de::DeserializeOwned;
 
 /// What a client sends to get a metadata-only list as protobuf, JSON if the server has no
 /// protobuf for it: client-go's metadata client order (recording 90).
 pub const ACCEPT_METADATA_LIST: &str = "application/vnd.kubernetes.protobuf;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json";
+
+/// What client-go sends for built-in kinds: protobuf, else JSON (recording 92).
+pub const ACCEPT_LIST: &str = "application/vnd.kubernetes.protobuf,application/json";
 
 /// The media type of a protobuf response.
 pub const MEDIA_TYPE: &str = "application/vnd.kubernetes.protobuf";
@@ -45,63 +51,6 @@ struct TypeMeta {
 }
 
 #[derive(Clone, PartialEq, Message)]
-struct ListMeta {
-    #[prost(bytes = "bytes", tag = "3")]
-    continue_: Bytes,
-}
-
-#[derive(Clone, PartialEq, Message)]
-struct PartialObjectMetadataList {
-    #[prost(message, optional, tag = "1")]
-    metadata: Option<ListMeta>,
-    #[prost(message, repeated, tag = "2")]
-    items: Vec<PartialObjectMetadata>,
-}
-
-#[derive(Clone, PartialEq, Message)]
-struct PartialObjectMetadata {
-    #[prost(message, optional, tag = "1")]
-    metadata: Option<ObjectMeta>,
-}
-
-#[derive(Clone, PartialEq, Message)]
-struct ObjectMeta {
-    #[prost(bytes = "bytes", tag = "1")]
-    name: Bytes,
-    #[prost(bytes = "bytes", tag = "3")]
-    namespace: Bytes,
-    #[prost(bytes = "bytes", tag = "5")]
-    uid: Bytes,
-    /// Map entries on the wire; read as pairs so no map of all of them is built.
-    #[prost(message, repeated, tag = "11")]
-    labels: Vec<Entry>,
-    #[prost(message, repeated, tag = "12")]
-    annotations: Vec<Entry>,
-    #[prost(message, repeated, tag = "13")]
-    owner_references: Vec<OwnerRef>,
-}
-
-#[derive(Clone, PartialEq, Message)]
-struct Entry {
-    #[prost(bytes = "bytes", tag = "1")]
-    key: Bytes,
-    #[prost(bytes = "bytes", tag = "2")]
-    value: Bytes,
-}
-
-#[derive(Clone, PartialEq, Message)]
-struct OwnerRef {
-    #[prost(bytes = "bytes", tag = "1")]
-    kind: Bytes,
-    #[prost(bytes = "bytes", tag = "3")]
-    name: Bytes,
-    #[prost(bytes = "bytes", tag = "4")]
-    uid: Bytes,
-    #[prost(bool, optional, tag = "6")]
-    controller: Option<bool>,
-}
-
-#[derive(Clone, PartialEq, Message)]
 struct Status {
     #[prost(bytes = "bytes", tag = "2")]
     status: Bytes,
@@ -121,12 +70,15 @@ struct StatusDetails {
     retry_after_seconds: i32,
 }
 
-/// A page of a metadata-only list: its objects and the token of the next page.
-#[derive(Debug, Default)]
-pub struct MetadataPage {
-    pub items: Vec<Meta>,
+/// A page of a list: its objects and the token of the next page.
+#[derive(Debug)]
+pub struct Page<T> {
+    pub items: Vec<T>,
     pub continue_token: Option<String>,
 }
+
+/// A page of a metadata-only list.
+pub type MetadataPage = Page<Meta>;
 
 /// Why a body could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -142,49 +94,126 @@ pub enum DecodeError {
     },
     #[error("a string that is not UTF-8")]
     Utf8,
+    #[error("{0}")]
+    Fields(#[from] serde::de::value::Error),
 }
 
-/// The `runtime.Unknown` inside a protobuf body, checked to hold a `kind`.
-fn unwrap(body: Bytes, kind: &'static str) -> Result<Bytes, DecodeError> {
+fn utf8(b: &Bytes) -> Result<&str, DecodeError> {
+    std::str::from_utf8(b).map_err(|_| DecodeError::Utf8)
+}
+
+/// The kind and the `raw` object of the `runtime.Unknown` inside a protobuf body.
+fn unwrap(body: Bytes) -> Result<(String, Bytes), DecodeError> {
     let Some(rest) = body.strip_prefix(MAGIC) else {
         return Err(DecodeError::NoMagic);
     };
     let rest = body.slice(body.len() - rest.len()..);
     let unknown = Unknown::decode(rest)?;
-    let found = unknown.type_meta.map(|t| t.kind).unwrap_or_default();
-    if found != kind.as_bytes() {
-        return Err(DecodeError::Kind {
-            expected: kind,
-            found: String::from_utf8_lossy(&found).into_owned(),
-        });
-    }
-    Ok(unknown.raw)
+    let kind = unknown.type_meta.map(|t| t.kind).unwrap_or_default();
+    Ok((String::from_utf8_lossy(&kind).into_owned(), unknown.raw))
 }
 
-/// Reads a `PartialObjectMetadataList` body.
-pub fn metadata_list(body: Bytes) -> Result<MetadataPage, DecodeError> {
-    let raw = unwrap(body, "PartialObjectMetadataList")?;
-    let list = PartialObjectMetadataList::decode(raw)?;
-    let items = list
-        .items
-        .into_iter()
-        .map(|i| meta(i.metadata.unwrap_or_default()))
-        .collect::<Result<_, _>>()?;
-    let continue_token = list
-        .metadata
-        .map(|m| text(m.continue_))
-        .transpose()?
-        .filter(|c| !c.is_empty());
-    Ok(MetadataPage {
-        items,
+/// The `raw` object of a body that must hold a `kind`.
+fn unwrap_kind(body: Bytes, kind: &'static str) -> Result<Bytes, DecodeError> {
+    let (found, raw) = unwrap(body)?;
+    if found != kind {
+        return Err(DecodeError::Kind {
+            expected: kind,
+            found,
+        });
+    }
+    Ok(raw)
+}
+
+/// Decodes a list message `L` and reads each item, as `L` presents it, into `T`.
+fn page<L: kinds::List, T: DeserializeOwned>(raw: Bytes) -> Result<Page<T>, DecodeError> {
+    let (metadata, items) = L::decode(raw)?.into_parts();
+    let mut out = Vec::with_capacity(items.len());
+    for item in &items {
+        out.push(T::deserialize(L::value(item)?)?);
+    }
+    let continue_token = match metadata {
+        Some(m) => Some(utf8(&m.continue_)?.to_string()).filter(|c| !c.is_empty()),
+        None => None,
+    };
+    Ok(Page {
+        items: out,
         continue_token,
     })
 }
 
+/// Reads a `PartialObjectMetadataList` body.
+pub fn metadata_list(body: Bytes) -> Result<MetadataPage, DecodeError> {
+    page::<kinds::PartialObjectMetadataList, Meta>(unwrap_kind(body, "PartialObjectMetadataList")?)
+}
+
+/// A slim list item that can be read from the protobuf lists of the kinds it stands for.
+pub trait FromProtobuf: DeserializeOwned {
+    /// Reads the `raw` list of a body whose envelope says `kind`.
+    fn page(kind: &str, raw: Bytes) -> Result<Page<Self>, DecodeError>;
+}
+
+/// Reads a list body of a built-in kind into the slim items `T`.
+pub fn list<T: FromProtobuf>(body: Bytes) -> Result<Page<T>, DecodeError> {
+    let (kind, raw) = unwrap(body)?;
+    T::page(&kind, raw)
+}
+
+fn other_kind<T>(expected: &'static str, found: &str) -> Result<T, DecodeError> {
+    Err(DecodeError::Kind {
+        expected,
+        found: found.to_string(),
+    })
+}
+
+impl FromProtobuf for super::ApiWorkload {
+    fn page(kind: &str, raw: Bytes) -> Result<Page<Self>, DecodeError> {
+        match kind {
+            "DeploymentList" => page::<kinds::DeploymentList, _>(raw),
+            "ReplicaSetList" => page::<kinds::ReplicaSetList, _>(raw),
+            "StatefulSetList" => page::<kinds::StatefulSetList, _>(raw),
+            "DaemonSetList" => page::<kinds::DaemonSetList, _>(raw),
+            other => other_kind("workload list", other),
+        }
+    }
+}
+
+impl FromProtobuf for super::ApiNamespace {
+    fn page(kind: &str, raw: Bytes) -> Result<Page<Self>, DecodeError> {
+        match kind {
+            "NamespaceList" => page::<kinds::NamespaceList, _>(raw),
+            other => other_kind("NamespaceList", other),
+        }
+    }
+}
+
+impl FromProtobuf for super::ApiWebhookConfiguration {
+    fn page(kind: &str, raw: Bytes) -> Result<Page<Self>, DecodeError> {
+        match kind {
+            "MutatingWebhookConfigurationList" => {
+                page::<kinds::MutatingWebhookConfigurationList, _>(raw)
+            }
+            other => other_kind("MutatingWebhookConfigurationList", other),
+        }
+    }
+}
+
+impl FromProtobuf for super::ApiValidatingWebhookConfiguration {
+    fn page(kind: &str, raw: Bytes) -> Result<Page<Self>, DecodeError> {
+        match kind {
+            // Only its metadata is read (the default validator's revision label), and an
+            // object's metadata is field 1 of every kind: the metadata-only Namespace message
+            // reads it and skips the webhooks.
+            "ValidatingWebhookConfigurationList" => page::<kinds::NamespaceList, _>(raw),
+            other => other_kind("ValidatingWebhookConfigurationList", other),
+        }
+    }
+}
+
 /// An error the server sent as a protobuf `Status`.
 pub fn status(body: Bytes) -> Result<kube::core::Status, DecodeError> {
-    let s = Status::decode(unwrap(body, "Status")?)?;
-    let mut out = kube::core::Status::failure(&text(s.message)?, &text(s.reason)?)
+    let s = Status::decode(unwrap_kind(body, "Status")?)?;
+    let mut out = kube::core::Status::failure(utf8(&s.message)?, utf8(&s.reason)?)
         .with_code(u16::try_from(s.code).unwrap_or_default());
     if let Some(d) = s.details.filter(|d| d.retry_after_seconds > 0) {
         out.details = Some(kube::core::response::StatusDetails {
@@ -201,57 +230,6 @@ pub fn status(body: Bytes) -> Result<kube::core::Status, DecodeError> {
         _ => Some(kube::core::response::StatusSummary::Failure),
     };
     Ok(out)
-}
-
-fn text(b: Bytes) -> Result<String, DecodeError> {
-    String::from_utf8(b.into()).map_err(|_| DecodeError::Utf8)
-}
-
-fn optional_text(b: Bytes) -> Result<Option<String>, DecodeError> {
-    Ok(Some(text(b)?).filter(|s| !s.is_empty()))
-}
-
-fn meta(m: ObjectMeta) -> Result<Meta, DecodeError> {
-    let mut labels = crate::selector::Labels::new();
-    for e in m.labels {
-        labels.insert(text(e.key)?, text(e.value)?);
-    }
-    let mut annotations = IstioAnnotations::default();
-    for e in m.annotations {
-        let slot = match std::str::from_utf8(&e.key).map_err(|_| DecodeError::Utf8)? {
-            ANNOTATION_STATUS => {
-                let value = std::str::from_utf8(&e.value).map_err(|_| DecodeError::Utf8)?;
-                annotations.set_status(value);
-                continue;
-            }
-            ANNOTATION_REV => &mut annotations.rev,
-            ANNOTATION_TEMPLATES => &mut annotations.templates,
-            ANNOTATION_INJECT => &mut annotations.inject,
-            _ => continue,
-        };
-        *slot = Some(text(e.value)?);
-    }
-    let mut owner_references = m
-        .owner_references
-        .into_iter()
-        .map(|o| {
-            Ok(OwnerReference {
-                kind: text(o.kind)?,
-                name: text(o.name)?,
-                uid: text(o.uid)?,
-                controller: o.controller,
-            })
-        })
-        .collect::<Result<Vec<_>, DecodeError>>()?;
-    owner_references.shrink_to_fit();
-    Ok(Meta {
-        name: optional_text(m.name)?,
-        namespace: optional_text(m.namespace)?,
-        uid: optional_text(m.uid)?,
-        labels,
-        annotations,
-        owner_references,
-    })
 }
 
 #[cfg(test)]
@@ -285,6 +263,64 @@ mod tests {
         assert_eq!(pod.label("app"), Some("hello"));
         assert!(pod.annotations.injected);
         assert_eq!(page.continue_token, None);
+    }
+
+    #[test]
+    fn reads_the_recorded_deployment_list_into_the_slim_workload() {
+        let page: Page<super::super::ApiWorkload> =
+            list(recorded_body("92-list-deployments-namespace-protobuf")).unwrap();
+        assert_eq!(page.continue_token, None);
+        let [d] = &page.items[..] else {
+            panic!("one Deployment")
+        };
+        assert_eq!(d.metadata.name(), "hello");
+        assert_eq!(d.metadata.namespace(), "rec-pb");
+        assert_eq!(d.spec.replicas, Some(2));
+        let selector = d.spec.selector.as_ref().unwrap();
+        assert_eq!(
+            selector.match_labels.get("app").map(String::as_str),
+            Some("hello")
+        );
+        let template = &d.spec.template;
+        assert!(template.metadata.annotations.injected);
+        assert_eq!(
+            template.metadata.annotations.status_revision.as_deref(),
+            Some("default")
+        );
+        let proxy = template.spec.container("istio-proxy").unwrap();
+        assert_eq!(proxy.args, Some(crate::inventory::ProxyRole::Sidecar));
+        assert_eq!(
+            proxy.env.ca_addr.as_deref(),
+            Some("istiod.istio-system.svc:15012")
+        );
+        // its PROXY_CONFIG is `{}`
+        assert_eq!(proxy.env.discovery_address, None);
+        // no controllers ran on the recording server: the status is empty, as its JSON would be
+        assert_eq!(d.status, Default::default());
+    }
+
+    #[test]
+    fn an_annotation_the_checks_read_is_read_from_protobuf_as_from_json() {
+        use prost::Message as _;
+        // an ObjectMeta with `istio-rev.io/ignore` (field 12 entries) and a big one no check reads
+        let mut meta = Vec::new();
+        for (k, v) in [
+            (crate::istio::labels::ANNOTATION_IGNORE, "IR201"),
+            ("kubectl.kubernetes.io/last-applied-configuration", "{}"),
+        ] {
+            let entry = kinds::tests_entry(k, v);
+            prost::encoding::bytes::encode(12, &entry, &mut meta);
+        }
+        let item = kinds::PartialObjectMetadata {
+            metadata: Some(kinds::ObjectMeta::decode(&meta[..]).unwrap()),
+        };
+        let list = kinds::PartialObjectMetadataList {
+            metadata: None,
+            items: vec![item],
+        };
+        let page =
+            page::<kinds::PartialObjectMetadataList, Meta>(list.encode_to_vec().into()).unwrap();
+        assert_eq!(page.items[0].annotations.ignore.as_deref(), Some("IR201"));
     }
 
     #[test]

@@ -107,6 +107,12 @@ fn pod_spec_defaults(spec: &mut Value) {
     }
     if let Some(vols) = m.get_mut("volumes").and_then(Value::as_array_mut) {
         for v in vols {
+            // a volume that names no source is an emptyDir (recording 92's workload-socket)
+            if let Some(vm) = obj(v)
+                && vm.keys().all(|k| k == "name")
+            {
+                vm.insert("emptyDir".into(), json!({}));
+            }
             for k in ["configMap", "secret", "downwardAPI", "projected"] {
                 if let Some(src) = v.get_mut(k).and_then(Value::as_object_mut) {
                     set_default(src, "defaultMode", json!(420));
@@ -221,11 +227,18 @@ pub fn apply(res: &ResourceType, v: &mut Value, create: bool) {
                 match res.plural {
                     "deployments" => {
                         set_default(s, "replicas", json!(1));
-                        set_default(
-                            s,
-                            "strategy",
-                            json!({"type":"RollingUpdate","rollingUpdate":{"maxUnavailable":"25%","maxSurge":"25%"}}),
-                        );
+                        // an empty strategy (`strategy: {}`, recording 92) is a rolling update
+                        let strategy = s.entry("strategy").or_insert_with(|| json!({}));
+                        if let Some(st) = obj(strategy) {
+                            set_default(st, "type", json!("RollingUpdate"));
+                            if st["type"] == "RollingUpdate" {
+                                let ru = st.entry("rollingUpdate").or_insert_with(|| json!({}));
+                                if let Some(ru) = obj(ru) {
+                                    set_default(ru, "maxUnavailable", json!("25%"));
+                                    set_default(ru, "maxSurge", json!("25%"));
+                                }
+                            }
+                        }
                         set_default(s, "revisionHistoryLimit", json!(10));
                         set_default(s, "progressDeadlineSeconds", json!(600));
                     }

@@ -53,7 +53,10 @@
 //!   `as=PartialObjectMetadata(List);g=meta.k8s.io;v=v1`, as JSON or, for
 //!   `application/vnd.kubernetes.protobuf`, as protobuf byte for byte as recordings 90/91 (errors
 //!   then as a protobuf `Status`, recording 94; [`FakeApiServer::protobuf`]`(false)` answers
-//!   the JSON fallback instead); `as=Table` returns a simple server-side `Table` (real pod columns,
+//!   the JSON fallback instead); full objects of Namespaces, Deployments, ReplicaSets,
+//!   StatefulSets, DaemonSets and MutatingWebhookConfigurations as protobuf too, byte for byte as
+//!   recording 92 (other kinds take the JSON fallback, as custom resources do, recording 93);
+//!   `as=Table` returns a simple server-side `Table` (real pod columns,
 //!   Name/Status/Age for namespaces, Name/Age otherwise); other `as=` values without a JSON
 //!   fallback get `406`.
 //! * Pagination: `limit`/`continue` with tokens in the real server's format
@@ -132,7 +135,8 @@
 //! # Limits
 //!
 //! * No TLS, no HTTP/2, no watch (`?watch=true` → 405), no `deletecollection`, no YAML responses,
-//!   protobuf only for metadata-only responses and errors (full objects take the JSON fallback), no `resourceVersion`/`resourceVersionMatch` semantics on reads (always the latest
+//!   protobuf only for metadata-only responses, errors and the kinds above (full pods, Services,
+//!   Secrets and the rest take the JSON fallback), no `resourceVersion`/`resourceVersionMatch` semantics on reads (always the latest
 //!   state; continue pages read the current state, not a snapshot).
 //! * Rollouts (`rollout.rs`, only when [`FakeApiServer::rollout_delay`] is set): a Deployment
 //!   whose generation moved past its observedGeneration (a restart, a template change) gets,
@@ -162,6 +166,7 @@ mod defaults;
 mod discovery;
 mod json;
 mod protobuf;
+mod protobuf_full;
 mod rbac;
 mod resources;
 mod rollout;
@@ -174,6 +179,7 @@ mod table;
 mod util;
 mod writes;
 
+pub use protobuf_full::{KINDS as PROTOBUF_KINDS, unknown_fields as protobuf_unknown_fields};
 pub use rbac::Grant;
 pub use resources::{RESOURCES, ResourceType};
 pub use store::LoadError;
@@ -342,7 +348,8 @@ impl FakeApiServer {
         self.gateway_api = version;
         self
     }
-    /// Whether protobuf is served (default: yes, for metadata-only responses and errors).
+    /// Whether protobuf is served (default: yes, for metadata-only responses, errors and the
+    /// built-in kinds the plugin lists).
     /// Without it the server answers JSON to a protobuf `Accept` that has a JSON fallback, as a
     /// proxy or an aggregated API server that only speaks JSON does.
     pub fn protobuf(mut self, on: bool) -> Self {

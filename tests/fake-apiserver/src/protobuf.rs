@@ -7,8 +7,9 @@
 //! (`deletionTimestamp`, `controller`, a managed field's `time`) only when set, map entries
 //! sorted by key with both key and value written.
 //!
-//! Full objects of built-in kinds are not encoded: the fake skips the protobuf media type for
-//! them and answers the JSON fallback of the `Accept` header (the plugin asks JSON for them).
+//! Full objects of the kinds the plugin lists are encoded by [`crate::protobuf_full`]; for other
+//! kinds the fake skips the protobuf media type and answers the JSON fallback of the `Accept`
+//! header.
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -29,23 +30,23 @@ fn key(out: &mut Vec<u8>, field: u32, wire: u8) {
     varint(out, (u64::from(field) << 3) | u64::from(wire));
 }
 
-fn bytes(out: &mut Vec<u8>, field: u32, b: &[u8]) {
+pub(crate) fn bytes(out: &mut Vec<u8>, field: u32, b: &[u8]) {
     key(out, field, 2);
     varint(out, b.len() as u64);
     out.extend_from_slice(b);
 }
 
-fn string(out: &mut Vec<u8>, field: u32, s: &str) {
+pub(crate) fn string(out: &mut Vec<u8>, field: u32, s: &str) {
     bytes(out, field, s.as_bytes());
 }
 
-fn int(out: &mut Vec<u8>, field: u32, v: i64) {
+pub(crate) fn int(out: &mut Vec<u8>, field: u32, v: i64) {
     key(out, field, 0);
     // Go's int64/int32 varints: negative values as their 64-bit two's complement.
     varint(out, v as u64);
 }
 
-fn message(out: &mut Vec<u8>, field: u32, write: impl FnOnce(&mut Vec<u8>)) {
+pub(crate) fn message(out: &mut Vec<u8>, field: u32, write: impl FnOnce(&mut Vec<u8>)) {
     let mut inner = Vec::new();
     write(&mut inner);
     bytes(out, field, &inner);
@@ -80,13 +81,20 @@ pub fn list_meta(
     }
 }
 
-/// A `PartialObjectMetadataList` message: `meta` is its encoded ListMeta, each item an encoded
-/// ObjectMeta.
-pub fn partial_list<'a>(meta: &[u8], items: impl Iterator<Item = &'a [u8]>) -> Vec<u8> {
+/// A list message: `meta` is its encoded ListMeta, each item an encoded object, or with
+/// `partial` an encoded ObjectMeta (a `PartialObjectMetadataList`).
+pub fn partial_list<'a>(
+    meta: &[u8],
+    items: impl Iterator<Item = &'a [u8]>,
+    partial: bool,
+) -> Vec<u8> {
     let mut out = Vec::new();
     bytes(&mut out, 1, meta);
     for item in items {
-        message(&mut out, 2, |o| bytes(o, 1, item));
+        match partial {
+            true => message(&mut out, 2, |o| bytes(o, 1, item)),
+            false => bytes(&mut out, 2, item),
+        }
     }
     out
 }
@@ -205,11 +213,13 @@ pub fn object_meta(json: &[u8]) -> Result<Vec<u8>, serde_json::Error> {
     Ok(out)
 }
 
-/// A `metav1.Time` as its `Timestamp` message; an absent time is Go's zero time.
-fn time(out: &mut Vec<u8>, field: u32, rfc3339: Option<&str>) {
-    let (seconds, nanos) = rfc3339
-        .and_then(parse_rfc3339)
-        .unwrap_or((-62_135_596_800, 0));
+/// A `metav1.Time` as its `Timestamp` message; an absent time (Go's zero time) is an empty
+/// message, as `metav1.Time` marshals it (a pod template's `creationTimestamp`, recording 92).
+pub(crate) fn time(out: &mut Vec<u8>, field: u32, rfc3339: Option<&str>) {
+    let Some((seconds, nanos)) = rfc3339.and_then(parse_rfc3339) else {
+        bytes(out, field, &[]);
+        return;
+    };
     message(out, field, |t| {
         int(t, 1, seconds);
         int(t, 2, i64::from(nanos));

@@ -6,7 +6,7 @@ use crate::resources::{self, RESOURCES, ResourceType};
 use crate::selector::{self, Req};
 use crate::status::ApiError;
 use crate::store::{Store, StoredObject};
-use crate::{Fault, RecordedRequest, json, protobuf, table, util, writes};
+use crate::{Fault, RecordedRequest, json, protobuf, protobuf_full, table, util, writes};
 use base64::Engine;
 use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
@@ -169,10 +169,16 @@ pub enum Encoding {
     Protobuf,
 }
 
-/// The first media type of `accept` the fake can serve. Protobuf only for metadata-only
-/// responses (and never when the server is built without it): for full objects the fake skips
-/// it and takes the JSON fallback, as the real server does for custom resources (recording 93).
-fn negotiate(accept: Option<&str>, protobuf: bool) -> Result<(Want, Encoding), ApiError> {
+/// The first media type of `accept` the fake can serve. Protobuf for metadata-only responses
+/// and for full objects of the kinds [`protobuf_full`] encodes (never when the server is built
+/// without it): for other full objects the fake skips it and takes the JSON fallback, as the
+/// real server does for custom resources (recording 93).
+fn negotiate(
+    accept: Option<&str>,
+    protobuf: bool,
+    res: &ResourceType,
+) -> Result<(Want, Encoding), ApiError> {
+    let full_protobuf = !res.crd && protobuf_full::KINDS.contains(&res.kind);
     let Some(accept) = accept else {
         return Ok((Want::Full, Encoding::Json));
     };
@@ -187,7 +193,9 @@ fn negotiate(accept: Option<&str>, protobuf: bool) -> Result<(Want, Encoding), A
             _ => continue,
         };
         match get("as") {
-            None if encoding == Encoding::Json => return Ok((Want::Full, encoding)),
+            None if encoding == Encoding::Json || full_protobuf => {
+                return Ok((Want::Full, encoding));
+            }
             None => continue,
             Some(a) => {
                 if get("g") != Some("meta.k8s.io") || get("v") != Some("v1") {
@@ -1186,7 +1194,7 @@ fn list_meta(page: &Page, crd: bool) -> String {
 
 fn list(sh: &Shared, ctx: &Ctx, r: &ResourceReq) -> Result<Response<Body>, ApiError> {
     let res = &RESOURCES[r.res];
-    let (want, encoding) = negotiate(ctx.header("accept"), sh.protobuf)?;
+    let (want, encoding) = negotiate(ctx.header("accept"), sh.protobuf, res)?;
     let sel = Selection::parse(ctx, res)?;
     let limit: usize = match ctx.q("limit") {
         Some(l) if !l.is_empty() => l.parse::<i64>().unwrap_or(0).max(0) as usize,
@@ -1211,6 +1219,9 @@ fn list(sh: &Shared, ctx: &Ctx, r: &ResourceReq) -> Result<Response<Body>, ApiEr
             token_rv,
         )
     };
+    if encoding == Encoding::Protobuf && want == Want::Full {
+        return Ok(full_list_protobuf(res, &page));
+    }
     if encoding == Encoding::Protobuf {
         return Ok(partial_list_protobuf(&page));
     }
@@ -1290,8 +1301,7 @@ fn list(sh: &Shared, ctx: &Ctx, r: &ResourceReq) -> Result<Response<Body>, ApiEr
     )
 }
 
-/// A page as a protobuf `PartialObjectMetadataList` (recordings 90, 91).
-fn partial_list_protobuf(page: &Page) -> Response<Body> {
+fn page_list_meta(page: &Page) -> Vec<u8> {
     let mut meta = Vec::new();
     protobuf::list_meta(
         &mut meta,
@@ -1299,8 +1309,34 @@ fn partial_list_protobuf(page: &Page) -> Response<Body> {
         page.cont.as_deref(),
         page.remaining.map(|r| r as i64),
     );
+    meta
+}
+
+/// A page of full objects as their protobuf list, e.g. a `DeploymentList` (recording 92).
+fn full_list_protobuf(res: &ResourceType, page: &Page) -> Response<Body> {
+    let meta = page_list_meta(page);
+    let items: Vec<Bytes> = page.items.iter().map(|o| full_protobuf(res, o)).collect();
+    let raw = protobuf::partial_list(&meta, items.iter().map(|b| &b[..]), false);
+    protobuf_response(
+        200,
+        protobuf::envelope(&res.api_version(), &format!("{}List", res.kind), &raw),
+    )
+}
+
+fn full_protobuf(res: &ResourceType, o: &StoredObject) -> Bytes {
+    o.protobuf_full
+        .get_or_init(|| {
+            let json: serde_json::Value = serde_json::from_slice(&o.bytes).expect("stored json");
+            Bytes::from(protobuf_full::object(res.kind, &json))
+        })
+        .clone()
+}
+
+/// A page as a protobuf `PartialObjectMetadataList` (recordings 90, 91).
+fn partial_list_protobuf(page: &Page) -> Response<Body> {
+    let meta = page_list_meta(page);
     let metas: Vec<Bytes> = page.items.iter().map(|o| o.protobuf_meta()).collect();
-    let raw = protobuf::partial_list(&meta, metas.iter().map(|b| &b[..]));
+    let raw = protobuf::partial_list(&meta, metas.iter().map(|b| &b[..]), true);
     protobuf_response(
         200,
         protobuf::envelope("meta.k8s.io/v1", "PartialObjectMetadataList", &raw),
@@ -1309,7 +1345,7 @@ fn partial_list_protobuf(page: &Page) -> Response<Body> {
 
 fn get(sh: &Shared, ctx: &Ctx, r: &ResourceReq) -> Result<Response<Body>, ApiError> {
     let res = &RESOURCES[r.res];
-    let (want, encoding) = negotiate(ctx.header("accept"), sh.protobuf)?;
+    let (want, encoding) = negotiate(ctx.header("accept"), sh.protobuf, res)?;
     let name = r.name.as_deref().unwrap_or("");
     if let Some(sub) = &r.sub
         && sub != "status"
@@ -1323,6 +1359,13 @@ fn get(sh: &Shared, ctx: &Ctx, r: &ResourceReq) -> Result<Response<Body>, ApiErr
             .cloned()
             .ok_or_else(|| ApiError::not_found(res, name))?
     };
+    if encoding == Encoding::Protobuf && want == Want::Full {
+        let raw = full_protobuf(res, &obj);
+        return Ok(protobuf_response(
+            200,
+            protobuf::envelope(&res.api_version(), res.kind, &raw),
+        ));
+    }
     if encoding == Encoding::Protobuf {
         let raw = protobuf::partial_object(&obj.protobuf_meta());
         return Ok(protobuf_response(

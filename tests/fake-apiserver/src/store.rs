@@ -24,6 +24,9 @@ pub struct StoredObject {
     pub meta: Range<usize>,
     /// The metadata as a protobuf `ObjectMeta`, encoded the first time a client asks for it.
     pub protobuf_meta: std::sync::OnceLock<Bytes>,
+    /// The whole object as protobuf (the kinds `protobuf_full` encodes), encoded the first time
+    /// a client asks for it: the fake then serves both encodings from bytes it holds.
+    pub protobuf_full: std::sync::OnceLock<Bytes>,
 }
 
 impl StoredObject {
@@ -143,6 +146,7 @@ pub fn encode(res: &ResourceType, v: &Value) -> StoredObject {
         bytes: Bytes::from(out),
         meta: range,
         protobuf_meta: Default::default(),
+        protobuf_full: Default::default(),
     }
 }
 

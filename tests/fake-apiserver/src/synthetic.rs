@@ -416,6 +416,7 @@ pub fn load(store: &mut Store, n: usize, n_namespaces: usize, revisions: usize) 
                 bytes: bytes::Bytes::from(out),
                 meta: c.meta.start..meta_end,
                 protobuf_meta: Default::default(),
+                protobuf_full: Default::default(),
             },
         );
     }
