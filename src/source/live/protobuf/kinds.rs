@@ -253,6 +253,33 @@ impl ReplicatedSpec {
     }
 }
 
+/// A Deployment's spec: the replicated fields, and `paused` (field 7), which `fix` reads to refuse
+/// a restart that would never roll out. Its own message because field 7 is another field, of
+/// another wire type, in the other kinds (a StatefulSet's `updateStrategy`).
+#[derive(Clone, PartialEq, Message)]
+struct DeploymentSpec {
+    #[prost(int32, optional, tag = "1")]
+    replicas: Option<i32>,
+    #[prost(message, optional, tag = "2")]
+    selector: Option<LabelSelector>,
+    #[prost(message, optional, tag = "3")]
+    template: Option<PodTemplateSpec>,
+    #[prost(bool, tag = "7")]
+    paused: bool,
+}
+
+impl DeploymentSpec {
+    fn value(&self) -> Fields<'_> {
+        Ok(Value::map([
+            ("replicas", self.replicas.map(|r| Value::Int(r.into()))),
+            ("selector", selector(&self.selector)?),
+            ("template", template(&self.template)?),
+            // `omitempty` in the JSON: absent when false.
+            ("paused", self.paused.then_some(Value::Bool(true))),
+        ]))
+    }
+}
+
 #[derive(Clone, PartialEq, Message)]
 struct DaemonSetSpec {
     #[prost(message, optional, tag = "1")]
@@ -338,7 +365,7 @@ macro_rules! object {
     };
 }
 
-object!(Deployment, DeploymentList, ReplicatedSpec, DeploymentStatus);
+object!(Deployment, DeploymentList, DeploymentSpec, DeploymentStatus);
 object!(ReplicaSet, ReplicaSetList, ReplicatedSpec, ReplicaSetStatus);
 object!(
     StatefulSet,
@@ -373,7 +400,7 @@ impl Deployment {
             ])),
             None => None,
         };
-        let spec = self.spec.as_ref().map(ReplicatedSpec::value).transpose()?;
+        let spec = self.spec.as_ref().map(DeploymentSpec::value).transpose()?;
         workload(&self.metadata, spec, status)
     }
 }
