@@ -1,6 +1,6 @@
 //! Every command that reports findings, in every `-o`, on a passing and a failing case: golden
 //! outputs (insta), the exit contract, and the CI formats validated against their official
-//! schemas (SARIF 2.1.0 and the Ant JUnit XSD in `../shared/schemas/`, the `-o json` envelope
+//! schemas (SARIF 2.1.0 and the Ant JUnit XSD, copied into `testdata/schemas/`, the `-o json` envelope
 //! against `docs/report.schema.json`) by `tests/validate.py`.
 
 use assert_cmd::cargo::cargo_bin_cmd;

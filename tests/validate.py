@@ -3,8 +3,8 @@
 
 usage: validate.py sarif|junit|report FILE
 
-sarif:  the OASIS SARIF 2.1.0 JSON Schema (draft-04) in ../shared/schemas/
-junit:  the Apache Ant JUnit XSD in ../shared/schemas/
+sarif:  the OASIS SARIF 2.1.0 JSON Schema (draft-04) in testdata/schemas/
+junit:  the Apache Ant JUnit XSD in testdata/schemas/ (copies of ../shared/schemas/, sources in its README)
 report: docs/report.schema.json (the -o json envelope, draft 2020-12)
 
 Needs the PyPI packages jsonschema and xmlschema (.ci/run installs them).
@@ -16,7 +16,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
-SCHEMAS = os.environ.get("SCHEMAS_DIR", os.path.join(REPO, "..", "shared", "schemas"))
+SCHEMAS = os.environ.get("SCHEMAS_DIR", os.path.join(REPO, "testdata", "schemas"))
 
 
 def main():
