@@ -3,6 +3,8 @@
 
 mod common;
 
+use common::live::{Run, run};
+
 use assert_cmd::cargo::cargo_bin_cmd;
 use fake_apiserver::{FakeApiServer, Fault, ServerHandle};
 use serde_json::Value;
@@ -29,28 +31,6 @@ fn serve_scenario(name: &str, delay: Duration, faults: &[Fault]) -> ServerHandle
         server = server.fault(f.clone());
     }
     server.start()
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(args: &[&str], server: &ServerHandle) -> Run {
-    let out = cargo_bin_cmd!("kubectl-istio_rev")
-        .args(args)
-        .arg("--kubeconfig")
-        .arg(server.kubeconfig_path())
-        .env_remove("KUBECONFIG")
-        .timeout(Duration::from_secs(120))
-        .output()
-        .unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
 }
 
 fn json(text: &str) -> Value {

@@ -1,6 +1,7 @@
 //! Helpers shared by the end-to-end tests.
 
 pub mod install;
+pub mod live;
 
 /// A report's findings as sorted `CODE KIND NAMESPACE/NAME` lines, the format of the scenarios'
 /// `expected.txt`.
