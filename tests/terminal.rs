@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::live::run;
+
 use assert_cmd::cargo::cargo_bin_cmd;
 use common::finding_lines;
 use fake_apiserver::{FakeApiServer, ServerHandle};
@@ -16,28 +18,6 @@ fn scenario(name: &str) -> PathBuf {
         .join("testdata/scenarios")
         .join(name)
         .join("cluster.yaml")
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(args: &[&str], server: &ServerHandle) -> Run {
-    let out = cargo_bin_cmd!("kubectl-istio_rev")
-        .args(args)
-        .arg("--kubeconfig")
-        .arg(server.kubeconfig_path())
-        .env_remove("KUBECONFIG")
-        .timeout(Duration::from_secs(120))
-        .output()
-        .unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
 }
 
 fn json(text: &str) -> serde_json::Value {
@@ -752,6 +732,17 @@ fn watch_refuses_what_it_cannot_follow() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+    // The finding formats describe one verdict, not a stream of frames.
+    let out = cargo_bin_cmd!("kubectl-istio_rev")
+        .args(["status", "--watch", "-o", "sarif"])
+        .env_remove("KUBECONFIG")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        "error: --watch prints tables or JSON lines (-o json); run status once for -o junit, sarif, markdown or github\n"
+    );
 }
 
 /// Listing slowed past a second, stderr on a terminal: progress there, and only there.
