@@ -118,3 +118,83 @@ fn pre_upgrade_fails_on_a_broken_data_plane_post_upgrade_on_anything_off_target(
     );
     assert_eq!((code, failed), (0, vec![]), "{findings:#?}");
 }
+
+/// `gate pre-upgrade --manifest CR=FILE`: the CR, named by its -f file or by its metadata.name
+/// (or, with no -f of it, by name alone), owns what the rendered FILE is diffed against, with the
+/// built-in ignores and the `--config` file's ignorePaths. The live install is the faithful one
+/// with a drifted mesh config (ignored by the config) and a RoleBinding another CR owns (IR405
+/// only when the owner is named): only the right owner and rules give "1 owned elsewhere".
+#[test]
+fn pre_upgrade_drift_check_diffs_against_the_cr_named_by_file_or_by_name() {
+    let repo = |p: &str| format!("{}/{p}", env!("CARGO_MANIFEST_DIR"));
+    let golden = repo("testdata/istio/manifest-generate-latest/output/pilot_default.golden.yaml");
+    let cr = repo("testdata/diff/control-plane.yaml");
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(repo("testdata/diff/live-pilot-default.json")).unwrap();
+    let mut live: serde_json::Value = serde_json::from_str(&text).unwrap();
+    for item in live["items"].as_array_mut().unwrap() {
+        match (
+            item["kind"].as_str().unwrap(),
+            item["metadata"]["name"].as_str().unwrap(),
+        ) {
+            ("ConfigMap", "istio") => item["data"]["mesh"] = "defaultConfig: {}\n".into(),
+            ("RoleBinding", "istiod") => {
+                item["metadata"]["labels"]["install.operator.istio.io/owning-resource"] =
+                    "gateways".into()
+            }
+            _ => {}
+        }
+    }
+    let snapshot = dir.path().join("live.json");
+    std::fs::write(&snapshot, live.to_string()).unwrap();
+    let config = dir.path().join("ci.yaml");
+    std::fs::write(
+        &config,
+        "ignorePaths:\n  - ConfigMap/istio-system/istio:/data/mesh\n",
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let out = cargo_bin_cmd!("kubectl-istio_rev")
+            .args(["gate", "pre-upgrade", "--target", "1-30-3", "-o", "json"])
+            .args(args)
+            .arg("--config")
+            .arg(&config)
+            .arg("--snapshot")
+            .arg(&snapshot)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: {e}: {stderr}"));
+        let drift = report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "install-drift")
+            .map(|c| c["state"].as_str().unwrap().to_string())
+            .unwrap();
+        (out.status.code().unwrap(), drift, report["notes"].clone())
+    };
+    let summary = "0 drifted, 0 missing, 0 orphaned, 0 unmanaged, 1 owned elsewhere";
+    // By its file.
+    let manifest = format!("{cr}={golden}");
+    let (code, drift, notes) = run(&["-f", &cr, "--manifest", &manifest]);
+    assert_eq!((code, drift.as_str()), (1, "failed"), "{notes}");
+    assert_eq!(notes, serde_json::json!([format!("{cr}: {summary}")]));
+    // By its name, among other -f CRs: that one, not the first file given.
+    let gateways = repo("testdata/overlap/gateways.yaml");
+    let manifest = format!("control-plane={golden}");
+    let (code, drift, notes) = run(&["-f", &gateways, "-f", &cr, "--manifest", &manifest]);
+    assert_eq!((code, drift.as_str()), (1, "failed"), "{notes}");
+    assert_eq!(
+        notes,
+        serde_json::json!([format!("control-plane: {summary}")])
+    );
+    // By its name alone: the cluster's CR.
+    let (code, drift, notes) = run(&["--manifest", &manifest]);
+    assert_eq!((code, drift.as_str()), (1, "failed"), "{notes}");
+    assert_eq!(
+        notes,
+        serde_json::json!([format!("control-plane: {summary}")])
+    );
+}
