@@ -1,6 +1,8 @@
 //! The gates over the ambient scenarios: which gate each Gateway API and node-agent code fails,
 //! and `remove-revision` listing Gateways, waypoints and ztunnel as blockers.
 
+mod common;
+
 use assert_cmd::cargo::cargo_bin_cmd;
 
 fn snap(name: &str) -> String {
@@ -197,4 +199,52 @@ fn pre_upgrade_drift_check_diffs_against_the_cr_named_by_file_or_by_name() {
         notes,
         serde_json::json!([format!("control-plane: {summary}")])
     );
+}
+
+/// Against a live cluster the drift check compares by server-side apply dry run, as `diff` does
+/// by default (and never writes).
+#[test]
+fn pre_upgrade_drift_check_dry_runs_against_a_live_cluster() {
+    let server = fake_apiserver::FakeApiServer::new()
+        .object(serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "istio-system"}}))
+        .objects(common::install::fixture())
+        .start();
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = common::install::served_manifest(dir.path());
+    let manifest = format!("control-plane={}", manifest.display());
+    let r = common::live::run(
+        &[
+            "gate",
+            "pre-upgrade",
+            "--target",
+            "1-30-3",
+            "--manifest",
+            &manifest,
+            "-o",
+            "json",
+        ],
+        &server,
+    );
+    let report: serde_json::Value = serde_json::from_str(&r.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", r.stdout, r.stderr));
+    let drift = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "install-drift")
+        .unwrap();
+    assert_eq!(drift["state"], "passed", "{report:#}");
+    assert_eq!(
+        report["notes"],
+        serde_json::json!([
+            "control-plane: 0 drifted, 0 missing, 0 orphaned, 0 unmanaged, 0 owned elsewhere"
+        ])
+    );
+    let dry_runs = server
+        .requests()
+        .into_iter()
+        .filter(|q| q.method == "PATCH")
+        .filter(|q| q.query_param("dryRun").as_deref() == Some("All"))
+        .count();
+    assert_eq!(dry_runs, 7, "one dry-run apply per served rendered object");
 }
