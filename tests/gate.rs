@@ -248,3 +248,37 @@ fn pre_upgrade_drift_check_dry_runs_against_a_live_cluster() {
         .count();
     assert_eq!(dry_runs, 7, "one dry-run apply per served rendered object");
 }
+
+/// Without -f or --manifest, pre-upgrade's overlap and drift checks are skipped, and say why:
+/// they did not pass.
+#[test]
+fn pre_upgrade_without_crs_skips_the_overlap_and_drift_checks() {
+    let out = cargo_bin_cmd!("kubectl-istio_rev")
+        .args(["gate", "pre-upgrade", "--target", "1-30-3", "-o", "json"])
+        .args(["--snapshot", &snap("ambient-1-installed")])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let states: Vec<(String, String, String)> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["state"] != "passed")
+        .map(|c| {
+            let s = |k: &str| c[k].as_str().unwrap_or("").to_string();
+            (s("name"), s("state"), s("reason"))
+        })
+        .collect();
+    let row = |n: &str, why: &str| (n.to_string(), "skipped".to_string(), why.to_string());
+    assert_eq!(
+        states,
+        [
+            row("cr-overlap", "no -f IstioOperator files given"),
+            row(
+                "install-drift",
+                "no --manifest CR=FILE given (istioctl manifest generate of the installed CR)"
+            ),
+        ]
+    );
+}
