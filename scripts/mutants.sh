@@ -8,11 +8,14 @@
 #   scripts/mutants.sh --e2e --iterate           # pass 2: what pass 1 missed, with the e2e tests
 #   scripts/mutants.sh -f src/selector.rs        # one file (arguments go to cargo-mutants)
 #
-# Why two passes: the unit tests (--lib) build and run in ~9 s a mutant; the end-to-end binaries
-# (tests/status.rs, properties, fix, gate) relink the CLI and run it, several times that. Test
-# targets go through -C (every cargo invocation), not after `--`: after `--` they reach only the
-# test phase, and the build phase would still compile every test binary of the crate.
-# --profile mutants (Cargo.toml): no debug info, a cheaper link per mutant.
+# Why two passes: the unit tests (--lib) build and run in ~10 s a mutant; the end-to-end
+# binaries (tests/status.rs, properties, fix, gate, partial, suppress) relink the CLI and run it,
+# 20-30 s. Test targets go through -C (every cargo invocation), not after `--`: after `--` they
+# reach only the test phase, and the build phase would still compile every test binary of the
+# crate (30 s a mutant). --profile mutants (Cargo.toml): no debug info, a cheaper link.
+#
+# Each invocation copies the tree and builds the dependencies once (~5 min on 2 cores). For many
+# short runs, keep a scratch copy of the tree and run there with --in-place (bench/MUTANTS.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v cargo-mutants >/dev/null 2>&1 || cargo install cargo-mutants --locked
@@ -20,7 +23,9 @@ command -v cargo-mutants >/dev/null 2>&1 || cargo install cargo-mutants --locked
 tests=(-C --lib)
 if [ "${1:-}" = "--e2e" ]; then
     shift
-    for t in status properties fix gate; do
+    # partial: the gates' and checks' IR901 path (a partly readable cluster); suppress: the
+    # annotations and --config rules end to end.
+    for t in status properties fix gate partial suppress; do
         [ -e "tests/$t.rs" ] && tests+=(-C --test -C "$t")
     done
 fi
