@@ -333,6 +333,9 @@ mod tests {
         assert!(f.contains(&(Code::IR208, GW.into())), "{f:?}");
         let following = [canary(), gateway("", "istio-waypoint")].concat();
         assert!(!all(&following).iter().any(|(c, _)| *c == Code::IR208));
+        // A Gateway pinned the same way is an ingress on purpose, not a waypoint left behind.
+        let ingress = y.replace("istio-waypoint", "istio");
+        assert!(!all(&ingress).iter().any(|(c, _)| *c == Code::IR208));
     }
 
     #[test]
@@ -346,5 +349,37 @@ mod tests {
         ]
         .concat();
         assert!(all(&y).contains(&(Code::IR209, GW.into())));
+    }
+
+    #[test]
+    fn ir207_names_every_revision_involved_and_never_the_owners_own_pods() {
+        let ir207 = |pods: &[&str], rendered: &str, progressing: &str| {
+            let y = [
+                canary(),
+                gateway("istio.io/rev: prod", "istio"),
+                generated("prod", rendered, pods, progressing),
+            ]
+            .concat();
+            check(&mesh(&y), &Options::default())
+                .into_iter()
+                .find(|f| f.code == Code::IR207)
+                .map(|f| f.revisions)
+        };
+        // A stuck rollout whose pods all run the owner already: nothing is stale.
+        assert_eq!(ir207(&["1-30-3", "1-30-3"], "1-30-3", "False"), None);
+        // Not re-rendered: the stale template's revision is named even with no pod on it...
+        assert_eq!(
+            ir207(&[], "1-29-1", "True"),
+            Some(vec!["1-29-1".to_string(), "1-30-3".to_string()])
+        );
+        // ...and beside the revisions the pods run.
+        assert_eq!(
+            ir207(&["1-28-0"], "1-29-1", "True"),
+            Some(vec![
+                "1-28-0".to_string(),
+                "1-29-1".to_string(),
+                "1-30-3".to_string()
+            ])
+        );
     }
 }
