@@ -404,4 +404,25 @@ mod tests {
             assert_eq!(v.checks[0].state, CheckState::NotRun, "{code:?} {resource}");
         }
     }
+
+    #[test]
+    fn pods_left_behind_restart_onto_what_their_namespace_selects_not_the_newest() {
+        // The namespace moved to 1-8-1; 1-9-0 is newer still. A restart finishes the move.
+        let y = [
+            istiod("1-8-0", "1.8.0", true),
+            injector("1-8-0"),
+            istiod("1-8-1", "1.8.1", true),
+            injector("1-8-1"),
+            istiod("1-9-0", "1.9.0", true),
+            injector("1-9-0"),
+            namespace("moved", &[("istio.io/rev", "1-8-1")]),
+            pod("moved", "stale", 1, "1-8-0"),
+        ]
+        .concat();
+        let f = check(&mesh(&y), &crate::inventory::Inventory::default(), "1-8-0");
+        assert_eq!(
+            f.iter().map(|f| f.fix.as_str()).collect::<Vec<_>>(),
+            ["kubectl rollout restart deployment stale -n moved"]
+        );
+    }
 }
