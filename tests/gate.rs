@@ -64,6 +64,34 @@ fn remove_revision_lists_gateways_waypoints_and_ztunnel() {
     ] {
         assert!(findings.iter().any(|f| f == want), "{want}: {findings:#?}");
     }
+    // Each says how it depends on the revision.
+    let out = cargo_bin_cmd!("kubectl-istio_rev")
+        .args([
+            "gate",
+            "remove-revision",
+            "1-29-1",
+            "-o",
+            "json",
+            "--snapshot",
+        ])
+        .arg(snap("ambient-3-cni-upgraded"))
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let messages: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "IR706")
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "waypoint bookinfo/waypoint: owned by 1-29-1; its Deployment waypoint rendered by 1-29-1; 1 of its pods runs 1-29-1",
+            "Gateway istio-ingress/bookinfo-gateway: owned by 1-29-1; its Deployment bookinfo-gateway-istio rendered by 1-29-1; 2 of its pods run 1-29-1",
+        ]
+    );
     // The generated Deployments are not blockers of their own: the Gateway is.
     assert!(
         !findings.iter().any(|f| f.contains("Deployment")),

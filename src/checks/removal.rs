@@ -311,6 +311,14 @@ mod tests {
             f.contains(&(Code::IR706, "Gateway/shop/web".into())),
             "{f:?}"
         );
+        let web = check(&m, &inv, "1-8-0")
+            .into_iter()
+            .find(|f| f.code == Code::IR706)
+            .unwrap();
+        assert_eq!(
+            web.message, "Gateway shop/web: owned by 1-8-0",
+            "no pods: no count"
+        );
         assert!(
             f.contains(&(Code::IR707, "DaemonSet/istio-system/ztunnel".into())),
             "{f:?}"
