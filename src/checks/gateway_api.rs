@@ -388,4 +388,20 @@ mod tests {
             ])
         );
     }
+
+    #[test]
+    fn a_waypoint_whose_pods_still_run_an_older_revision_is_behind_its_namespace() {
+        // Owned through the tag by 1-30-3, as its namespace selects, but its pods run 1-29-1:
+        // what serves the namespace is the revision the pods run, not the owner.
+        let y = [
+            canary(),
+            namespace("shop", &[("istio.io/rev", "prod")]),
+            gateway("istio.io/rev: prod", "istio-waypoint"),
+            generated("prod", "1-30-3", &["1-29-1"], "True")
+                .replace("istio.io-gateway-controller", "istio.io-mesh-controller"),
+        ]
+        .concat();
+        let f = all(&y);
+        assert!(f.contains(&(Code::IR208, GW.into())), "{f:?}");
+    }
 }
