@@ -400,6 +400,16 @@ mod tests {
         // Its own inputs unread: not run, no finding.
         assert_eq!(codes(&[Input::MutatingWebhookConfigurations].into()), []);
     }
+
+    #[test]
+    fn revision_counts_oldest_first_with_their_pods() {
+        let m = testing::mesh(&testing::istiod("1-8-1", "1.8.1", true));
+        let (a, b) = ("1-10-0".to_string(), "1-9-0".to_string());
+        assert_eq!(
+            revision_counts(&m, [(&a, &1), (&b, &2)].into_iter()),
+            "1-9-0 (2 pods), 1-10-0 (1 pod)"
+        );
+    }
 }
 
 #[cfg(test)]
