@@ -962,7 +962,7 @@ metadata:
         let r = (c.doc)(TRICKY, &mut inv).and_then(|()| {
             let labels = &inv.namespaces.first().ok_or("no namespace")?.meta.labels;
             for (k, want) in TRICKY_EXPECTED {
-                let got = labels.get(*k).map(String::as_str);
+                let got = labels.get(k);
                 if got != Some(*want) {
                     return Err(format!("{k}: got {got:?}, want {want:?}"));
                 }

@@ -70,11 +70,9 @@ pub fn agent_of(w: &Workload) -> Option<Agent> {
         return None;
     }
     let labels = &w.spec.template.metadata.labels;
-    if w.meta.name() == ZTUNNEL || labels.get("app").map(String::as_str) == Some(ZTUNNEL) {
+    if w.meta.name() == ZTUNNEL || labels.get("app") == Some(ZTUNNEL) {
         Some(Agent::Ztunnel)
-    } else if w.meta.name() == ISTIO_CNI
-        || labels.get("k8s-app").map(String::as_str) == Some(ISTIO_CNI)
-    {
+    } else if w.meta.name() == ISTIO_CNI || labels.get("k8s-app") == Some(ISTIO_CNI) {
         Some(Agent::IstioCni)
     } else {
         None
@@ -106,8 +104,8 @@ pub fn node_agents(inventory: &Inventory) -> Vec<NodeAgent> {
                         .metadata
                         .annotations
                         .rev
-                        .clone()
-                        .or_else(|| w.meta.annotations.rev.clone()),
+                        .or(w.meta.annotations.rev)
+                        .map(String::from),
                     main.and_then(|c| c.env.xds_address().or(c.env.ca_address()))
                         .map(str::to_string),
                 ),

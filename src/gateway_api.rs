@@ -171,7 +171,7 @@ pub fn resolve(inventory: &Inventory, istiods: &[Istiod], tags: &[Tag]) -> Vec<G
             let (selector, selector_source) = match gw.meta.label(LABEL_REV) {
                 Some(r) => (Some(r.to_string()), SelectorSource::Gateway),
                 None => match namespace_labels.and_then(|l| l.get(LABEL_REV)) {
-                    Some(r) => (Some(r.clone()), SelectorSource::Namespace),
+                    Some(r) => (Some(r.to_string()), SelectorSource::Namespace),
                     None => (None, SelectorSource::Unlabelled),
                 },
             };
@@ -213,7 +213,7 @@ pub fn resolve(inventory: &Inventory, istiods: &[Istiod], tags: &[Tag]) -> Vec<G
                 selector_source,
                 owners,
                 rendered_by: deployment
-                    .and_then(|d| d.spec.template.metadata.annotations.rev.clone()),
+                    .and_then(|d| d.spec.template.metadata.annotations.rev.map(String::from)),
                 deployment: deployment.map(|d| d.meta.name().to_string()),
                 rollout_stuck: deployment.is_some_and(|d| {
                     d.status
@@ -245,7 +245,7 @@ pub fn resolve(inventory: &Inventory, istiods: &[Istiod], tags: &[Tag]) -> Vec<G
 /// The Deployment istiod generated: in the Gateway's namespace, labelled with its name and
 /// istiod's managed label (whatever its name: `<gw>-<class>`, `<gw>`, or a name override).
 fn generated_deployment<'a>(inventory: &'a Inventory, gw: &Gateway) -> Option<&'a Workload> {
-    inventory.workloads.iter().find(|w| {
+    inventory.workloads.iter().map(|w| &**w).find(|w| {
         w.kind == WorkloadKind::Deployment
             && w.meta.namespace() == gw.meta.namespace()
             && w.meta.label(LABEL_GATEWAY_NAME) == Some(gw.meta.name())

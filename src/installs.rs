@@ -145,8 +145,8 @@ mod tests {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
             annotations: IstioAnnotations {
-                helm_release: release.map(|(n, _)| n.to_string()),
-                helm_release_namespace: release.and_then(|(_, ns)| ns.map(str::to_string)),
+                helm_release: release.map(|(n, _)| n.into()),
+                helm_release_namespace: release.and_then(|(_, ns)| ns.map(Into::into)),
                 ..Default::default()
             },
             ..Default::default()

@@ -18,6 +18,7 @@
 //! * [`render`]: printing. Only `main.rs` and [`run`] touch the process.
 
 pub mod ambient;
+pub mod atom;
 pub mod checks;
 pub mod cli;
 pub mod cmd;

@@ -584,11 +584,7 @@ fn control_planes(inventory: &Inventory, injectors: &[Injector]) -> Vec<ControlP
 /// `enabled` in every chart. The webhooks' `objectSelector` sees only the label, so a pod with
 /// annotation `"false"` and label `"true"` is injected.
 pub fn pod_opts_out(labels: &Labels, annotation: Option<&str>) -> bool {
-    labels
-        .get(ANNOTATION_INJECT)
-        .map(String::as_str)
-        .or(annotation)
-        == Some("false")
+    labels.get(ANNOTATION_INJECT).or(annotation) == Some("false")
 }
 
 /// Evaluates every injector's webhooks against a namespace's and a pod's labels, as the API
@@ -612,7 +608,7 @@ pub fn select(
             })
         })
         .collect();
-    let injection = namespace_labels.get(LABEL_INJECTION).map(String::as_str);
+    let injection = namespace_labels.get(LABEL_INJECTION);
     let via = if injection == Some("enabled") {
         Via::InjectionEnabled
     } else if namespace_labels.contains_key(LABEL_REV) {
@@ -637,7 +633,7 @@ pub fn select(
         None => namespace_labels
             .get(LABEL_REV)
             .or_else(|| pod_labels.get(LABEL_REV))
-            .cloned(),
+            .map(str::to_string),
     };
     match requested {
         Some(requested) => Selection::Unserved { requested, via },
@@ -696,9 +692,9 @@ fn top_owner(pod: &Pod, replica_sets: &HashMap<(&str, &str), &Workload>) -> Owne
         if let Some(rs) = replica_sets.get(&(pod.meta.namespace(), owner.name.as_str())) {
             if let Some(deploy) = rs.meta.controller() {
                 return Owner {
-                    kind: deploy.kind.clone(),
+                    kind: deploy.kind.to_string(),
                     namespace: ns,
-                    name: deploy.name.clone(),
+                    name: deploy.name.to_string(),
                 };
             }
         } else if let Some(hash) = pod.meta.label("pod-template-hash") {
@@ -713,9 +709,9 @@ fn top_owner(pod: &Pod, replica_sets: &HashMap<(&str, &str), &Workload>) -> Owne
         }
     }
     Owner {
-        kind: owner.kind.clone(),
+        kind: owner.kind.to_string(),
         namespace: ns,
-        name: owner.name.clone(),
+        name: owner.name.to_string(),
     }
 }
 
@@ -731,7 +727,7 @@ fn gateway_kind(
         None => {}
     }
     if matches!(
-        labels.get(LABEL_COMPONENT).map(String::as_str),
+        labels.get(LABEL_COMPONENT),
         Some("IngressGateways" | "EgressGateways")
     ) {
         return Some(GatewayKind::Operator);
@@ -756,12 +752,14 @@ fn workloads(
     let replica_sets: HashMap<(&str, &str), &Workload> = inventory
         .workloads
         .iter()
+        .map(|w| &**w)
         .filter(|w| w.kind == WorkloadKind::ReplicaSet)
         .map(|w| ((w.meta.namespace(), w.meta.name()), w))
         .collect();
     let owners: HashMap<(&str, &str, &str), &Workload> = inventory
         .workloads
         .iter()
+        .map(|w| &**w)
         .filter(|w| w.kind != WorkloadKind::ReplicaSet || w.meta.controller().is_none())
         .map(|w| ((w.kind.as_str(), w.meta.namespace(), w.meta.name()), w))
         .collect();
@@ -848,7 +846,7 @@ fn workloads(
         let selected = match gateway {
             Some(GatewayKind::Operator) => match labels.get(LABEL_REV) {
                 Some(rev) if !rev.is_empty() => Selection::Revision {
-                    revision: rev.clone(),
+                    revision: rev.to_string(),
                     tag: None,
                     via: Via::Rendered,
                 },
@@ -856,7 +854,7 @@ fn workloads(
             },
             _ => select(injectors, ns, labels, opted_out),
         };
-        let istiod = labels.get("app").map(String::as_str) == Some("istiod");
+        let istiod = labels.get("app") == Some("istiod");
         // ztunnel and istio-cni are node agents, never sidecar workloads.
         let node_agent = acc
             .template

@@ -134,7 +134,7 @@ mod tests {
                     image: Some("docker.io/istio/proxyv2:1.8.0".into()),
                     args: None,
                     env: ProxyEnv {
-                        ca_addr: ca_addr.map(str::to_string),
+                        ca_addr: ca_addr.map(Into::into),
                         ..ProxyEnv::default()
                     },
                 }),

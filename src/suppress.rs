@@ -126,7 +126,7 @@ impl Suppressor {
     /// injector webhooks, IstioOperators and Gateway API Gateways. A bad code in an annotation is an error naming the
     /// object, as a bad flag would be.
     pub fn with_annotations(mut self, inventory: &Inventory) -> Result<Self, Error> {
-        let mut add = |object: ObjectRef, value: &Option<String>| -> Result<(), Error> {
+        let mut add = |object: ObjectRef, value: &Option<crate::atom::Atom>| -> Result<(), Error> {
             if let Some(v) = value {
                 for code in v.split(',').map(str::trim).filter(|c| !c.is_empty()) {
                     Rule::parse(
@@ -135,7 +135,7 @@ impl Suppressor {
                         None,
                     )?;
                 }
-                self.annotated.insert(object, v.clone());
+                self.annotated.insert(object, v.to_string());
             }
             Ok(())
         };

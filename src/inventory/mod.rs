@@ -13,6 +13,7 @@ pub use gateway_api::*;
 pub use parse::Object;
 pub use types::*;
 
+use crate::atom::Atom;
 use std::collections::{BTreeMap, HashMap};
 
 /// Something a source could not read, so the checks could not look at it.
@@ -112,7 +113,8 @@ impl Input {
 #[derive(Debug, Default, Clone)]
 pub struct Inventory {
     pub namespaces: Vec<Namespace>,
-    pub workloads: Vec<Workload>,
+    /// Boxed: a workload is ~0.5 KB, and a growing list of them would move and double that.
+    pub workloads: Vec<Box<Workload>>,
     pub pods: pods::Pods,
     pub webhooks: Vec<MutatingWebhookConfiguration>,
     pub istio_operators: Vec<IstioOperator>,
@@ -125,7 +127,7 @@ pub struct Inventory {
     pub unreadable: Vec<Unreadable>,
     /// Where each object sits in its vector, so a later copy of the same object (the same
     /// snapshot passed twice, overlapping dumps) replaces the earlier one instead of doubling it.
-    index: HashMap<(Slot, String, String), usize>,
+    index: HashMap<(Slot, Atom, Atom), usize>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -140,13 +142,13 @@ enum Slot {
 }
 
 fn upsert<T>(
-    index: &mut HashMap<(Slot, String, String), usize>,
+    index: &mut HashMap<(Slot, Atom, Atom), usize>,
     items: &mut Vec<T>,
     slot: Slot,
     meta: &Meta,
     item: T,
 ) {
-    let key = (slot, meta.namespace().to_string(), meta.name().to_string());
+    let key = (slot, Atom::from(meta.namespace()), Atom::from(meta.name()));
     match index.get(&key) {
         Some(&i) => items[i] = item,
         None => {
@@ -166,13 +168,7 @@ impl Inventory {
             }
             Object::Workload(o) => {
                 let meta = o.meta.clone();
-                upsert(
-                    index,
-                    &mut self.workloads,
-                    Slot::Workload(o.kind),
-                    &meta,
-                    *o,
-                )
+                upsert(index, &mut self.workloads, Slot::Workload(o.kind), &meta, o)
             }
             Object::Pod(o) => self.pods.add(o),
             Object::MutatingWebhookConfiguration(o) => {

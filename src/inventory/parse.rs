@@ -411,7 +411,7 @@ impl RawObject {
             meta.namespace = None;
         } else if meta.namespace().is_empty() {
             // What kubectl does with a namespaced object that names none.
-            meta.namespace = Some("default".to_string());
+            meta.namespace = Some("default".into());
         }
         let describe = |kind: &str, meta: &Meta| {
             if meta.namespace().is_empty() {

@@ -6,22 +6,39 @@
 //! plus a few shapes per workload, instead of 100k slim pods: memory follows workloads, not pods.
 
 use super::types::Pod;
+use crate::atom::Atom;
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 
-/// Pods of one shape: the representative (named after the first pod seen) and every name.
+/// Pods of one shape: the representative (named after the first pod seen) and the names of the
+/// others. Most shapes hold one pod (a cluster's ReplicaSets run a few replicas, spread over
+/// shapes only by what differs), so a shape costs one allocation for its pod and none for names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PodShape {
-    pub pod: Pod,
-    pub names: Vec<Box<str>>,
+    pub pod: Box<Pod>,
+    others: Vec<Box<str>>,
+    /// The owner's next shape, if it has more than one: owners chain their shapes instead of
+    /// each keeping a list.
+    next: Option<u32>,
+}
+
+impl PodShape {
+    /// The representative's name first, then the others'.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.pod.meta.name()).chain(self.others.iter().map(|n| &**n))
+    }
+
+    pub fn count(&self) -> usize {
+        1 + self.others.len()
+    }
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Pods {
     /// In the order owners were first seen, for stable output.
     shapes: Vec<PodShape>,
-    /// (namespace, owner kind, owner name) → indexes into `shapes`.
-    by_owner: HashMap<(String, String, String), Vec<usize>>,
+    /// (namespace, owner kind, owner name) → the owner's first shape in `shapes`.
+    by_owner: HashMap<(Atom, Atom, Atom), u32>,
     /// Hashes of (namespace, name) already added: the same pod in two snapshot files counts once.
     seen: HashSet<u64>,
     len: usize,
@@ -73,23 +90,34 @@ impl Pods {
         }
         self.len += 1;
         let owner = match pod.meta.controller() {
-            Some(o) => (o.kind.clone(), o.name.clone()),
-            None => ("Pod".to_string(), pod.meta.name().to_string()),
+            Some(o) => (o.kind, o.name),
+            None => (Atom::from("Pod"), Atom::from(pod.meta.name())),
         };
-        let key = (pod.meta.namespace().to_string(), owner.0, owner.1);
-        let indexes = self.by_owner.entry(key).or_default();
-        let name: Box<str> = pod.meta.name().into();
-        if let Some(&i) = indexes
-            .iter()
-            .find(|&&i| same_shape(&self.shapes[i].pod, &pod))
-        {
-            self.shapes[i].names.push(name);
-            return;
+        let key = (Atom::from(pod.meta.namespace()), owner.0, owner.1);
+        let new_index = u32::try_from(self.shapes.len()).expect("fewer than 2^32 pod shapes");
+        let mut at = match self.by_owner.entry(key) {
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(new_index);
+                None
+            }
+            std::collections::hash_map::Entry::Occupied(o) => Some(*o.get()),
+        };
+        while let Some(i) = at {
+            let shape = &mut self.shapes[i as usize];
+            if same_shape(&shape.pod, &pod) {
+                shape.others.push(pod.meta.name().into());
+                return;
+            }
+            if shape.next.is_none() {
+                shape.next = Some(new_index);
+                break;
+            }
+            at = shape.next;
         }
-        indexes.push(self.shapes.len());
         self.shapes.push(PodShape {
-            pod,
-            names: vec![name],
+            pod: Box::new(pod),
+            others: Vec::new(),
+            next: None,
         });
     }
 
@@ -104,15 +132,15 @@ impl Pods {
 
     /// Each shape once, with how many pods have it.
     pub fn shapes(&self) -> impl Iterator<Item = (&Pod, usize)> {
-        self.shapes.iter().map(|s| (&s.pod, s.names.len()))
+        self.shapes.iter().map(|s| (&*s.pod, s.count()))
     }
 
     /// Every pod, rebuilt from its shape (for writing a snapshot, and tests).
     pub fn each(&self) -> impl Iterator<Item = Pod> + '_ {
         self.shapes.iter().flat_map(|s| {
-            s.names.iter().map(move |name| {
-                let mut pod = s.pod.clone();
-                if pod.meta.name() != &**name {
+            s.names().map(move |name| {
+                let mut pod = (*s.pod).clone();
+                if pod.meta.name() != name {
                     pod.meta.name = Some(name.to_string());
                     pod.meta.uid = None;
                 }
@@ -125,8 +153,8 @@ impl Pods {
         let kept: Vec<PodShape> = self.shapes.drain(..).filter(|s| keep(&s.pod)).collect();
         *self = Pods::default();
         for shape in kept {
-            for name in &shape.names {
-                let mut pod = shape.pod.clone();
+            for name in shape.names() {
+                let mut pod = (*shape.pod).clone();
                 pod.meta.name = Some(name.to_string());
                 self.add(pod);
             }
@@ -168,7 +196,10 @@ mod tests {
         pods.add(pod("a", "web-x", "web-1", "1-8-1"));
         pods.add(pod("b", "web-0", "web-1", "1-8-0"));
         pods.add(pod("a", "web-0", "web-1", "1-8-0"));
-        assert_eq!(pods.len(), 1002, "the duplicate counts once");
+        // the owner's second shape, found along its chain
+        pods.add(pod("a", "web-y", "web-1", "1-8-1"));
+        pods.add(pod("a", "web-z", "web-1", "1-8-2"));
+        assert_eq!(pods.len(), 1004, "the duplicate counts once");
         let shapes: Vec<(String, usize)> = pods
             .shapes()
             .map(|(p, n)| {
@@ -186,8 +217,9 @@ mod tests {
             shapes,
             vec![
                 ("a/1-8-0".to_string(), 1000),
-                ("a/1-8-1".to_string(), 1),
-                ("b/1-8-0".to_string(), 1)
+                ("a/1-8-1".to_string(), 2),
+                ("b/1-8-0".to_string(), 1),
+                ("a/1-8-2".to_string(), 1)
             ]
         );
         let names: Vec<String> = pods

@@ -4,6 +4,7 @@
 //! a 100k-pod snapshot never exists as full typed objects: unknown fields are skipped while
 //! parsing, and the few annotations and env vars that carry revisions are extracted on the way.
 
+use crate::atom::Atom;
 use crate::selector::{LabelSelector, Labels};
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
@@ -13,11 +14,11 @@ use std::fmt;
 #[serde(rename_all = "camelCase")]
 pub struct OwnerReference {
     #[serde(default)]
-    pub kind: String,
+    pub kind: Atom,
     #[serde(default)]
-    pub name: String,
+    pub name: Atom,
     #[serde(default)]
-    pub uid: String,
+    pub uid: Atom,
     #[serde(default)]
     pub controller: Option<bool>,
 }
@@ -29,7 +30,7 @@ pub struct Meta {
     #[serde(default)]
     pub name: Option<String>,
     #[serde(default)]
-    pub namespace: Option<String>,
+    pub namespace: Option<Atom>,
     #[serde(default)]
     pub uid: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
@@ -48,7 +49,7 @@ impl Meta {
         self.namespace.as_deref().unwrap_or_default()
     }
     pub fn label(&self, key: &str) -> Option<&str> {
-        self.labels.get(key).map(String::as_str)
+        self.labels.get(key)
     }
     /// The owner the garbage collector follows: the one marked `controller: true`.
     pub fn controller(&self) -> Option<&OwnerReference> {
@@ -89,21 +90,21 @@ use crate::istio::labels::{
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IstioAnnotations {
     /// `istio.io/rev` (written by injection templates since 1.18).
-    pub rev: Option<String>,
+    pub rev: Option<Atom>,
     /// `sidecar.istio.io/status` is present: the pod went through the injector.
     pub injected: bool,
     /// The `revision` field of `sidecar.istio.io/status` (1.11+).
-    pub status_revision: Option<String>,
+    pub status_revision: Option<Atom>,
     /// `inject.istio.io/templates`, e.g. `gateway`.
-    pub templates: Option<String>,
+    pub templates: Option<Atom>,
     /// `sidecar.istio.io/inject` as an annotation (the older, pre-label form).
-    pub inject: Option<String>,
+    pub inject: Option<Atom>,
     /// `istio-rev.io/ignore`: finding codes not to report on this object.
-    pub ignore: Option<String>,
+    pub ignore: Option<Atom>,
     /// `meta.helm.sh/release-name`: the Helm release that installed the object.
-    pub helm_release: Option<String>,
+    pub helm_release: Option<Atom>,
     /// `meta.helm.sh/release-namespace`.
-    pub helm_release_namespace: Option<String>,
+    pub helm_release_namespace: Option<Atom>,
 }
 
 impl<'de> Deserialize<'de> for IstioAnnotations {
@@ -159,25 +160,25 @@ impl IstioAnnotations {
     pub fn from_map(map: &std::collections::BTreeMap<String, String>) -> Self {
         let status = map.get(ANNOTATION_STATUS);
         IstioAnnotations {
-            rev: map.get(ANNOTATION_REV).cloned(),
+            rev: map.get(ANNOTATION_REV).map(Atom::from),
             injected: status.is_some(),
             status_revision: status.and_then(|s| status_revision(s)),
-            templates: map.get(ANNOTATION_TEMPLATES).cloned(),
-            inject: map.get(ANNOTATION_INJECT).cloned(),
-            ignore: map.get(ANNOTATION_IGNORE).cloned(),
-            helm_release: map.get(ANNOTATION_HELM_RELEASE_NAME).cloned(),
-            helm_release_namespace: map.get(ANNOTATION_HELM_RELEASE_NAMESPACE).cloned(),
+            templates: map.get(ANNOTATION_TEMPLATES).map(Atom::from),
+            inject: map.get(ANNOTATION_INJECT).map(Atom::from),
+            ignore: map.get(ANNOTATION_IGNORE).map(Atom::from),
+            helm_release: map.get(ANNOTATION_HELM_RELEASE_NAME).map(Atom::from),
+            helm_release_namespace: map.get(ANNOTATION_HELM_RELEASE_NAMESPACE).map(Atom::from),
         }
     }
 }
 
 /// The `revision` in a `sidecar.istio.io/status` JSON value. Injectors before 1.11 do not write
 /// one, and a malformed value must not fail the whole snapshot: it just carries no revision.
-fn status_revision(raw: &str) -> Option<String> {
+fn status_revision(raw: &str) -> Option<Atom> {
     #[derive(Deserialize)]
     struct Status {
         #[serde(default)]
-        revision: Option<String>,
+        revision: Option<Atom>,
     }
     serde_json::from_str::<Status>(raw)
         .ok()
@@ -297,9 +298,9 @@ impl ProxyRole {
 #[serde(rename_all = "camelCase")]
 pub struct Container {
     #[serde(default)]
-    pub name: String,
+    pub name: Atom,
     #[serde(default)]
-    pub image: Option<String>,
+    pub image: Option<Atom>,
     #[serde(default, deserialize_with = "proxy_role")]
     pub args: Option<ProxyRole>,
     #[serde(default)]
@@ -347,9 +348,9 @@ fn proxy_role<'de, D: Deserializer<'de>>(d: D) -> Result<Option<ProxyRole>, D::E
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProxyEnv {
     /// `CA_ADDR`, e.g. `istiod-1-8-0.istio-system.svc:15012`.
-    pub ca_addr: Option<String>,
+    pub ca_addr: Option<Atom>,
     /// `discoveryAddress` inside `PROXY_CONFIG`.
-    pub discovery_address: Option<String>,
+    pub discovery_address: Option<Atom>,
     /// ztunnel's addresses, boxed: only a ztunnel container has them, and every pod's proxy
     /// carries this struct.
     pub ztunnel: Option<Box<ZtunnelAddresses>>,
@@ -358,8 +359,8 @@ pub struct ProxyEnv {
 /// ztunnel's `CA_ADDRESS` and `XDS_ADDRESS` (it does not read `CA_ADDR`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ZtunnelAddresses {
-    pub ca_address: Option<String>,
-    pub xds_address: Option<String>,
+    pub ca_address: Option<Atom>,
+    pub xds_address: Option<Atom>,
 }
 
 impl ProxyEnv {
@@ -369,7 +370,7 @@ impl ProxyEnv {
     pub fn xds_address(&self) -> Option<&str> {
         self.ztunnel.as_ref()?.xds_address.as_deref()
     }
-    pub fn set_ztunnel(&mut self, ca_address: Option<String>, xds_address: Option<String>) {
+    pub fn set_ztunnel(&mut self, ca_address: Option<Atom>, xds_address: Option<Atom>) {
         if ca_address.is_some() || xds_address.is_some() {
             self.ztunnel = Some(Box::new(ZtunnelAddresses {
                 ca_address,
@@ -434,17 +435,17 @@ impl<'de> Deserialize<'de> for ProxyEnv {
                 let mut out = ProxyEnv::default();
                 while let Some(var) = seq.next_element::<EnvVar>()? {
                     match var.name {
-                        EnvName::CaAddr => out.ca_addr = var.value,
+                        EnvName::CaAddr => out.ca_addr = var.value.map(Atom::from),
                         EnvName::ProxyConfig => {
                             out.discovery_address = var.value.as_deref().and_then(discovery_address)
                         }
                         EnvName::CaAddress => {
-                            let xds = out.xds_address().map(str::to_string);
-                            out.set_ztunnel(var.value, xds)
+                            let xds = out.xds_address().map(Atom::from);
+                            out.set_ztunnel(var.value.map(Atom::from), xds)
                         }
                         EnvName::XdsAddress => {
-                            let ca = out.ca_address().map(str::to_string);
-                            out.set_ztunnel(ca, var.value)
+                            let ca = out.ca_address().map(Atom::from);
+                            out.set_ztunnel(ca, var.value.map(Atom::from))
                         }
                         EnvName::Other => {}
                     }
@@ -456,12 +457,12 @@ impl<'de> Deserialize<'de> for ProxyEnv {
     }
 }
 
-pub fn discovery_address(proxy_config: &str) -> Option<String> {
+pub fn discovery_address(proxy_config: &str) -> Option<Atom> {
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
     struct ProxyConfig {
         #[serde(default)]
-        discovery_address: Option<String>,
+        discovery_address: Option<Atom>,
     }
     serde_json::from_str::<ProxyConfig>(proxy_config)
         .ok()
@@ -624,7 +625,7 @@ pub struct Workload {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct PodStatus {
     #[serde(default)]
-    pub phase: Option<String>,
+    pub phase: Option<Atom>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -304,7 +304,7 @@ pub fn objects(inventory: &Inventory) -> impl Iterator<Item = Value> + '_ {
         .chain(operators)
         .chain(classes)
         .chain(inventory.gateways.iter().map(gateway))
-        .chain(inventory.workloads.iter().map(workload))
+        .chain(inventory.workloads.iter().map(|w| workload(w)))
         .chain(inventory.pods.each().map(|p| pod(&p)))
 }
 

@@ -186,8 +186,8 @@ pub fn iop_owner(live: &Value) -> Option<String> {
 }
 
 /// The same, from an inventory object's labels.
-pub fn iop_owner_of_labels(labels: &BTreeMap<String, String>) -> Option<String> {
-    owner_name(|k| labels.get(k).map(String::as_str))
+pub fn iop_owner_of_labels(labels: &crate::selector::Labels) -> Option<String> {
+    owner_name(|k| labels.get(k))
 }
 
 fn owner_name<'a>(label: impl Fn(&str) -> Option<&'a str>) -> Option<String> {

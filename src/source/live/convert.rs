@@ -1,6 +1,7 @@
 //! The k8s-openapi objects of single GETs (a namespace under `-n`, a pod whose metadata does
 //! not tell its revision) into the inventory's slim types; lists are parsed straight into them.
 
+use crate::atom::Atom;
 use crate::inventory::types::*;
 use crate::istio::labels::PROXY_CONTAINER;
 use k8s_openapi::api::core::v1 as core;
@@ -9,9 +10,9 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 pub fn meta(m: &ObjectMeta) -> Meta {
     Meta {
         name: m.name.clone(),
-        namespace: m.namespace.clone(),
+        namespace: m.namespace.as_deref().map(Atom::from),
         uid: m.uid.clone(),
-        labels: m.labels.clone().unwrap_or_default(),
+        labels: m.labels.iter().flatten().collect(),
         annotations: m
             .annotations
             .as_ref()
@@ -22,9 +23,9 @@ pub fn meta(m: &ObjectMeta) -> Meta {
             .iter()
             .flatten()
             .map(|o| OwnerReference {
-                kind: o.kind.clone(),
-                name: o.name.clone(),
-                uid: o.uid.clone(),
+                kind: o.kind.as_str().into(),
+                name: o.name.as_str().into(),
+                uid: o.uid.as_str().into(),
                 controller: o.controller,
             })
             .collect(),
@@ -42,17 +43,20 @@ pub fn container(c: &core::Container) -> Container {
             .iter()
             .flatten()
             .find(|e| e.name == name)
-            .and_then(|e| e.value.clone())
+            .and_then(|e| e.value.as_deref())
     };
     let mut env = ProxyEnv {
-        ca_addr: env_value("CA_ADDR"),
-        discovery_address: env_value("PROXY_CONFIG").and_then(|v| discovery_address(&v)),
+        ca_addr: env_value("CA_ADDR").map(Atom::from),
+        discovery_address: env_value("PROXY_CONFIG").and_then(discovery_address),
         ztunnel: None,
     };
-    env.set_ztunnel(env_value("CA_ADDRESS"), env_value("XDS_ADDRESS"));
+    env.set_ztunnel(
+        env_value("CA_ADDRESS").map(Atom::from),
+        env_value("XDS_ADDRESS").map(Atom::from),
+    );
     Container {
-        name: c.name.clone(),
-        image: c.image.clone(),
+        name: c.name.as_str().into(),
+        image: c.image.as_deref().map(Atom::from),
         args: role,
         env,
     }

@@ -3,7 +3,7 @@
 //! quietly, as for IstioOperators. Gateways are read at `v1`, falling back to `v1beta1` for
 //! clusters whose CRDs predate Gateway API 1.0.
 
-use super::{IfMissing, Msg, convert, paginate, with_retries};
+use super::{Fetched, IfMissing, Msg, convert, paginate, with_retries};
 use crate::error::Error;
 use crate::inventory::{
     GATEWAY_API_GROUP, Gateway, GatewayClass, GatewayClassSpec, GatewaySpec, GatewayStatus, Object,
@@ -53,7 +53,7 @@ pub(super) async fn list_gateways(
     };
     let fetch = |lp: ListParams| {
         let api = api.clone();
-        async move { api.list(&lp).await }
+        async move { api.list(&lp).await.map(Fetched::from) }
     };
     let on_page = |items: Vec<DynamicObject>| async move {
         Ok(items
@@ -91,7 +91,7 @@ pub(super) async fn list_gateway_classes(
     let api: Api<DynamicObject> = Api::all_with(client, &resource);
     let fetch = |lp: ListParams| {
         let api = api.clone();
-        async move { api.list(&lp).await }
+        async move { api.list(&lp).await.map(Fetched::from) }
     };
     let on_page = |items: Vec<DynamicObject>| async move {
         Ok(items

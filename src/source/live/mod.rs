@@ -6,9 +6,11 @@
 //! listed metadata-only (every revision signal but the proxy's istiod address is a label or an
 //! annotation); a pod's full spec is fetched only when its metadata does not tell its revision.
 //!
-//! Memory follows what the checks hold: each list task holds one received page at a time, and
-//! the converted pages wait in a channel of [`PAGES_IN_FLIGHT`], so at most one raw page per
-//! kind plus that many slim pages exist besides the inventory, whatever the cluster's size.
+//! Memory follows what the checks hold: each list task holds at most two raw pages (one
+//! decoding, the next arriving: a page is asked for as soon as the previous one's continue token
+//! is read, so the server encodes while this process decodes), and the converted pages wait in a
+//! channel of [`PAGES_IN_FLIGHT`], whatever the cluster's size. What is kept is interned
+//! ([`crate::atom`]) and pods are held by shape ([`crate::inventory::pods`]).
 //!
 //! A list the token may not read (403) or that keeps failing (429/5xx after bounded retries)
 //! becomes an [`Unreadable`] entry, reported as finding IR901, and the run goes on; an API that
@@ -242,7 +244,46 @@ enum IfMissing {
     Skip,
 }
 
-/// Lists every page, sending what `on_page` makes of each page as it arrives. A continue token
+/// A received page: its continue token, read ahead of its items, and the items, still encoded
+/// when decoding them is worth doing while the next page is on its way.
+pub(super) struct Fetched<T> {
+    continue_token: Option<String>,
+    items: Items<T>,
+}
+
+enum Items<T> {
+    Decoded(Vec<T>),
+    /// A protobuf page: its token is read by skipping the items, which decode on a blocking
+    /// thread while the next request is out, so the server encodes page k+1 while this process
+    /// decodes page k instead of each waiting for the other.
+    Encoded(Box<dyn FnOnce() -> Result<Vec<T>, kube::Error> + Send>),
+}
+
+impl<T> From<ObjectList<T>> for Fetched<T>
+where
+    T: Clone,
+{
+    fn from(list: ObjectList<T>) -> Self {
+        Fetched {
+            continue_token: list.metadata.continue_.filter(|c| !c.is_empty()),
+            items: Items::Decoded(list.items),
+        }
+    }
+}
+
+impl<T: Send + 'static> Fetched<T> {
+    async fn decode(self) -> Result<Vec<T>, kube::Error> {
+        match self.items {
+            Items::Decoded(items) => Ok(items),
+            Items::Encoded(decode) => tokio::task::spawn_blocking(decode)
+                .await
+                .map_err(|e| kube::Error::Service(format!("decoding a page: {e}").into()))?,
+        }
+    }
+}
+
+/// Lists every page, sending what `on_page` makes of each page as it arrives. The next page is
+/// asked for as soon as this one's continue token is known, one page ahead. A continue token
 /// that expired (410) restarts the list: re-sent objects replace the earlier copies.
 async fn paginate<T, Fetch, FetchFut, OnPage, PageFut>(
     resource: &'static str,
@@ -255,20 +296,32 @@ async fn paginate<T, Fetch, FetchFut, OnPage, PageFut>(
 ) -> Result<(), Error>
 where
     Fetch: Fn(ListParams) -> FetchFut,
-    FetchFut: std::future::Future<Output = Result<ObjectList<T>, kube::Error>>,
-    T: Clone,
+    FetchFut: std::future::Future<Output = Result<Fetched<T>, kube::Error>>,
+    T: Send + 'static,
     OnPage: FnMut(Vec<T>) -> PageFut,
     PageFut: std::future::Future<Output = Result<Vec<Object>, Error>>,
 {
-    let mut token: Option<String> = None;
-    let mut count = 0usize;
-    let mut restarts = 0;
-    loop {
+    let params = |token: &Option<String>| {
         let mut lp = base.clone();
-        if let Some(t) = &token {
+        if let Some(t) = token {
             lp = lp.continue_token(t);
         }
-        let page = match with_retries(|| fetch(lp.clone())).await {
+        lp
+    };
+    let mut token: Option<String> = None;
+    let mut ahead: Option<Result<Fetched<T>, kube::Error>> = None;
+    let mut count = 0usize;
+    let mut restarts = 0;
+    let mut decode_retries = 0;
+    loop {
+        let received = match ahead.take() {
+            Some(r) => r,
+            None => {
+                let lp = params(&token);
+                with_retries(|| fetch(lp.clone())).await
+            }
+        };
+        let page = match received {
             Ok(page) => page,
             Err(kube::Error::Api(s)) if s.code == 410 && token.is_some() && restarts < 3 => {
                 restarts += 1;
@@ -280,13 +333,36 @@ where
             }
             Err(e) => return degrade(e, resource, ns, tx).await,
         };
-        count += page.items.len();
-        let objects = on_page(page.items).await?;
+        let next = page.continue_token.clone();
+        let read_ahead = async {
+            match &next {
+                Some(_) => {
+                    let lp = params(&next);
+                    Some(with_retries(|| fetch(lp.clone())).await)
+                }
+                None => None,
+            }
+        };
+        let (items, read) = tokio::join!(page.decode(), read_ahead);
+        let items = match items {
+            Ok(items) => items,
+            // A body that arrived whole but does not decode is asked for again, as a body cut
+            // short is: the page read ahead was asked with this page's token and still stands,
+            // but is dropped to keep the order simple.
+            Err(e) if retryable(&e) && decode_retries < MAX_RETRIES => {
+                decode_retries += 1;
+                continue;
+            }
+            Err(e) => return degrade(e, resource, ns, tx).await,
+        };
+        ahead = read;
+        count += items.len();
+        let objects = on_page(items).await?;
         if tx.send(Msg::Objects(objects)).await.is_err() {
             return Ok(());
         }
         let _ = tx.send(Msg::Progress { resource, count }).await;
-        match page.metadata.continue_.filter(|c| !c.is_empty()) {
+        match next {
             Some(next) => token = Some(next),
             None => return Ok(()),
         }
@@ -308,7 +384,7 @@ async fn list_all<T, F>(
     convert: F,
 ) -> Result<(), Error>
 where
-    T: protobuf::FromProtobuf + Clone,
+    T: protobuf::FromProtobuf + Send + 'static,
     F: Fn(T) -> Object,
 {
     let fetch = |lp: ListParams| {
@@ -323,30 +399,37 @@ where
             );
             let (is_protobuf, body) = send_list(client, req).await?;
             if is_protobuf {
-                let page = protobuf::list::<T>(body).map_err(|e| {
-                    kube::Error::Service(format!("the server's protobuf {resource}: {e}").into())
-                })?;
-                return Ok(ObjectList {
-                    types: Default::default(),
-                    metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ListMeta {
-                        continue_: page.continue_token,
-                        ..Default::default()
-                    },
-                    items: page.items,
+                return deferred(body, resource, |body| {
+                    protobuf::list::<T>(body).map(|page| page.items)
                 });
             }
             let list: ApiList<T> =
                 serde_json::from_slice(&body).map_err(kube::Error::SerdeError)?;
-            Ok(ObjectList {
-                types: Default::default(),
-                metadata: list.metadata,
-                items: list.items,
+            Ok(Fetched {
+                continue_token: list.metadata.continue_.filter(|c| !c.is_empty()),
+                items: Items::Decoded(list.items),
             })
         }
     };
     let convert = &convert;
     let on_page = |items: Vec<T>| async move { Ok(items.into_iter().map(convert).collect()) };
     paginate(resource, ns, base, IfMissing::Report, tx, fetch, on_page).await
+}
+
+/// A protobuf page whose items `decode` reads later, its continue token read now.
+fn deferred<T>(
+    body: bytes::Bytes,
+    resource: &'static str,
+    decode: impl FnOnce(bytes::Bytes) -> Result<Vec<T>, protobuf::DecodeError> + Send + 'static,
+) -> Result<Fetched<T>, kube::Error> {
+    let broken = move |e: protobuf::DecodeError| {
+        kube::Error::Service(format!("the server's protobuf {resource}: {e}").into())
+    };
+    let continue_token = protobuf::continue_token(&body).map_err(broken)?;
+    Ok(Fetched {
+        continue_token,
+        items: Items::Encoded(Box::new(move || decode(body).map_err(broken))),
+    })
 }
 
 /// A JSON list page of slim items.
@@ -424,7 +507,11 @@ async fn send_list(
             .get(http::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok()),
     );
-    let body = res.into_body().collect_bytes().await?;
+    let length = res
+        .headers()
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    let body = read_body(res.into_body(), length).await?;
     if status.is_client_error() || status.is_server_error() {
         let decoded = if is_protobuf {
             protobuf::status(body.clone()).ok()
@@ -439,6 +526,25 @@ async fn send_list(
         return Err(kube::Error::Api(s.boxed()));
     }
     Ok((is_protobuf, body))
+}
+
+/// A response body in one buffer of its announced length. Collecting the frames and then
+/// joining them (`collect_bytes`) holds each page twice at its peak, ~17 MB at 500 pods; each
+/// frame here is copied in and dropped.
+async fn read_body(
+    mut body: kube::client::Body,
+    length: Option<usize>,
+) -> Result<bytes::Bytes, kube::Error> {
+    use http_body_util::BodyExt;
+    // A length the server announces but never sends must not reserve memory up front.
+    const MOST_RESERVED: usize = 64 << 20;
+    let mut buf = bytes::BytesMut::with_capacity(length.unwrap_or(0).min(MOST_RESERVED));
+    while let Some(frame) = body.frame().await {
+        if let Ok(data) = frame?.into_data() {
+            buf.extend_from_slice(&data);
+        }
+    }
+    Ok(buf.freeze())
 }
 
 /// Pods, metadata only; the full spec only for pods whose metadata does not tell the revision.
@@ -457,17 +563,7 @@ async fn list_pods(
     }
     let fetch = |lp: ListParams| {
         let client = client.clone();
-        async move {
-            let page = list_pod_metadata(&client, ns, &lp).await?;
-            Ok(ObjectList {
-                types: Default::default(),
-                metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ListMeta {
-                    continue_: page.continue_token,
-                    ..Default::default()
-                },
-                items: page.items,
-            })
-        }
+        async move { list_pod_metadata(&client, ns, &lp).await }
     };
     let on_page = |items: Vec<Meta>| {
         let client = client.clone();
@@ -512,7 +608,7 @@ async fn list_istio_operators(
     };
     let fetch = |lp: ListParams| {
         let api = api.clone();
-        async move { api.list(&lp).await }
+        async move { api.list(&lp).await.map(Fetched::from) }
     };
     let on_page = |items: Vec<DynamicObject>| async move {
         Ok(items
@@ -667,7 +763,7 @@ async fn list_pod_metadata(
     client: &Client,
     ns: Option<&str>,
     lp: &ListParams,
-) -> Result<protobuf::MetadataPage, kube::Error> {
+) -> Result<Fetched<Meta>, kube::Error> {
     let url = <core::Pod as kube::Resource>::url_path(&(), ns);
     let mut req = kube::core::Request::new(url)
         .list_metadata(lp)
@@ -679,14 +775,14 @@ async fn list_pod_metadata(
     req.extensions_mut().insert("list_metadata");
     let (is_protobuf, body) = send_list(client, req).await?;
     if is_protobuf {
-        return protobuf::metadata_list(body).map_err(|e| {
-            kube::Error::Service(format!("the server's protobuf pod list: {e}").into())
+        return deferred(body, "pods", |body| {
+            protobuf::metadata_list(body).map(|page| page.items)
         });
     }
     let list: MetadataList = serde_json::from_slice(&body).map_err(kube::Error::SerdeError)?;
-    Ok(protobuf::MetadataPage {
-        items: list.items.into_iter().map(|i| i.metadata).collect(),
+    Ok(Fetched {
         continue_token: list.metadata.continue_.filter(|c| !c.is_empty()),
+        items: Items::Decoded(list.items.into_iter().map(|i| i.metadata).collect()),
     })
 }
 
@@ -711,7 +807,7 @@ fn pod_from_metadata(meta: Meta) -> Pod {
     Pod {
         spec: PodSpec {
             containers: has_proxy.then(|| Container {
-                name: crate::istio::labels::PROXY_CONTAINER.to_string(),
+                name: crate::istio::labels::PROXY_CONTAINER.into(),
                 args: gateway.then_some(role),
                 ..Container::default()
             }),
@@ -727,7 +823,7 @@ fn full_pod(p: core::Pod) -> Pod {
         meta: convert::meta(&p.metadata),
         spec: convert::pod_spec(p.spec.as_ref()),
         status: PodStatus {
-            phase: p.status.and_then(|s| s.phase),
+            phase: p.status.and_then(|s| s.phase).map(crate::atom::Atom::from),
         },
     }
 }

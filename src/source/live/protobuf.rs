@@ -142,6 +142,23 @@ fn page<L: kinds::List, T: DeserializeOwned>(raw: Bytes) -> Result<Page<T>, Deco
     })
 }
 
+/// Any list message, but for its items: decoding it skips each item by its length.
+#[derive(Clone, PartialEq, Message)]
+struct ListHead {
+    #[prost(message, optional, tag = "1")]
+    metadata: Option<kinds::ListMeta>,
+}
+
+/// The continue token of a list body, read without decoding its items, so the next page can be
+/// asked for before this one is read.
+pub fn continue_token(body: &Bytes) -> Result<Option<String>, DecodeError> {
+    let (_, raw) = unwrap(body.clone())?;
+    match ListHead::decode(raw)?.metadata {
+        Some(m) => Ok(Some(utf8(&m.continue_)?.to_string()).filter(|c| !c.is_empty())),
+        None => Ok(None),
+    }
+}
+
 /// Reads a `PartialObjectMetadataList` body.
 pub fn metadata_list(body: Bytes) -> Result<MetadataPage, DecodeError> {
     page::<kinds::PartialObjectMetadataList, Meta>(unwrap_kind(body, "PartialObjectMetadataList")?)
@@ -277,10 +294,7 @@ mod tests {
         assert_eq!(d.metadata.namespace(), "rec-pb");
         assert_eq!(d.spec.replicas, Some(2));
         let selector = d.spec.selector.as_ref().unwrap();
-        assert_eq!(
-            selector.match_labels.get("app").map(String::as_str),
-            Some("hello")
-        );
+        assert_eq!(selector.match_labels.get("app"), Some("hello"));
         let template = &d.spec.template;
         assert!(template.metadata.annotations.injected);
         assert_eq!(

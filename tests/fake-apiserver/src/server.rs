@@ -979,26 +979,36 @@ impl Selection {
         if self.fields.is_empty() {
             return true;
         }
-        let parsed = if self.deep_fields {
-            serde_json::from_slice(&o.bytes).unwrap_or(serde_json::Value::Null)
+        let deep: &[(&'static str, String)] = if self.deep_fields {
+            o.selectable_fields.get_or_init(|| {
+                let parsed: serde_json::Value =
+                    serde_json::from_slice(&o.bytes).unwrap_or(serde_json::Value::Null);
+                POD_FIELDS
+                    .iter()
+                    .map(|k| (*k, field_value(&parsed, k)))
+                    .collect()
+            })
         } else {
-            serde_json::Value::Null
+            &[]
         };
-        let vals: Vec<(String, String)> = self
+        let vals: Vec<(&str, &str)> = self
             .fields
             .iter()
             .map(|f| {
                 let k = selector::req_key(f);
                 let v = match k {
-                    "metadata.name" => o.name.clone(),
-                    "metadata.namespace" => o.namespace.clone(),
-                    _ => field_value(&parsed, k),
+                    "metadata.name" => o.name.as_str(),
+                    "metadata.namespace" => o.namespace.as_str(),
+                    _ => deep
+                        .iter()
+                        .find(|(a, _)| *a == k)
+                        .map_or("", |(_, v)| v.as_str()),
                 };
-                (k.to_string(), v)
+                (k, v)
             })
             .collect();
         selector::matches(&self.fields, |k| {
-            vals.iter().find(|(a, _)| a == k).map(|(_, v)| v.as_str())
+            vals.iter().find(|(a, _)| *a == k).map(|(_, v)| *v)
         })
     }
 }

@@ -27,6 +27,11 @@ pub struct StoredObject {
     /// The whole object as protobuf (the kinds `protobuf_full` encodes), encoded the first time
     /// a client asks for it: the fake then serves both encodings from bytes it holds.
     pub protobuf_full: std::sync::OnceLock<Bytes>,
+    /// The values of the field selectors a pod supports (`status.phase`, `spec.nodeName`, …),
+    /// read from `bytes` the first time a selector asks: a real API server evaluates field
+    /// selectors on objects it already holds decoded, so filtering must not cost a JSON parse of
+    /// every pod on every page.
+    pub selectable_fields: std::sync::OnceLock<Vec<(&'static str, String)>>,
 }
 
 impl StoredObject {
@@ -147,6 +152,7 @@ pub fn encode(res: &ResourceType, v: &Value) -> StoredObject {
         meta: range,
         protobuf_meta: Default::default(),
         protobuf_full: Default::default(),
+        selectable_fields: Default::default(),
     }
 }
 

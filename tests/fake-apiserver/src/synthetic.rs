@@ -417,6 +417,7 @@ pub fn load(store: &mut Store, n: usize, n_namespaces: usize, revisions: usize) 
                 meta: c.meta.start..meta_end,
                 protobuf_meta: Default::default(),
                 protobuf_full: Default::default(),
+                selectable_fields: Default::default(),
             },
         );
     }
