@@ -207,6 +207,24 @@ mod tests {
     }
 
     #[test]
+    fn a_revision_label_is_kept_when_known_or_when_nothing_else_tells() {
+        // A known revision's label wins over the address (the injector wrote it)...
+        let p = pod(
+            &[("istio.io/rev", "1-9-0")],
+            IstioAnnotations::default(),
+            Some("istiod-1-8-0.istio-system.svc:15012"),
+        );
+        assert_eq!(rev(&p), (Some("1-9-0".into()), Source::Label));
+        // ...and an unknown one is all there is without an address.
+        let p = pod(
+            &[("istio.io/rev", "prod-stable")],
+            IstioAnnotations::default(),
+            None,
+        );
+        assert_eq!(rev(&p), (Some("prod-stable".into()), Source::Label));
+    }
+
+    #[test]
     fn canonical_revision_is_never_read() {
         let p = pod(
             &[("service.istio.io/canonical-revision", "1-8-1")],

@@ -274,4 +274,56 @@ mod tests {
         assert_eq!(suppressed[0].suppressed_by, "ci.yaml IR*");
         assert_eq!(suppressed[0].reason.as_deref(), Some("known"));
     }
+
+    fn inventory(yaml: &str) -> Inventory {
+        let mut inv = Inventory::default();
+        crate::source::snapshot::read_stream(yaml.as_bytes(), "test", Some(false), &mut inv)
+            .expect("test YAML parses");
+        inv
+    }
+
+    #[test]
+    fn an_annotation_suppresses_its_codes_on_its_object_only() {
+        // The empty part after the comma is skipped, not a bad rule.
+        let inv = inventory(
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  annotations:\n    istio-rev.io/ignore: \"IR104, IR10?,\"\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: other\n",
+        );
+        let s = Suppressor::new(Vec::new()).with_annotations(&inv).unwrap();
+        let (kept, suppressed) = s.apply(vec![
+            finding(Code::IR104, "Namespace", "", "shop"),
+            finding(Code::IR106, "Namespace", "", "shop"),
+            finding(Code::IR201, "Namespace", "", "shop"),
+            finding(Code::IR104, "Namespace", "", "other"),
+        ]);
+        assert_eq!(
+            kept.iter()
+                .map(|f| (f.code, f.object.name.as_str()))
+                .collect::<Vec<_>>(),
+            [(Code::IR201, "shop"), (Code::IR104, "other")]
+        );
+        assert_eq!(
+            suppressed
+                .iter()
+                .map(|s| (s.finding.code, s.suppressed_by.as_str()))
+                .collect::<Vec<_>>(),
+            [
+                (Code::IR104, "annotation istio-rev.io/ignore: IR104, IR10?,"),
+                (Code::IR106, "annotation istio-rev.io/ignore: IR104, IR10?,")
+            ]
+        );
+        // A bad code in an annotation is bad input naming the object.
+        let inv = inventory(
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  annotations:\n    istio-rev.io/ignore: IR999\n",
+        );
+        let e = Suppressor::new(Vec::new())
+            .with_annotations(&inv)
+            .unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(
+            e.to_string().starts_with(
+                "Namespace/shop: annotation istio-rev.io/ignore: ignore rule \"IR999\""
+            ),
+            "{e}"
+        );
+    }
 }

@@ -332,4 +332,114 @@ mod tests {
             "IR901 counts as a warning"
         );
     }
+
+    #[test]
+    fn the_check_states_as_the_markdown_table_shows_them() {
+        assert_eq!(CheckState::Passed.as_str(), "passed");
+        assert_eq!(CheckState::Failed.as_str(), "failed");
+        assert_eq!(CheckState::NotRun.as_str(), "could not run");
+        assert_eq!(CheckState::Skipped.as_str(), "skipped");
+    }
+
+    #[test]
+    fn the_removal_and_installer_codes_do_not_run_without_what_they_read() {
+        // Outside crate::checks::CHECKS: their inputs are listed in other_inputs.
+        let cases = [
+            (Code::IR701, "namespaces"),
+            (Code::IR701, "mutatingwebhookconfigurations"),
+            (Code::IR702, "pods"),
+            (Code::IR702, "replicasets"),
+            (Code::IR704, "deployments"),
+            (Code::IR703, "mutatingwebhookconfigurations"),
+            (Code::IR705, "istiooperators"),
+            (Code::IR401, "istiooperators"),
+            (Code::IR402, "istiooperators"),
+            (Code::IR403, "istiooperators"),
+            (Code::IR404, "istiooperators"),
+            (Code::IR405, "istiooperators"),
+            (Code::IR406, "istiooperators"),
+        ];
+        for (code, resource) in cases {
+            let v = Verdict::by_code("t", &[code], vec![f(code)], vec![], &[unreadable(resource)]);
+            assert_eq!(v.checks[0].state, CheckState::NotRun, "{code:?} {resource}");
+            assert!(v.findings.is_empty(), "{code:?} {resource}");
+        }
+        // ...and only without those: IR703 reads no pods, so it still runs (and fails).
+        let v = Verdict::by_code(
+            "t",
+            &[Code::IR703],
+            vec![f(Code::IR703)],
+            vec![],
+            &[unreadable("pods")],
+        );
+        assert_eq!(v.checks[0].state, CheckState::Failed);
+        assert_eq!(exit_code(&v, &STRICT), 3, "pods were still unreadable");
+    }
+
+    fn suppressed(code: Code) -> Suppressed {
+        Suppressed {
+            finding: f(code),
+            suppressed_by: "--ignore".to_string(),
+            reason: None,
+        }
+    }
+
+    #[test]
+    fn a_check_that_did_not_run_drops_its_suppressed_findings_too() {
+        let v = Verdict::by_code(
+            "t",
+            &[Code::IR104, Code::IR301],
+            vec![],
+            vec![suppressed(Code::IR104), suppressed(Code::IR301)],
+            &[unreadable("namespaces")],
+        );
+        assert_eq!(v.checks[0].state, CheckState::NotRun);
+        assert_eq!(
+            v.suppressed
+                .iter()
+                .map(|s| s.finding.code)
+                .collect::<Vec<_>>(),
+            [Code::IR301]
+        );
+    }
+
+    #[test]
+    fn any_one_sign_of_missing_data_makes_the_run_incomplete() {
+        // An unreadable resource no check reads: every check ran, nothing raised IR901.
+        let v = Verdict::by_code(
+            "t",
+            &[Code::IR301],
+            vec![],
+            vec![],
+            &[unreadable("secrets")],
+        );
+        assert_eq!(v.checks[0].state, CheckState::Passed);
+        assert!(v.incomplete);
+        assert_eq!(exit_code(&v, &STRICT), 3);
+        // An IR901 with nothing unreadable (diff reports the objects it could not read itself).
+        let v = Verdict::by_code("t", &[Code::IR901], vec![f(Code::IR901)], vec![], &[]);
+        assert!(v.incomplete);
+        assert_eq!(exit_code(&v, &STRICT), 3);
+        // A check settled as not run beforehand.
+        let checks = vec![CheckRun::new("x", "x", &[Code::IR301]).not_run("no CRDs")];
+        let v = Verdict::settle("t", checks, vec![], vec![], &[]);
+        assert!(v.incomplete);
+        let v = Verdict::by_code("t", &[Code::IR301], vec![], vec![], &[]);
+        assert!(!v.incomplete);
+    }
+
+    #[test]
+    fn source_of_finds_the_line_of_that_object_only() {
+        let mut v = Verdict::by_code("t", &[Code::IR301], vec![], vec![], &[]);
+        let a = ObjectRef::cluster("Namespace", "a");
+        let b = ObjectRef::cluster("Namespace", "b");
+        let line = |n| SourceLine {
+            file: "crs.yaml".to_string(),
+            line: n,
+        };
+        v.sources = vec![(a.clone(), line(3)), (b.clone(), line(9))];
+        assert_eq!(v.source_of(&b), Some(&line(9)));
+        assert_eq!(v.source_of(&a), Some(&line(3)));
+        assert_eq!(v.source_of(&ObjectRef::cluster("Namespace", "c")), None);
+    }
 }

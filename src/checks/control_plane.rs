@@ -213,4 +213,29 @@ mod tests {
         .concat();
         assert_eq!(findings(&y), vec![]);
     }
+
+    #[test]
+    fn a_target_that_cannot_be_a_revision_name_is_ir302_before_the_upgrade() {
+        let y = [
+            istiod("1-8-1", "1.8.1", true),
+            injector("1-8-1"),
+            namespace("a", &[("istio.io/rev", "1-8-1")]),
+        ]
+        .concat();
+        let target = |t: &str| {
+            let options = Options {
+                target: Some(t.to_string()),
+            };
+            check(&mesh(&y), &options)
+                .into_iter()
+                .map(|f| (f.code, f.object.to_string()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            target("1.9.0"),
+            [(Code::IR302, "Revision/1.9.0".to_string())]
+        );
+        assert_eq!(target("1-9-0"), []);
+        assert_eq!(target("default"), []);
+    }
 }

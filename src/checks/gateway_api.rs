@@ -333,6 +333,15 @@ mod tests {
         assert!(f.contains(&(Code::IR208, GW.into())), "{f:?}");
         let following = [canary(), gateway("", "istio-waypoint")].concat();
         assert!(!all(&following).iter().any(|(c, _)| *c == Code::IR208));
+        // With -n the namespaces a waypoint serves are not all in view: no verdict.
+        let mut inv = crate::inventory::Inventory::default();
+        crate::source::snapshot::read_stream(y.as_bytes(), "test", Some(false), &mut inv).unwrap();
+        let narrowed = crate::mesh::resolve(&inv, Some("shop"));
+        assert!(
+            !check(&narrowed, &Options::default())
+                .iter()
+                .any(|f| f.code == Code::IR208)
+        );
     }
 
     #[test]
@@ -346,5 +355,53 @@ mod tests {
         ]
         .concat();
         assert!(all(&y).contains(&(Code::IR209, GW.into())));
+    }
+
+    #[test]
+    fn ir207_names_every_revision_involved_and_never_the_owners_own_pods() {
+        let ir207 = |pods: &[&str], rendered: &str, progressing: &str| {
+            let y = [
+                canary(),
+                gateway("istio.io/rev: prod", "istio"),
+                generated("prod", rendered, pods, progressing),
+            ]
+            .concat();
+            check(&mesh(&y), &Options::default())
+                .into_iter()
+                .find(|f| f.code == Code::IR207)
+                .map(|f| f.revisions)
+        };
+        // A stuck rollout whose pods all run the owner already: nothing is stale.
+        assert_eq!(ir207(&["1-30-3", "1-30-3"], "1-30-3", "False"), None);
+        // Not re-rendered: the stale template's revision is named even with no pod on it...
+        assert_eq!(
+            ir207(&[], "1-29-1", "True"),
+            Some(vec!["1-29-1".to_string(), "1-30-3".to_string()])
+        );
+        // ...and beside the revisions the pods run.
+        assert_eq!(
+            ir207(&["1-28-0"], "1-29-1", "True"),
+            Some(vec![
+                "1-28-0".to_string(),
+                "1-29-1".to_string(),
+                "1-30-3".to_string()
+            ])
+        );
+    }
+
+    #[test]
+    fn a_waypoint_whose_pods_still_run_an_older_revision_is_behind_its_namespace() {
+        // Owned through the tag by 1-30-3, as its namespace selects, but its pods run 1-29-1:
+        // what serves the namespace is the revision the pods run, not the owner.
+        let y = [
+            canary(),
+            namespace("shop", &[("istio.io/rev", "prod")]),
+            gateway("istio.io/rev: prod", "istio-waypoint"),
+            generated("prod", "1-30-3", &["1-29-1"], "True")
+                .replace("istio.io-gateway-controller", "istio.io-mesh-controller"),
+        ]
+        .concat();
+        let f = all(&y);
+        assert!(f.contains(&(Code::IR208, GW.into())), "{f:?}");
     }
 }

@@ -242,4 +242,28 @@ mod tests {
         .concat();
         assert_eq!(findings(&y, &Options::default()), vec![]);
     }
+
+    #[test]
+    fn an_injected_gateway_following_a_tag_through_its_namespace_is_no_canary() {
+        // Only the gateway's own pod label makes it a canary: through the namespace label the
+        // tag moves the gateway ahead of the workloads like any other (IR203).
+        let gw = pod("edge", "gw", 1, "1-8-1").replace(
+            "  annotations:\n",
+            "  annotations:\n    inject.istio.io/templates: gateway\n",
+        );
+        let y = [
+            two_revisions(),
+            tag("prod", "1-8-1"),
+            namespace("edge", &[("istio.io/rev", "prod")]),
+            gw,
+            namespace("bookinfo", &[("istio.io/rev", "1-8-0")]),
+            pod("bookinfo", "ratings", 1, "1-8-0"),
+        ]
+        .concat();
+        let f = findings(&y, &Options::default());
+        assert!(
+            f.contains(&(Code::IR203, "Deployment/edge/gw".into())),
+            "{f:?}"
+        );
+    }
 }

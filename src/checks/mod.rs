@@ -376,6 +376,40 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn the_checks_that_can_still_run_do_when_another_is_skipped() {
+        use testing::*;
+        let y = [
+            istiod("1-8-1", "1.8.1", true),
+            injector("1-8-1"),
+            tag("prod", "1-7-0"),
+        ]
+        .concat();
+        let m = mesh(&y);
+        let codes = |unread: &BTreeSet<Input>| -> Vec<Code> {
+            run(&m, &Options::default(), unread)
+                .findings
+                .iter()
+                .map(|f| f.code)
+                .collect()
+        };
+        assert_eq!(codes(&BTreeSet::new()), [Code::IR303]);
+        // The Gateway API checks cannot run; the dangling tag is still found.
+        assert_eq!(codes(&[Input::GatewayClasses].into()), [Code::IR303]);
+        // Its own inputs unread: not run, no finding.
+        assert_eq!(codes(&[Input::MutatingWebhookConfigurations].into()), []);
+    }
+
+    #[test]
+    fn revision_counts_oldest_first_with_their_pods() {
+        let m = testing::mesh(&testing::istiod("1-8-1", "1.8.1", true));
+        let (a, b) = ("1-10-0".to_string(), "1-9-0".to_string());
+        assert_eq!(
+            revision_counts(&m, [(&a, &1), (&b, &2)].into_iter()),
+            "1-9-0 (2 pods), 1-10-0 (1 pod)"
+        );
+    }
 }
 
 #[cfg(test)]

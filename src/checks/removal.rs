@@ -311,6 +311,14 @@ mod tests {
             f.contains(&(Code::IR706, "Gateway/shop/web".into())),
             "{f:?}"
         );
+        let web = check(&m, &inv, "1-8-0")
+            .into_iter()
+            .find(|f| f.code == Code::IR706)
+            .unwrap();
+        assert_eq!(
+            web.message, "Gateway shop/web: owned by 1-8-0",
+            "no pods: no count"
+        );
         assert!(
             f.contains(&(Code::IR707, "DaemonSet/istio-system/ztunnel".into())),
             "{f:?}"
@@ -327,6 +335,102 @@ mod tests {
         assert!(
             codes.contains(&Code::IR703) && !codes.contains(&Code::IR707),
             "{codes:?}"
+        );
+    }
+
+    #[test]
+    fn each_workload_blocker_says_how_it_depends_and_moves_to_the_newest_other_revision() {
+        let y = [
+            istiod("1-8-0", "1.8.0", true),
+            injector("1-8-0"),
+            istiod("1-8-1", "1.8.1", true),
+            injector("1-8-1"),
+            namespace("old", &[("istio.io/rev", "1-8-0")]),
+            pod("old", "fresh", 1, "1-8-1"),
+            pod("old", "both", 1, "1-8-0"),
+            namespace("moved", &[("istio.io/rev", "1-8-1")]),
+            pod("moved", "stale", 1, "1-8-0"),
+            pod("moved", "stale", 2, "1-8-0"),
+        ]
+        .concat();
+        let m = mesh(&y);
+        let f = check(&m, &crate::inventory::Inventory::default(), "1-8-0");
+        let get = |object: &str| {
+            f.iter()
+                .find(|f| f.object.to_string() == object)
+                .unwrap_or_else(|| panic!("no {object}: {f:#?}"))
+        };
+        let ns = get("Namespace/old");
+        assert!(ns.fix.contains("istio.io/rev=1-8-1"), "{}", ns.fix);
+        // Pods left behind by a namespace that moved: a restart.
+        let stale = get("Deployment/moved/stale");
+        assert_eq!(
+            stale.message,
+            "Deployment moved/stale: 2 of its pods run 1-8-0"
+        );
+        assert_eq!(
+            stale.fix,
+            "kubectl rollout restart deployment stale -n moved"
+        );
+        // Selecting it, with or without pods on it: it moves first.
+        let fresh = get("Deployment/old/fresh");
+        assert!(
+            fresh
+                .message
+                .starts_with("Deployment old/fresh: selects 1-8-0")
+        );
+        assert!(!fresh.message.contains("of its pods"), "{}", fresh.message);
+        let both = get("Deployment/old/both");
+        assert!(
+            both.message
+                .starts_with("Deployment old/both: selects 1-8-0")
+                && both.message.ends_with("; 1 of its pods runs 1-8-0"),
+            "{}",
+            both.message
+        );
+        for w in [fresh, both] {
+            assert!(w.fix.contains("1-8-1"), "{}", w.fix);
+            assert!(!w.fix.starts_with("kubectl rollout restart"), "{}", w.fix);
+        }
+    }
+
+    #[test]
+    fn the_gateway_api_and_ztunnel_blockers_do_not_run_without_what_they_read() {
+        use crate::verdict::{CheckState, Verdict};
+        for (code, resource) in [
+            (Code::IR706, "pods"),
+            (Code::IR706, "gatewayclasses.gateway.networking.k8s.io"),
+            (Code::IR707, "daemonsets"),
+            (Code::IR707, "deployments"),
+        ] {
+            let unreadable = crate::inventory::Unreadable {
+                resource: resource.to_string(),
+                namespace: String::new(),
+                reason: "forbidden".to_string(),
+            };
+            let v = Verdict::by_code("t", &[code], vec![], vec![], &[unreadable]);
+            assert_eq!(v.checks[0].state, CheckState::NotRun, "{code:?} {resource}");
+        }
+    }
+
+    #[test]
+    fn pods_left_behind_restart_onto_what_their_namespace_selects_not_the_newest() {
+        // The namespace moved to 1-8-1; 1-9-0 is newer still. A restart finishes the move.
+        let y = [
+            istiod("1-8-0", "1.8.0", true),
+            injector("1-8-0"),
+            istiod("1-8-1", "1.8.1", true),
+            injector("1-8-1"),
+            istiod("1-9-0", "1.9.0", true),
+            injector("1-9-0"),
+            namespace("moved", &[("istio.io/rev", "1-8-1")]),
+            pod("moved", "stale", 1, "1-8-0"),
+        ]
+        .concat();
+        let f = check(&mesh(&y), &crate::inventory::Inventory::default(), "1-8-0");
+        assert_eq!(
+            f.iter().map(|f| f.fix.as_str()).collect::<Vec<_>>(),
+            ["kubectl rollout restart deployment stale -n moved"]
         );
     }
 }

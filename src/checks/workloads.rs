@@ -404,4 +404,32 @@ mod tests {
         let c = codes(&y, &Options::default());
         assert_eq!(c, vec![(Code::IR107, "Namespace/shop".into())], "{c:?}");
     }
+
+    #[test]
+    fn ir105_on_a_workload_only_when_its_namespace_is_not_already_unserved() {
+        let y = [
+            base(),
+            // The namespace asks for 1-9-0: reported once, on the namespace.
+            namespace("b", &[("istio.io/rev", "1-9-0")]),
+            pod("b", "x", 1, "1-8-1"),
+            // An unlabeled namespace; the pod's own label asks for 1-9-0.
+            namespace("a", &[]),
+            pod("a", "y", 1, "1-8-1")
+                .replace("    app: y\n", "    app: y\n    istio.io/rev: \"1-9-0\"\n"),
+        ]
+        .concat();
+        let ir105: Vec<String> = codes(&y, &Options::default())
+            .into_iter()
+            .filter(|(c, _)| *c == Code::IR105)
+            .map(|(_, o)| o)
+            .collect();
+        assert_eq!(ir105, ["Namespace/b", "Deployment/a/y"]);
+    }
+
+    #[test]
+    fn a_workload_without_overlapping_injectors_is_no_ir107_even_without_its_namespace() {
+        // Pods of a namespace the inventory does not hold (e.g. a -n snapshot).
+        let y = [base(), pod("gone", "cart", 1, "1-8-1")].concat();
+        assert_eq!(codes(&y, &Options::default()), vec![]);
+    }
 }
