@@ -172,12 +172,7 @@ fn is_ambient(pod: &Pod, namespace_mode: Option<&str>) -> bool {
 mod tests {
     use super::*;
 
-    fn inventory(yaml: &str) -> Inventory {
-        let mut inv = Inventory::default();
-        crate::source::snapshot::read_stream(yaml.as_bytes(), "test", Some(false), &mut inv)
-            .expect("test YAML parses");
-        inv
-    }
+    use crate::checks::testing::inventory;
 
     #[test]
     fn ztunnel_and_cni_are_read_from_their_daemonsets() {

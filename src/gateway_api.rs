@@ -276,12 +276,7 @@ fn served_namespaces(inventory: &Inventory, gw: &Gateway) -> Vec<String> {
 mod tests {
     use super::*;
 
-    fn inventory(yaml: &str) -> Inventory {
-        let mut inv = Inventory::default();
-        crate::source::snapshot::read_stream(yaml.as_bytes(), "test", Some(false), &mut inv)
-            .expect("test YAML parses");
-        inv
-    }
+    use crate::checks::testing::inventory;
 
     const GW: &str = "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  gatewayClassName: istio\n";
     const NS: &str = "---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n";

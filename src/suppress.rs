@@ -275,12 +275,7 @@ mod tests {
         assert_eq!(suppressed[0].reason.as_deref(), Some("known"));
     }
 
-    fn inventory(yaml: &str) -> Inventory {
-        let mut inv = Inventory::default();
-        crate::source::snapshot::read_stream(yaml.as_bytes(), "test", Some(false), &mut inv)
-            .expect("test YAML parses");
-        inv
-    }
+    use crate::checks::testing::inventory;
 
     #[test]
     fn an_annotation_suppresses_its_codes_on_its_object_only() {

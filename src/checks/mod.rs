@@ -418,11 +418,16 @@ pub(crate) mod testing {
     use crate::inventory::Inventory;
     use crate::mesh::{Mesh, resolve};
 
-    pub fn mesh(yaml: &str) -> Mesh {
+    /// The inventory of a YAML stream, as a snapshot file would give it.
+    pub fn inventory(yaml: &str) -> Inventory {
         let mut inv = Inventory::default();
         crate::source::snapshot::read_stream(yaml.as_bytes(), "test", Some(false), &mut inv)
             .expect("test YAML parses");
-        resolve(&inv, None)
+        inv
+    }
+
+    pub fn mesh(yaml: &str) -> Mesh {
+        resolve(&inventory(yaml), None)
     }
 
     pub fn istiod(rev: &str, version: &str, ready: bool) -> String {

@@ -595,14 +595,6 @@ fn removals(mesh: &Mesh, target: &str, changes: &[Change]) -> Vec<String> {
 mod tests {
     use super::*;
     use crate::checks::testing::*;
-    use crate::inventory::Inventory;
-
-    fn inventory(yaml: &str) -> Inventory {
-        let mut inv = Inventory::default();
-        crate::source::snapshot::read_stream(yaml.as_bytes(), "test", Some(false), &mut inv)
-            .expect("test YAML parses");
-        inv
-    }
 
     fn two() -> String {
         [
