@@ -141,14 +141,18 @@ enum Slot {
     ValidatingWebhook,
 }
 
+/// The identity an upsert keys on, taken before the object moves into its list: building it
+/// used to clone the object's whole metadata (labels and all) for every object read.
+fn key(slot: Slot, meta: &Meta) -> (Slot, Atom, Atom) {
+    (slot, Atom::from(meta.namespace()), Atom::from(meta.name()))
+}
+
 fn upsert<T>(
     index: &mut HashMap<(Slot, Atom, Atom), usize>,
     items: &mut Vec<T>,
-    slot: Slot,
-    meta: &Meta,
+    key: (Slot, Atom, Atom),
     item: T,
 ) {
-    let key = (slot, Atom::from(meta.namespace()), Atom::from(meta.name()));
     match index.get(&key) {
         Some(&i) => items[i] = item,
         None => {
@@ -163,51 +167,33 @@ impl Inventory {
         let index = &mut self.index;
         match object {
             Object::Namespace(o) => {
-                let meta = o.meta.clone();
-                upsert(index, &mut self.namespaces, Slot::Namespace, &meta, o)
+                let k = key(Slot::Namespace, &o.meta);
+                upsert(index, &mut self.namespaces, k, o)
             }
             Object::Workload(o) => {
-                let meta = o.meta.clone();
-                upsert(index, &mut self.workloads, Slot::Workload(o.kind), &meta, o)
+                let k = key(Slot::Workload(o.kind), &o.meta);
+                upsert(index, &mut self.workloads, k, o)
             }
             Object::Pod(o) => self.pods.add(o),
             Object::MutatingWebhookConfiguration(o) => {
-                let meta = o.meta.clone();
-                upsert(index, &mut self.webhooks, Slot::Webhook, &meta, o)
+                let k = key(Slot::Webhook, &o.meta);
+                upsert(index, &mut self.webhooks, k, o)
             }
             Object::IstioOperator(o) => {
-                let meta = o.meta.clone();
-                upsert(
-                    index,
-                    &mut self.istio_operators,
-                    Slot::IstioOperator,
-                    &meta,
-                    o,
-                )
+                let k = key(Slot::IstioOperator, &o.meta);
+                upsert(index, &mut self.istio_operators, k, o)
             }
             Object::Gateway(o) => {
-                let meta = o.meta.clone();
-                upsert(index, &mut self.gateways, Slot::Gateway, &meta, o)
+                let k = key(Slot::Gateway, &o.meta);
+                upsert(index, &mut self.gateways, k, o)
             }
             Object::GatewayClass(o) => {
-                let meta = o.meta.clone();
-                upsert(
-                    index,
-                    &mut self.gateway_classes,
-                    Slot::GatewayClass,
-                    &meta,
-                    o,
-                )
+                let k = key(Slot::GatewayClass, &o.meta);
+                upsert(index, &mut self.gateway_classes, k, o)
             }
             Object::ValidatingWebhookConfiguration(o) => {
-                let meta = o.meta.clone();
-                upsert(
-                    index,
-                    &mut self.validating_webhooks,
-                    Slot::ValidatingWebhook,
-                    &meta,
-                    o,
-                )
+                let k = key(Slot::ValidatingWebhook, &o.meta);
+                upsert(index, &mut self.validating_webhooks, k, o)
             }
             Object::Skipped { kind } => *self.skipped.entry(kind).or_default() += 1,
             Object::Unreadable(u) => {
