@@ -80,7 +80,7 @@ pub fn explanation(code: Code) -> Explanation {
         Code::IR206 => (
             "Every istiod decides for itself whether a Gateway is its own. When two of them claim it (an unlabelled Gateway with the default tag on one revision and the default revision on another, or a revision named `default` beside a default tag), both server-side apply the same Deployment with their own revision, and its pods churn between them (istio#54280, #58350).",
             "Label the Gateway with the one revision or tag that should own it, or keep the default tag on one revision only.",
-            "Gateway/istio-ingress/bookinfo-gateway: Gateway istio-ingress/bookinfo-gateway is claimed by 2 revisions (default, 1-30-3): each istiod applies its own Deployment, so its pods churn between them\n  fix: kubectl label gateway bookinfo-gateway -n istio-ingress istio.io/rev=1-30-3 --overwrite",
+            "Gateway/istio-ingress/bookinfo-gateway: Gateway istio-ingress/bookinfo-gateway is claimed by 2 revisions (1-30-3, default): each istiod applies its own Deployment, so its pods churn between them\n  fix: kubectl label gateway bookinfo-gateway -n istio-ingress istio.io/rev=1-30-3 --overwrite",
         ),
         Code::IR207 => (
             "A Gateway moves revision when its owner re-renders its Deployment (new image, CA_ADDR, istio.io/rev) and the Deployment rolls. A pod template still rendered by the previous owner means the new istiod has not reconciled it (not ready, not the leader of the gateway deployment controller); a rollout that makes no progress leaves pods on the old revision. Either way the Gateway is served by a control plane that no longer owns it, which loses routes during a canary (istio#56321).",

@@ -363,6 +363,13 @@ pub fn resolve(inventory: &Inventory, narrowed_to: Option<&str>) -> Mesh {
         .collect();
 
     let mut control_planes = control_planes(inventory, &injectors);
+    // Oldest first, before anything reads them: a Gateway's claimants (IR206) and every list
+    // built from them follow this order, never the order objects were read in.
+    control_planes.sort_by(|a, b| {
+        version_key(a.version.as_deref().unwrap_or(&a.revision))
+            .cmp(&version_key(b.version.as_deref().unwrap_or(&b.revision)))
+            .then(a.revision.cmp(&b.revision))
+    });
     let known: BTreeSet<String> = control_planes
         .iter()
         .map(|c| c.revision.clone())
@@ -443,11 +450,6 @@ pub fn resolve(inventory: &Inventory, narrowed_to: Option<&str>) -> Mesh {
         operators: operators(inventory),
     };
     mark_unknown_selections(&mut mesh);
-    control_planes.sort_by(|a, b| {
-        version_key(a.version.as_deref().unwrap_or(&a.revision))
-            .cmp(&version_key(b.version.as_deref().unwrap_or(&b.revision)))
-            .then(a.revision.cmp(&b.revision))
-    });
     mesh.control_planes = control_planes;
     let mut revisions: Vec<String> = revisions.into_iter().collect();
     revisions.sort_by(|a, b| {
@@ -996,6 +998,29 @@ pub fn gateway_selection(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gateway_claimants_follow_the_control_planes_order_not_the_read_order() {
+        // Found by the object-order property test: IR206 listed the two claimants of a Gateway
+        // in the order the istiod Deployments were read, because control planes were sorted only
+        // after the Gateway views had been built from them.
+        let yaml =
+            include_str!("../testdata/scenarios/broken-ir206-gateway-two-owners/cluster.yaml");
+        let inv = crate::checks::testing::inventory(yaml);
+        let mut reversed = inv.clone();
+        reversed.workloads.reverse();
+        reversed.webhooks.reverse();
+        let owners = |inv: &Inventory| -> Vec<Vec<String>> {
+            resolve(inv, None)
+                .gateway_api
+                .into_iter()
+                .map(|g| g.owners)
+                .collect()
+        };
+        let forward = owners(&inv);
+        assert!(forward.iter().any(|o| o.len() == 2), "{forward:?}");
+        assert_eq!(owners(&reversed), forward);
+    }
     use crate::checks::testing::*;
 
     fn labels(pairs: &[(&str, &str)]) -> Labels {
