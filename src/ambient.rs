@@ -48,8 +48,8 @@ pub struct NodeAgent {
     /// That address read as a revision (`istiod` → `default`), or as a tag's Service
     /// (`istiod-revision-tag-<tag>`).
     pub points_at: Option<Target>,
-    pub ready: i64,
-    pub desired: i64,
+    pub ready: i32,
+    pub desired: i32,
     /// The Helm release that installed it (`meta.helm.sh/release-*`): what upgrades it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub release: Option<Release>,

@@ -36,11 +36,14 @@ static EMPTY: [u8; 4] = [0; 4];
 /// Reading pages on several threads at once: a few shards keep them from queueing on one lock.
 const SHARDS: usize = 16;
 
-type Shard = Mutex<HashSet<Atom>>;
+/// foldhash, not std's SipHash: every label, annotation and name of every object read is looked
+/// up here, and SipHash's resistance to chosen keys buys nothing in a table the process fills
+/// from one cluster's own strings (the seed is still random per process).
+type Shard = Mutex<HashSet<Atom, foldhash::fast::RandomState>>;
 
 fn pool() -> &'static [Shard; SHARDS] {
     static POOL: OnceLock<[Shard; SHARDS]> = OnceLock::new();
-    POOL.get_or_init(|| std::array::from_fn(|_| Mutex::new(HashSet::new())))
+    POOL.get_or_init(|| std::array::from_fn(|_| Mutex::new(HashSet::default())))
 }
 
 fn shard(s: &str) -> usize {

@@ -144,10 +144,13 @@ mod tests {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
-            annotations: IstioAnnotations {
-                helm_release: release.map(|(n, _)| n.into()),
-                helm_release_namespace: release.and_then(|(_, ns)| ns.map(Into::into)),
-                ..Default::default()
+            annotations: {
+                let mut a = IstioAnnotations::default();
+                if let Some((name, namespace)) = release {
+                    a.rare_mut().helm_release = Some(name.into());
+                    a.rare_mut().helm_release_namespace = namespace.map(Into::into);
+                }
+                a
             },
             ..Default::default()
         }

@@ -20,8 +20,8 @@ pub struct ControlPlane {
     pub name: String,
     pub version: Option<String>,
     pub ready: bool,
-    pub ready_replicas: i64,
-    pub replicas: i64,
+    pub ready_replicas: i32,
+    pub replicas: i32,
     /// Revision tags pointing here.
     pub tags: Vec<String>,
     /// Answers `istio-injection=enabled`.
@@ -735,6 +735,7 @@ fn gateway_kind(
         return Some(GatewayKind::Operator);
     }
     if annotations
+        .rare()
         .templates
         .as_deref()
         .is_some_and(|t| t.split(',').any(|t| t.trim() == "gateway"))
@@ -840,7 +841,7 @@ fn workloads(
             template_role
         };
         let gateway = gateway_kind(labels, annotations, role);
-        let opted_out = pod_opts_out(labels, annotations.inject.as_deref());
+        let opted_out = pod_opts_out(labels, annotations.rare().inject.as_deref());
         let ns = namespace_labels
             .get(owner.namespace.as_str())
             .copied()

@@ -129,7 +129,7 @@ mod tests {
                 ..Meta::default()
             },
             spec: PodSpec {
-                containers: Some(Container {
+                proxy: Some(Container {
                     name: "istio-proxy".into(),
                     image: Some("docker.io/istio/proxyv2:1.8.0".into()),
                     args: None,
@@ -138,7 +138,7 @@ mod tests {
                         ..ProxyEnv::default()
                     },
                 }),
-                init_containers: None,
+                native_sidecar: false,
             },
             status: PodStatus::default(),
         }

@@ -142,32 +142,32 @@ impl Suppressor {
         for n in &inventory.namespaces {
             add(
                 ObjectRef::cluster("Namespace", n.meta.name()),
-                &n.meta.annotations.ignore,
+                &n.meta.annotations.rare().ignore,
             )?;
         }
         for w in &inventory.workloads {
             add(
                 ObjectRef::new(w.kind.as_str(), w.meta.namespace(), w.meta.name()),
-                &w.meta.annotations.ignore,
+                &w.meta.annotations.rare().ignore,
             )?;
         }
         for m in &inventory.webhooks {
             add(
                 ObjectRef::cluster("MutatingWebhookConfiguration", m.meta.name()),
-                &m.meta.annotations.ignore,
+                &m.meta.annotations.rare().ignore,
             )?;
         }
         for i in &inventory.istio_operators {
             add(
                 ObjectRef::new("IstioOperator", i.meta.namespace(), i.meta.name()),
-                &i.meta.annotations.ignore,
+                &i.meta.annotations.rare().ignore,
             )?;
         }
         // Findings about a Gateway API gateway or waypoint name the Gateway, not its Deployment.
         for g in &inventory.gateways {
             add(
                 ObjectRef::new("Gateway", g.meta.namespace(), g.meta.name()),
-                &g.meta.annotations.ignore,
+                &g.meta.annotations.rare().ignore,
             )?;
         }
         Ok(self)

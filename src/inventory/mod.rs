@@ -127,7 +127,7 @@ pub struct Inventory {
     pub unreadable: Vec<Unreadable>,
     /// Where each object sits in its vector, so a later copy of the same object (the same
     /// snapshot passed twice, overlapping dumps) replaces the earlier one instead of doubling it.
-    index: HashMap<(Slot, Atom, Atom), usize>,
+    index: HashMap<(Slot, Atom, Atom), usize, foldhash::fast::RandomState>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -148,7 +148,7 @@ fn key(slot: Slot, meta: &Meta) -> (Slot, Atom, Atom) {
 }
 
 fn upsert<T>(
-    index: &mut HashMap<(Slot, Atom, Atom), usize>,
+    index: &mut HashMap<(Slot, Atom, Atom), usize, foldhash::fast::RandomState>,
     items: &mut Vec<T>,
     key: (Slot, Atom, Atom),
     item: T,

@@ -95,6 +95,14 @@ pub struct IstioAnnotations {
     pub injected: bool,
     /// The `revision` field of `sidecar.istio.io/status` (1.11+).
     pub status_revision: Option<Atom>,
+    /// Boxed, and only when one of them is set: every pod and workload holds these annotations,
+    /// few carry any of the rare ones.
+    pub rare: Option<Box<RareAnnotations>>,
+}
+
+/// The annotations only some objects carry: gateways, opt-outs, suppressions, Helm releases.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RareAnnotations {
     /// `inject.istio.io/templates`, e.g. `gateway`.
     pub templates: Option<Atom>,
     /// `sidecar.istio.io/inject` as an annotation (the older, pre-label form).
@@ -106,6 +114,14 @@ pub struct IstioAnnotations {
     /// `meta.helm.sh/release-namespace`.
     pub helm_release_namespace: Option<Atom>,
 }
+
+static NO_RARE_ANNOTATIONS: RareAnnotations = RareAnnotations {
+    templates: None,
+    inject: None,
+    ignore: None,
+    helm_release: None,
+    helm_release_namespace: None,
+};
 
 impl<'de> Deserialize<'de> for IstioAnnotations {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -130,12 +146,16 @@ impl<'de> Deserialize<'de> for IstioAnnotations {
                             let raw: String = map.next_value()?;
                             out.set_status(&raw);
                         }
-                        AnnotationKey::Templates => out.templates = Some(map.next_value()?),
-                        AnnotationKey::Inject => out.inject = Some(map.next_value()?),
-                        AnnotationKey::Ignore => out.ignore = Some(map.next_value()?),
-                        AnnotationKey::HelmRelease => out.helm_release = Some(map.next_value()?),
+                        AnnotationKey::Templates => {
+                            out.rare_mut().templates = Some(map.next_value()?)
+                        }
+                        AnnotationKey::Inject => out.rare_mut().inject = Some(map.next_value()?),
+                        AnnotationKey::Ignore => out.rare_mut().ignore = Some(map.next_value()?),
+                        AnnotationKey::HelmRelease => {
+                            out.rare_mut().helm_release = Some(map.next_value()?)
+                        }
                         AnnotationKey::HelmReleaseNamespace => {
-                            out.helm_release_namespace = Some(map.next_value()?)
+                            out.rare_mut().helm_release_namespace = Some(map.next_value()?)
                         }
                         AnnotationKey::Other => {
                             map.next_value::<IgnoredAny>()?;
@@ -150,6 +170,15 @@ impl<'de> Deserialize<'de> for IstioAnnotations {
 }
 
 impl IstioAnnotations {
+    pub fn rare(&self) -> &RareAnnotations {
+        self.rare.as_deref().unwrap_or(&NO_RARE_ANNOTATIONS)
+    }
+
+    /// For setting one of the rare annotations: only then is their box made.
+    pub fn rare_mut(&mut self) -> &mut RareAnnotations {
+        self.rare.get_or_insert_with(Box::default)
+    }
+
     /// Records a `sidecar.istio.io/status` value.
     pub fn set_status(&mut self, raw: &str) {
         self.injected = true;
@@ -159,15 +188,18 @@ impl IstioAnnotations {
     /// From a full annotation map, as the API returns it.
     pub fn from_map(map: &std::collections::BTreeMap<String, String>) -> Self {
         let status = map.get(ANNOTATION_STATUS);
-        IstioAnnotations {
-            rev: map.get(ANNOTATION_REV).map(Atom::from),
-            injected: status.is_some(),
-            status_revision: status.and_then(|s| status_revision(s)),
+        let rare = RareAnnotations {
             templates: map.get(ANNOTATION_TEMPLATES).map(Atom::from),
             inject: map.get(ANNOTATION_INJECT).map(Atom::from),
             ignore: map.get(ANNOTATION_IGNORE).map(Atom::from),
             helm_release: map.get(ANNOTATION_HELM_RELEASE_NAME).map(Atom::from),
             helm_release_namespace: map.get(ANNOTATION_HELM_RELEASE_NAMESPACE).map(Atom::from),
+        };
+        IstioAnnotations {
+            rev: map.get(ANNOTATION_REV).map(Atom::from),
+            injected: status.is_some(),
+            status_revision: status.and_then(|s| status_revision(s)),
+            rare: (rare != NO_RARE_ANNOTATIONS).then(|| Box::new(rare)),
         }
     }
 }
@@ -471,20 +503,54 @@ pub fn discovery_address(proxy_config: &str) -> Option<Atom> {
 
 use crate::istio::labels::PROXY_CONTAINER;
 
-/// The containers of a pod or pod template, of which only the proxy is kept.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// The containers of a pod, of which only the proxy is kept: one slot, and where it sat.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PodSpec {
-    #[serde(default, deserialize_with = "only_proxy")]
-    pub containers: Option<Container>,
-    /// Native sidecars (Istio 1.19+ with `ENABLE_NATIVE_SIDECARS`) put the proxy here.
-    #[serde(default, deserialize_with = "only_proxy")]
-    pub init_containers: Option<Container>,
+    /// The `istio-proxy` container: from `containers`, else from `initContainers`.
+    pub proxy: Option<Container>,
+    /// The proxy is an init container: a native sidecar (Istio 1.19+ with
+    /// `ENABLE_NATIVE_SIDECARS`).
+    pub native_sidecar: bool,
 }
 
 impl PodSpec {
     pub fn proxy(&self) -> Option<&Container> {
-        self.containers.as_ref().or(self.init_containers.as_ref())
+        self.proxy.as_ref()
+    }
+
+    /// A pod's proxy as found in its `containers` and `initContainers`.
+    pub fn from_containers(
+        containers: Option<Container>,
+        init_containers: Option<Container>,
+    ) -> Self {
+        match (containers, init_containers) {
+            (Some(proxy), _) => PodSpec {
+                proxy: Some(proxy),
+                native_sidecar: false,
+            },
+            (None, proxy) => PodSpec {
+                native_sidecar: proxy.is_some(),
+                proxy,
+            },
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for PodSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Lists {
+            #[serde(default, deserialize_with = "only_proxy")]
+            containers: Option<Container>,
+            #[serde(default, deserialize_with = "only_proxy")]
+            init_containers: Option<Container>,
+        }
+        let lists = Lists::deserialize(d)?;
+        Ok(PodSpec::from_containers(
+            lists.containers,
+            lists.init_containers,
+        ))
     }
 }
 
@@ -536,10 +602,26 @@ impl TemplateSpec {
     }
 }
 
+/// A pod template's metadata: a template has no name, uid or owners of its own, and every
+/// workload holds one, so it keeps only what its pods inherit that the checks read.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct TemplateMeta {
+    #[serde(default, deserialize_with = "nullable")]
+    pub labels: Labels,
+    #[serde(default)]
+    pub annotations: IstioAnnotations,
+}
+
+impl TemplateMeta {
+    pub fn label(&self, key: &str) -> Option<&str> {
+        self.labels.get(key)
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct PodTemplate {
     #[serde(default)]
-    pub metadata: Meta,
+    pub metadata: TemplateMeta,
     #[serde(default)]
     pub spec: TemplateSpec,
 }
@@ -548,7 +630,7 @@ pub struct PodTemplate {
 #[serde(rename_all = "camelCase")]
 pub struct WorkloadSpec {
     #[serde(default)]
-    pub replicas: Option<i64>,
+    pub replicas: Option<i32>,
     #[serde(default)]
     pub selector: Option<LabelSelector>,
     #[serde(default)]
@@ -570,18 +652,18 @@ pub struct Condition {
 #[serde(rename_all = "camelCase")]
 pub struct WorkloadStatus {
     #[serde(default)]
-    pub replicas: Option<i64>,
+    pub replicas: Option<i32>,
     #[serde(default)]
-    pub ready_replicas: Option<i64>,
+    pub ready_replicas: Option<i32>,
     #[serde(default)]
-    pub available_replicas: Option<i64>,
+    pub available_replicas: Option<i32>,
     #[serde(default)]
-    pub updated_replicas: Option<i64>,
+    pub updated_replicas: Option<i32>,
     /// DaemonSets count differently.
     #[serde(default)]
-    pub number_ready: Option<i64>,
+    pub number_ready: Option<i32>,
     #[serde(default)]
-    pub desired_number_scheduled: Option<i64>,
+    pub desired_number_scheduled: Option<i32>,
     #[serde(default, deserialize_with = "nullable_exact")]
     pub conditions: Vec<Condition>,
 }

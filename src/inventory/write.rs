@@ -72,19 +72,19 @@ fn annotations(a: &IstioAnnotations) -> Map<String, Value> {
         };
         out.insert(ANNOTATION_STATUS.into(), json!(status.to_string()));
     }
-    if let Some(v) = &a.templates {
+    if let Some(v) = &a.rare().templates {
         out.insert(ANNOTATION_TEMPLATES.into(), json!(v));
     }
-    if let Some(v) = &a.inject {
+    if let Some(v) = &a.rare().inject {
         out.insert(ANNOTATION_INJECT.into(), json!(v));
     }
-    if let Some(v) = &a.ignore {
+    if let Some(v) = &a.rare().ignore {
         out.insert(ANNOTATION_IGNORE.into(), json!(v));
     }
-    if let Some(v) = &a.helm_release {
+    if let Some(v) = &a.rare().helm_release {
         out.insert(ANNOTATION_HELM_RELEASE_NAME.into(), json!(v));
     }
-    if let Some(v) = &a.helm_release_namespace {
+    if let Some(v) = &a.rare().helm_release_namespace {
         out.insert(ANNOTATION_HELM_RELEASE_NAMESPACE.into(), json!(v));
     }
     out
@@ -137,9 +137,13 @@ fn workload(w: &Workload) -> Value {
         template_spec["initContainers"] =
             Value::Array(t.spec.init_containers.iter().map(container).collect());
     }
-    let mut template_meta = meta(&t.metadata, true);
-    if let Some(m) = template_meta.as_object_mut() {
-        m.remove("name");
+    let mut template_meta = Map::new();
+    if !t.metadata.labels.is_empty() {
+        template_meta.insert("labels".into(), json!(t.metadata.labels));
+    }
+    let template_annotations = annotations(&t.metadata.annotations);
+    if !template_annotations.is_empty() {
+        template_meta.insert("annotations".into(), Value::Object(template_annotations));
     }
     spec.insert(
         "template".into(),
@@ -180,11 +184,12 @@ fn workload(w: &Workload) -> Value {
 }
 
 fn pod(p: &Pod) -> Value {
-    let mut spec =
-        json!({ "containers": p.spec.containers.iter().map(container).collect::<Vec<_>>() });
-    if let Some(c) = &p.spec.init_containers {
-        spec["initContainers"] = json!([container(c)]);
-    }
+    let proxy: Vec<Value> = p.spec.proxy().map(container).into_iter().collect();
+    let spec = if p.spec.native_sidecar {
+        json!({ "containers": [], "initContainers": proxy })
+    } else {
+        json!({ "containers": proxy })
+    };
     let mut out = json!({ "apiVersion": "v1", "kind": "Pod", "metadata": meta(&p.meta, false), "spec": spec });
     if let Some(phase) = &p.status.phase {
         out["status"] = json!({ "phase": phase });

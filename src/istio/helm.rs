@@ -73,11 +73,13 @@ impl Release {
     pub fn of_meta(m: &Meta) -> Option<Release> {
         let name = m
             .annotations
+            .rare()
             .helm_release
             .as_deref()
             .filter(|s| !s.is_empty())?;
         let namespace = m
             .annotations
+            .rare()
             .helm_release_namespace
             .as_deref()
             .filter(|s| !s.is_empty())

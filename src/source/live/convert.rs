@@ -76,11 +76,10 @@ pub fn template_spec(spec: Option<&core::PodSpec>) -> TemplateSpec {
 
 pub fn pod_spec(spec: Option<&core::PodSpec>) -> PodSpec {
     let t = template_spec(spec);
-    PodSpec {
-        containers: t.containers.into_iter().find(|c| c.name == PROXY_CONTAINER),
-        init_containers: t
-            .init_containers
+    PodSpec::from_containers(
+        t.containers.into_iter().find(|c| c.name == PROXY_CONTAINER),
+        t.init_containers
             .into_iter()
             .find(|c| c.name == PROXY_CONTAINER),
-    }
+    )
 }

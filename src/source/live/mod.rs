@@ -17,6 +17,7 @@
 //! does not exist (no IstioOperator CRD) is skipped quietly; an unreachable server or a timeout
 //! ends the run with exit 3.
 
+mod buffers;
 pub mod client;
 pub mod convert;
 mod gateway_api;
@@ -405,6 +406,7 @@ where
             }
             let list: ApiList<T> =
                 serde_json::from_slice(&body).map_err(kube::Error::SerdeError)?;
+            buffers::seen(body.len());
             Ok(Fetched {
                 continue_token: list.metadata.continue_.filter(|c| !c.is_empty()),
                 items: Items::Decoded(list.items),
@@ -428,7 +430,10 @@ fn deferred<T>(
     let continue_token = protobuf::continue_token(&body).map_err(broken)?;
     Ok(Fetched {
         continue_token,
-        items: Items::Encoded(Box::new(move || decode(body).map_err(broken))),
+        items: Items::Encoded(Box::new(move || {
+            buffers::seen(body.len());
+            decode(body).map_err(broken)
+        })),
     })
 }
 
@@ -536,9 +541,7 @@ async fn read_body(
     length: Option<usize>,
 ) -> Result<bytes::Bytes, kube::Error> {
     use http_body_util::BodyExt;
-    // A length the server announces but never sends must not reserve memory up front.
-    const MOST_RESERVED: usize = 64 << 20;
-    let mut buf = bytes::BytesMut::with_capacity(length.unwrap_or(0).min(MOST_RESERVED));
+    let mut buf = buffers::take(length);
     while let Some(frame) = body.frame().await {
         if let Ok(data) = frame?.into_data() {
             buf.extend_from_slice(&data);
@@ -780,6 +783,7 @@ async fn list_pod_metadata(
         });
     }
     let list: MetadataList = serde_json::from_slice(&body).map_err(kube::Error::SerdeError)?;
+    buffers::seen(body.len());
     Ok(Fetched {
         continue_token: list.metadata.continue_.filter(|c| !c.is_empty()),
         items: Items::Decoded(list.items.into_iter().map(|i| i.metadata).collect()),
@@ -806,12 +810,12 @@ fn pod_from_metadata(meta: Meta) -> Pod {
     };
     Pod {
         spec: PodSpec {
-            containers: has_proxy.then(|| Container {
+            proxy: has_proxy.then(|| Container {
                 name: crate::istio::labels::PROXY_CONTAINER.into(),
                 args: gateway.then_some(role),
                 ..Container::default()
             }),
-            init_containers: None,
+            native_sidecar: false,
         },
         status: PodStatus::default(),
         meta,

@@ -334,7 +334,10 @@ mod tests {
         };
         let page =
             page::<kinds::PartialObjectMetadataList, Meta>(list.encode_to_vec().into()).unwrap();
-        assert_eq!(page.items[0].annotations.ignore.as_deref(), Some("IR201"));
+        assert_eq!(
+            page.items[0].annotations.rare().ignore.as_deref(),
+            Some("IR201")
+        );
     }
 
     #[test]

@@ -64,6 +64,14 @@ fn pairs(entries: &[Entry]) -> Result<Vec<(&str, Value<'_>)>, DecodeError> {
         .collect()
 }
 
+/// Annotations as [`pairs`], their values checked as UTF-8 only if read.
+fn annotation_pairs(entries: &[Entry]) -> Result<Vec<(&str, Value<'_>)>, DecodeError> {
+    entries
+        .iter()
+        .map(|e| Ok((utf8(&e.key)?, Value::Text(&e.value))))
+        .collect()
+}
+
 impl ObjectMeta {
     pub(super) fn value(&self) -> Fields<'_> {
         let owners = self
@@ -83,7 +91,7 @@ impl ObjectMeta {
             ("namespace", text(utf8(&self.namespace)?)),
             ("uid", text(utf8(&self.uid)?)),
             ("labels", entries(pairs(&self.labels)?)),
-            ("annotations", entries(pairs(&self.annotations)?)),
+            ("annotations", entries(annotation_pairs(&self.annotations)?)),
             ("ownerReferences", seq(owners)),
         ]))
     }

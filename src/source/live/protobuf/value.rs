@@ -10,6 +10,9 @@ use serde::de::{self, IntoDeserializer, Visitor};
 
 pub enum Value<'a> {
     Str(&'a str),
+    /// A string not yet checked as UTF-8: a pod's annotations are mostly values no check reads
+    /// (kilobytes of them), checked only if something reads them.
+    Text(&'a [u8]),
     Int(i64),
     Bool(bool),
     Seq(Vec<Value<'a>>),
@@ -54,6 +57,10 @@ impl<'de> de::Deserializer<'de> for Value<'de> {
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         match self {
             Value::Str(s) => visitor.visit_borrowed_str(s),
+            Value::Text(b) => match std::str::from_utf8(b) {
+                Ok(s) => visitor.visit_borrowed_str(s),
+                Err(_) => Err(de::Error::custom("a string that is not UTF-8")),
+            },
             Value::Int(i) => visitor.visit_i64(i),
             Value::Bool(b) => visitor.visit_bool(b),
             Value::Seq(items) => {
@@ -76,10 +83,13 @@ impl<'de> de::Deserializer<'de> for Value<'de> {
         visitor.visit_some(self)
     }
 
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        visitor.visit_unit()
+    }
+
     serde::forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
         unit unit_struct newtype_struct seq tuple tuple_struct map struct enum identifier
-        ignored_any
     }
 }
 
@@ -103,6 +113,18 @@ mod tests {
         replicas: Option<i64>,
         #[serde(default)]
         items: Vec<String>,
+    }
+
+    #[test]
+    fn unchecked_text_is_checked_only_when_read() {
+        let v = Value::map([
+            ("name", Some(Value::Text(b"a"))),
+            ("ignored", Some(Value::Text(b"\xff\xfe"))),
+        ]);
+        assert_eq!(Probe::deserialize(v).unwrap().name, "a");
+        let v = Value::map([("name", Some(Value::Text(b"\xff")))]);
+        let err = Probe::deserialize(v).unwrap_err().to_string();
+        assert!(err.contains("not UTF-8"), "{err}");
     }
 
     #[test]
