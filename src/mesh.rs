@@ -301,11 +301,11 @@ impl Mesh {
     /// Orders two revisions: by their control planes' versions when known, else by the
     /// numbers in their names.
     pub fn revision_key(&self, revision: &str) -> Vec<u64> {
-        self.control_plane(revision)
-            .and_then(|c| c.version.as_deref())
-            .map(version_key)
-            .filter(|k| !k.is_empty())
-            .unwrap_or_else(|| version_key(revision))
+        order_key(
+            self.control_plane(revision)
+                .and_then(|c| c.version.as_deref()),
+            revision,
+        )
     }
 
     pub fn is_older(&self, a: &str, b: &str) -> bool {
@@ -353,6 +353,16 @@ impl Mesh {
     }
 }
 
+/// The version's numbers, or the revision name's when the version has none (`latest`): one
+/// order for the control planes and for `Mesh::revision_key`, so the newest control plane is
+/// the last revision.
+fn order_key(version: Option<&str>, revision: &str) -> Vec<u64> {
+    version
+        .map(version_key)
+        .filter(|k| !k.is_empty())
+        .unwrap_or_else(|| version_key(revision))
+}
+
 /// Resolves the inventory into the mesh view.
 pub fn resolve(inventory: &Inventory, narrowed_to: Option<&str>) -> Mesh {
     let injectors = injectors(inventory);
@@ -366,8 +376,8 @@ pub fn resolve(inventory: &Inventory, narrowed_to: Option<&str>) -> Mesh {
     // Oldest first, before anything reads them: a Gateway's claimants (IR206) and every list
     // built from them follow this order, never the order objects were read in.
     control_planes.sort_by(|a, b| {
-        version_key(a.version.as_deref().unwrap_or(&a.revision))
-            .cmp(&version_key(b.version.as_deref().unwrap_or(&b.revision)))
+        order_key(a.version.as_deref(), &a.revision)
+            .cmp(&order_key(b.version.as_deref(), &b.revision))
             .then(a.revision.cmp(&b.revision))
     });
     let known: BTreeSet<String> = control_planes
@@ -1078,5 +1088,25 @@ mod tests {
         let w = m.workloads.iter().find(|w| w.name == "ratings").unwrap();
         assert!(!w.opted_out);
         assert_eq!(w.selected.revision(), Some("1-8-1"), "{:?}", w.selected);
+    }
+
+    #[test]
+    fn control_planes_are_ordered_as_their_revisions_are() {
+        // An istiod whose image tag has no version in it (`latest`) is ordered by its revision
+        // name, as `Mesh::revision_key` orders it: the control planes (and so the newest, the
+        // default `--target`) must follow the same order as `revisions`, not put it first.
+        let y = [
+            istiod("1-31-0", "latest", true),
+            istiod("1-30-3", "1.30.3", true),
+        ]
+        .concat();
+        let m = mesh(&y);
+        let order: Vec<&str> = m
+            .control_planes
+            .iter()
+            .map(|c| c.revision.as_str())
+            .collect();
+        assert_eq!(order, m.revisions);
+        assert_eq!(m.newest_control_plane().unwrap().revision, "1-31-0");
     }
 }
