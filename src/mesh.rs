@@ -1109,4 +1109,45 @@ mod tests {
         assert_eq!(order, m.revisions);
         assert_eq!(m.newest_control_plane().unwrap().revision, "1-31-0");
     }
+
+    fn findings_on(yaml: &str, object: &str) -> Vec<crate::finding::Code> {
+        let m = mesh(yaml);
+        let outcome = crate::checks::run(&m, &Default::default(), &m.unread);
+        outcome
+            .findings
+            .iter()
+            .filter(|f| f.object.to_string() == object)
+            .map(|f| f.code)
+            .collect()
+    }
+
+    #[test]
+    fn a_generated_gateways_stale_pods_are_ir207_and_no_stale_proxies_of_its_namespace() {
+        // istiod rolls a generated Deployment itself: a restart would not move it, so IR102
+        // (and the namespace's stale count, which asks for a restart) would be wrong advice.
+        let yaml =
+            include_str!("../testdata/scenarios/broken-ir207-gateway-not-rerendered/cluster.yaml");
+        let codes = findings_on(yaml, "Gateway/istio-ingress/bookinfo-gateway");
+        assert!(codes.contains(&crate::finding::Code::IR207), "{codes:?}");
+        assert!(!codes.contains(&crate::finding::Code::IR102), "{codes:?}");
+        let m = mesh(yaml);
+        let gw = m
+            .workloads
+            .iter()
+            .find(|w| w.gateway_name.as_deref() == Some("bookinfo-gateway"))
+            .unwrap();
+        assert!(gw.proxies() > 0);
+        assert_eq!(m.namespace("istio-ingress").unwrap().stale, 0);
+    }
+
+    #[test]
+    fn an_operator_gateways_stale_pods_are_ir102_and_stale_proxies_of_its_namespace() {
+        let yaml = include_str!(
+            "../testdata/scenarios/operator-5a-gateway-cr-applied-not-restarted/cluster.yaml"
+        );
+        let codes = findings_on(yaml, "Deployment/istio-system/istio-ingressgateway");
+        assert!(codes.contains(&crate::finding::Code::IR102), "{codes:?}");
+        let m = mesh(yaml);
+        assert_eq!(m.namespace("istio-system").unwrap().stale, 1);
+    }
 }
