@@ -1150,4 +1150,19 @@ mod tests {
         let m = mesh(yaml);
         assert_eq!(m.namespace("istio-system").unwrap().stale, 1);
     }
+
+    #[test]
+    fn the_table_names_gateway_kinds_as_the_json_does() {
+        for kind in [
+            GatewayKind::Operator,
+            GatewayKind::Injected,
+            GatewayKind::GatewayApi,
+            GatewayKind::Waypoint,
+        ] {
+            assert_eq!(
+                serde_json::to_value(kind).unwrap(),
+                serde_json::Value::String(kind.as_str().to_string())
+            );
+        }
+    }
 }
