@@ -1165,4 +1165,18 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn an_injector_match_reads_configuration_webhook_and_revision() {
+        let m = InjectorMatch {
+            configuration: "istio-sidecar-injector-1-8-0".into(),
+            webhook: "sidecar-injector.istio.io".into(),
+            revision: "1-8-0".into(),
+            tag: None,
+        };
+        assert_eq!(
+            m.to_string(),
+            "istio-sidecar-injector-1-8-0/sidecar-injector.istio.io (1-8-0)"
+        );
+    }
 }
