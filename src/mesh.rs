@@ -1179,4 +1179,25 @@ mod tests {
             "istio-sidecar-injector-1-8-0/sidecar-injector.istio.io (1-8-0)"
         );
     }
+
+    #[test]
+    fn revisions_order_by_their_control_planes_versions_before_their_names() {
+        // Names that tell nothing ("stable", "canary"), and a name that tells the opposite of
+        // the version ("1-99-0" runs 1.20.0): the version decides.
+        let y = [
+            istiod("stable", "1.29.1", true),
+            istiod("canary", "1.30.3", true),
+            istiod("1-99-0", "1.20.0", true),
+            // No version in the image: the name is all there is.
+            istiod("1-31-0", "latest", true),
+        ]
+        .concat();
+        let m = mesh(&y);
+        assert!(m.is_older("stable", "canary"));
+        assert!(!m.is_older("canary", "stable"));
+        assert!(m.is_older("1-99-0", "stable"));
+        assert_eq!(m.revision_key("1-31-0"), vec![1, 31, 0]);
+        assert!(m.is_older("canary", "1-31-0"));
+        assert_eq!(m.revisions, ["1-99-0", "stable", "canary", "1-31-0"]);
+    }
 }
