@@ -1200,4 +1200,40 @@ mod tests {
         assert!(m.is_older("canary", "1-31-0"));
         assert_eq!(m.revisions, ["1-99-0", "stable", "canary", "1-31-0"]);
     }
+
+    #[test]
+    fn only_the_cr_of_that_namespace_and_name_that_an_operator_reconciles_is_reconciled() {
+        let iop = |ns: &str, name: &str, rev: &str| {
+            format!(
+                "---\napiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nmetadata:\n  name: {name}\n  namespace: {ns}\nspec:\n  revision: {rev}\n"
+            )
+        };
+        let y = [
+            iop("istio-system", "gateways", "1-8-1"),
+            iop("istio-operator", "gateways", "1-8-0"),
+            iop("istio-system", "installed-state-control-plane", "1-8-0"),
+        ]
+        .concat();
+        let m = mesh(&y);
+        let cr = |ns: &str, name: &str| CrRef {
+            namespace: ns.into(),
+            name: name.into(),
+        };
+        let found = |ns: &str, name: &str| {
+            m.reconciled_cr(&cr(ns, name))
+                .map(|o| (o.namespace.clone(), o.name.clone(), o.revision.clone()))
+        };
+        assert_eq!(
+            found("istio-system", "gateways"),
+            Some(("istio-system".into(), "gateways".into(), "1-8-1".into()))
+        );
+        assert_eq!(
+            found("istio-operator", "gateways"),
+            Some(("istio-operator".into(), "gateways".into(), "1-8-0".into()))
+        );
+        // istioctl's record of an install: nothing reconciles it.
+        assert_eq!(found("istio-system", "installed-state-control-plane"), None);
+        assert_eq!(found("istio-system", "control-plane"), None);
+        assert_eq!(found("default", "gateways"), None);
+    }
 }
