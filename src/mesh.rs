@@ -1236,4 +1236,32 @@ mod tests {
         assert_eq!(found("istio-system", "control-plane"), None);
         assert_eq!(found("default", "gateways"), None);
     }
+
+    #[test]
+    fn the_mesh_is_ambient_with_a_node_agent_an_enrolled_namespace_or_an_enrolled_pod() {
+        let sidecars = [
+            istiod("1-30-3", "1.30.3", true),
+            namespace("shop", &[("istio.io/dataplane-mode", "none")]),
+            pod("shop", "web", 1, "1-30-3"),
+        ]
+        .concat();
+        assert!(!mesh(&sidecars).is_ambient());
+        let ztunnel = "---\napiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: ztunnel\n  namespace: istio-system\nspec:\n  template:\n    metadata:\n      labels: {app: ztunnel}\n    spec:\n      containers:\n      - name: istio-proxy\n        image: docker.io/istio/ztunnel:1.30.3\n";
+        assert!(mesh(&format!("{sidecars}{ztunnel}")).is_ambient());
+        // The namespace alone (no pod yet), or one pod alone (its namespace unlabelled).
+        assert!(
+            mesh(&namespace(
+                "shop",
+                &[("istio.io/dataplane-mode", "ambient")]
+            ))
+            .is_ambient()
+        );
+        let enrolled_pod = "---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: db\n  namespace: data\n  labels: {istio.io/dataplane-mode: ambient}\nspec:\n  containers:\n  - name: app\n    image: app:1\n";
+        let m = mesh(&format!(
+            "{sidecars}{}{enrolled_pod}",
+            namespace("data", &[])
+        ));
+        assert_eq!(m.namespace("data").unwrap().ambient_pods, 1);
+        assert!(m.is_ambient());
+    }
 }
