@@ -1264,4 +1264,32 @@ mod tests {
         assert_eq!(m.namespace("data").unwrap().ambient_pods, 1);
         assert!(m.is_ambient());
     }
+
+    #[test]
+    fn a_namespace_counts_its_own_workloads_pods_and_those_behind_what_they_select() {
+        let y = [
+            istiod("1-8-0", "1.8.0", true),
+            istiod("1-8-1", "1.8.1", true),
+            injector("1-8-0"),
+            injector("1-8-1"),
+            namespace("bookinfo", &[("istio.io/rev", "1-8-1")]),
+            namespace("other", &[("istio.io/rev", "1-8-0")]),
+            pod("bookinfo", "ratings", 1, "1-8-0"),
+            pod("bookinfo", "ratings", 2, "1-8-0"),
+            pod("bookinfo", "ratings", 3, "1-8-1"),
+            pod("bookinfo", "reviews", 1, "1-8-1"),
+            pod("other", "db", 1, "1-8-0"),
+        ]
+        .concat();
+        let m = mesh(&y);
+        let ns = m.namespace("bookinfo").unwrap();
+        assert_eq!(
+            ns.running,
+            BTreeMap::from([("1-8-0".to_string(), 2), ("1-8-1".to_string(), 2)])
+        );
+        assert_eq!(ns.stale, 2);
+        let other = m.namespace("other").unwrap();
+        assert_eq!(other.running, BTreeMap::from([("1-8-0".to_string(), 1)]));
+        assert_eq!(other.stale, 0);
+    }
 }
