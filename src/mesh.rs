@@ -1292,4 +1292,28 @@ mod tests {
         assert_eq!(other.running, BTreeMap::from([("1-8-0".to_string(), 1)]));
         assert_eq!(other.stale, 0);
     }
+
+    #[test]
+    fn a_revision_only_pods_run_is_a_revision_and_an_untold_one_is_not() {
+        // A proxy whose revision nothing tells runs "unknown": no revision of that name.
+        let untold = pod("bookinfo", "reviews", 1, "x").replace(
+            "    sidecar.istio.io/status: '{\"revision\":\"x\"}'\n",
+            "    other: a\n",
+        );
+        let y = [
+            istiod("1-8-1", "1.8.1", true),
+            injector("1-8-1"),
+            namespace("bookinfo", &[("istio.io/rev", "1-8-1")]),
+            pod("bookinfo", "ratings", 1, "1-7-0"),
+            untold,
+        ]
+        .concat();
+        let m = mesh(&y);
+        let reviews = m.workloads.iter().find(|w| w.name == "reviews").unwrap();
+        assert_eq!(
+            reviews.running.keys().collect::<Vec<_>>(),
+            [UNKNOWN_REVISION]
+        );
+        assert_eq!(m.revisions, ["1-7-0", "1-8-1"]);
+    }
 }
