@@ -1316,4 +1316,44 @@ mod tests {
         );
         assert_eq!(m.revisions, ["1-7-0", "1-8-1"]);
     }
+
+    fn unlabelled_mwc(webhook: &str, service: &str, path: &str) -> String {
+        format!(
+            "---\napiVersion: admissionregistration.k8s.io/v1\nkind: MutatingWebhookConfiguration\nmetadata:\n  name: mwc-{service}-{webhook}\nwebhooks:\n- name: {webhook}\n  clientConfig:\n    service: {{name: {service}, namespace: istio-system, path: {path}}}\n"
+        )
+    }
+
+    #[test]
+    fn an_unlabelled_injector_is_the_default_revisions_only_when_named_and_called_as_istios() {
+        let injects = |webhook: &str, service: &str, path: &str| {
+            let m = mesh(&unlabelled_mwc(webhook, service, path));
+            match m.injectors.as_slice() {
+                [] => false,
+                [i] => {
+                    assert_eq!(i.revision, DEFAULT_REVISION);
+                    true
+                }
+                more => panic!("{more:?}"),
+            }
+        };
+        assert!(injects("sidecar-injector.istio.io", "istiod", "/inject"));
+        assert!(injects(
+            "namespace.sidecar-injector.istio.io",
+            "istio-sidecar-injector",
+            "/inject"
+        ));
+        assert!(!injects(
+            "sidecar-injector.istio.io",
+            "cert-manager",
+            "/inject"
+        ));
+        assert!(!injects("sidecar-injector.istio.io", "istiod", "/validate"));
+        assert!(!injects("webhook.cert-manager.io", "istiod", "/inject"));
+        assert!(!injects("xsidecar-injector.istio.io", "istiod", "/inject"));
+        assert!(!injects(
+            "webhook.cert-manager.io",
+            "cert-manager",
+            "/mutate"
+        ));
+    }
 }
