@@ -1356,4 +1356,24 @@ mod tests {
             "/mutate"
         ));
     }
+
+    #[test]
+    fn the_default_control_plane_is_the_one_whose_injector_answers_istio_injection_enabled() {
+        // A revisioned injector selects by `istio.io/rev` and refuses `istio-injection`; only
+        // an injector that takes `istio-injection=enabled` with any pod labels is the default.
+        let revisioned = [istiod("1-8-1", "1.8.1", true), injector("1-8-1")].concat();
+        assert!(!mesh(&revisioned).control_planes[0].default);
+        let unrevisioned = [
+            istiod("default", "1.8.1", true),
+            unlabelled_mwc("sidecar-injector.istio.io", "istiod", "/inject"),
+        ]
+        .concat();
+        assert!(mesh(&unrevisioned).control_planes[0].default);
+        // Answers only pods labelled for it: not `istio-injection=enabled` as such.
+        let object_only = unrevisioned.replace(
+            "  clientConfig:\n",
+            "  objectSelector:\n    matchLabels: {sidecar.istio.io/inject: \"true\"}\n  clientConfig:\n",
+        );
+        assert!(!mesh(&object_only).control_planes[0].default);
+    }
 }
