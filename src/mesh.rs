@@ -1376,4 +1376,30 @@ mod tests {
         );
         assert!(!mesh(&object_only).control_planes[0].default);
     }
+
+    #[test]
+    fn a_control_plane_is_ready_with_a_ready_replica_and_not_unavailable() {
+        let cp = |ready_replicas: &str, conditions: &str| {
+            let y = istiod("1-8-1", "1.8.1", true)
+                .replace(
+                    "readyReplicas: 1",
+                    &format!("readyReplicas: {ready_replicas}"),
+                )
+                .replace(
+                    "  conditions:\n  - type: Available\n    status: \"True\"\n",
+                    conditions,
+                );
+            mesh(&y).control_planes[0].ready
+        };
+        let available = |status: &str| {
+            format!(
+                "  conditions:\n  - type: Progressing\n    status: \"True\"\n  - type: Available\n    status: \"{status}\"\n"
+            )
+        };
+        assert!(cp("1", &available("True")));
+        assert!(!cp("1", &available("False")));
+        assert!(!cp("0", &available("True")));
+        // No Available condition reported: the ready replica decides.
+        assert!(cp("1", ""));
+    }
 }
