@@ -1402,4 +1402,30 @@ mod tests {
         // No Available condition reported: the ready replica decides.
         assert!(cp("1", ""));
     }
+
+    #[test]
+    fn a_selection_says_which_label_makes_it() {
+        let y = [injector("1-8-1"), tag("prod", "1-8-1")].concat();
+        let m = mesh(&y);
+        let via = |ns: &[(&str, &str)], pod: &[(&str, &str)]| {
+            select(&m.injectors, &labels(ns), &labels(pod), false).via()
+        };
+        assert_eq!(
+            via(&[("istio-injection", "enabled")], &[]),
+            Some(Via::InjectionEnabled)
+        );
+        assert_eq!(
+            via(&[("istio.io/rev", "prod")], &[]),
+            Some(Via::NamespaceLabel)
+        );
+        assert_eq!(via(&[], &[("istio.io/rev", "1-8-1")]), Some(Via::PodLabel));
+        assert_eq!(via(&[("istio-injection", "disabled")], &[]), None);
+        let s = select(
+            &m.injectors,
+            &labels(&[("istio.io/rev", "prod")]),
+            &Labels::new(),
+            false,
+        );
+        assert_eq!((s.revision(), s.tag()), (Some("1-8-1"), Some("prod")));
+    }
 }
