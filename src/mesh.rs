@@ -1428,4 +1428,98 @@ mod tests {
         );
         assert_eq!((s.revision(), s.tag()), (Some("1-8-1"), Some("prod")));
     }
+
+    /// A Deployment in `ns` with these pod-template labels and no pods.
+    fn deployment(ns: &str, name: &str, template_labels: &str) -> String {
+        format!(
+            "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\n  namespace: {ns}\nspec:\n  replicas: 0\n  template:\n    metadata:\n      labels: {{{template_labels}}}\n    spec:\n      containers:\n      - name: app\n        image: app:1\n"
+        )
+    }
+
+    fn replica_set(ns: &str, name: &str, controller: Option<(&str, &str)>) -> String {
+        let owner = controller
+            .map(|(kind, name)| {
+                format!("  ownerReferences:\n  - {{apiVersion: apps/v1, kind: {kind}, name: {name}, uid: u, controller: true}}\n")
+            })
+            .unwrap_or_default();
+        format!(
+            "---\napiVersion: apps/v1\nkind: ReplicaSet\nmetadata:\n  name: {name}\n  namespace: {ns}\n{owner}spec:\n  replicas: 0\n  template:\n    metadata:\n      labels: {{app: {name}}}\n    spec:\n      containers:\n      - name: app\n        image: app:1\n"
+        )
+    }
+
+    fn workload_names(m: &Mesh) -> Vec<String> {
+        m.workloads
+            .iter()
+            .map(|w| format!("{}/{}/{}", w.kind, w.namespace, w.name))
+            .collect()
+    }
+
+    #[test]
+    fn a_workload_selects_by_its_template_not_by_its_pods_labels() {
+        // The template opts out; the pod, created before, does not say so.
+        let y = [
+            istiod("1-8-1", "1.8.1", true),
+            injector("1-8-1"),
+            namespace("bookinfo", &[("istio.io/rev", "1-8-1")]),
+            deployment(
+                "bookinfo",
+                "ratings",
+                "app: ratings, sidecar.istio.io/inject: \"false\"",
+            ),
+            replica_set(
+                "bookinfo",
+                "ratings-5d8f7c9b4",
+                Some(("Deployment", "ratings")),
+            ),
+            pod("bookinfo", "ratings", 1, "1-8-1"),
+        ]
+        .concat();
+        let m = mesh(&y);
+        assert_eq!(workload_names(&m), ["Deployment/bookinfo/ratings"]);
+        let w = &m.workloads[0];
+        assert!(w.opted_out);
+        assert_eq!(w.selected, Selection::None);
+    }
+
+    #[test]
+    fn pods_belong_to_the_owner_their_replica_set_names() {
+        // An Argo Rollout's ReplicaSet: `<name>-<hash>` like a Deployment's, but not one.
+        let y = [
+            istiod("1-8-1", "1.8.1", true),
+            namespace("bookinfo", &[]),
+            replica_set("bookinfo", "web-5d8f7c9b4", Some(("Rollout", "web"))),
+            pod("bookinfo", "web", 1, "1-8-1"),
+        ]
+        .concat();
+        assert_eq!(workload_names(&mesh(&y)), ["Rollout/bookinfo/web"]);
+    }
+
+    #[test]
+    fn workloads_are_what_runs_a_proxy_or_selects_one_never_istiod_agents_or_replica_sets() {
+        let ztunnel = "---\napiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: ztunnel\n  namespace: istio-system\nspec:\n  template:\n    metadata:\n      labels: {app: ztunnel}\n    spec:\n      containers:\n      - name: istio-proxy\n        image: docker.io/istio/ztunnel:1.30.3\n";
+        let y = [
+            istiod("1-8-1", "1.8.1", true),
+            injector("1-8-1"),
+            // Some meshes label istiod's own namespace: istiod is still no sidecar workload.
+            namespace("istio-system", &[("istio.io/rev", "1-8-1")]),
+            ztunnel.to_string(),
+            namespace("bookinfo", &[("istio.io/rev", "1-8-1")]),
+            // Scaled to zero: selects 1-8-1 all the same; its ReplicaSet is no workload.
+            deployment("bookinfo", "ratings", "app: ratings"),
+            replica_set(
+                "bookinfo",
+                "ratings-5d8f7c9b4",
+                Some(("Deployment", "ratings")),
+            ),
+            // A ReplicaSet nothing owns is its own workload.
+            replica_set("bookinfo", "legacy", None),
+            namespace("plain", &[]),
+            deployment("plain", "tools", "app: tools"),
+        ]
+        .concat();
+        assert_eq!(
+            workload_names(&mesh(&y)),
+            ["Deployment/bookinfo/ratings", "ReplicaSet/bookinfo/legacy"]
+        );
+    }
 }
