@@ -1522,4 +1522,28 @@ mod tests {
             ["Deployment/bookinfo/ratings", "ReplicaSet/bookinfo/legacy"]
         );
     }
+
+    fn router_pod(ns: &str, name: &str) -> String {
+        gateway_pod(1, "1-8-1")
+            .replace("    operator.istio.io/component: IngressGateways\n", "")
+            .replace("    sidecar.istio.io/inject: \"false\"\n", "")
+            .replace("namespace: istio-system", &format!("namespace: {ns}"))
+            .replace("istio-ingressgateway", name)
+    }
+
+    #[test]
+    fn a_workload_whose_pods_run_proxy_router_is_a_gateway_even_without_a_template() {
+        let m = mesh(&[namespace("edge", &[]), router_pod("edge", "edge-gw")].concat());
+        let w = m.workloads.iter().find(|w| w.name == "edge-gw").unwrap();
+        assert_eq!(w.gateway, Some(GatewayKind::Operator));
+        // The revision its template renders.
+        assert_eq!(
+            w.selected,
+            Selection::Revision {
+                revision: "1-8-1".into(),
+                tag: None,
+                via: Via::Rendered
+            }
+        );
+    }
 }
