@@ -1546,4 +1546,23 @@ mod tests {
             }
         );
     }
+
+    #[test]
+    fn pods_without_a_proxy_are_counted_apart() {
+        let bare = |i: usize| {
+            pod("bookinfo", "ratings", i, "1-8-1")
+                .replace("  - name: istio-proxy\n    image: docker.io/istio/proxyv2:1\n    args: [proxy, sidecar]\n", "")
+                .replace("    sidecar.istio.io/status: '{\"revision\":\"1-8-1\"}'\n", "    other: a\n")
+        };
+        let y = [
+            namespace("bookinfo", &[]),
+            bare(1),
+            bare(2),
+            pod("bookinfo", "ratings", 3, "1-8-1"),
+        ]
+        .concat();
+        let m = mesh(&y);
+        let w = m.workloads.iter().find(|w| w.name == "ratings").unwrap();
+        assert_eq!((w.proxies(), w.without_proxy), (1, 2));
+    }
 }
