@@ -1565,4 +1565,23 @@ mod tests {
         let w = m.workloads.iter().find(|w| w.name == "ratings").unwrap();
         assert_eq!((w.proxies(), w.without_proxy), (1, 2));
     }
+
+    #[test]
+    fn an_operator_gateway_selects_the_revision_rendered_into_it_or_none() {
+        let y = [istiod("1-8-1", "1.8.1", true), injector("1-8-1")].concat();
+        let m = mesh(&format!("{y}{}", gateway_pod(1, "1-8-0")));
+        let gw = m.gateways().next().unwrap();
+        assert_eq!(
+            gw.selected,
+            Selection::Revision {
+                revision: "1-8-0".into(),
+                tag: None,
+                via: Via::Rendered
+            }
+        );
+        let unlabelled = gateway_pod(1, "1-8-0")
+            .replace("    istio.io/rev: 1-8-0\n", "    istio.io/rev: \"\"\n");
+        let m = mesh(&format!("{y}{unlabelled}"));
+        assert_eq!(m.gateways().next().unwrap().selected, Selection::None);
+    }
 }
