@@ -1584,4 +1584,37 @@ mod tests {
         let m = mesh(&format!("{y}{unlabelled}"));
         assert_eq!(m.gateways().next().unwrap().selected, Selection::None);
     }
+
+    #[test]
+    fn overlapping_injectors_are_listed_for_the_workloads_they_would_inject() {
+        // A second injector that answers every pod, beside the namespace's own.
+        let everything = "---\napiVersion: admissionregistration.k8s.io/v1\nkind: MutatingWebhookConfiguration\nmetadata:\n  name: istio-sidecar-injector-1-8-0\n  labels:\n    istio.io/rev: 1-8-0\nwebhooks:\n- name: sidecar-injector.istio.io\n";
+        let y = [
+            istiod("1-8-1", "1.8.1", true),
+            injector("1-8-1"),
+            everything.to_string(),
+            namespace("bookinfo", &[("istio.io/rev", "1-8-1")]),
+            pod("bookinfo", "ratings", 1, "1-8-1"),
+            pod("bookinfo", "opted", 1, "1-8-1").replace(
+                "    pod-template-hash: 5d8f7c9b4\n",
+                "    pod-template-hash: 5d8f7c9b4\n    sidecar.istio.io/inject: \"false\"\n",
+            ),
+            router_pod("bookinfo", "edge-gw"),
+        ]
+        .concat();
+        let m = mesh(&y);
+        let overlaps = |name: &str| {
+            m.workloads
+                .iter()
+                .find(|w| w.name == name)
+                .unwrap()
+                .overlapping_injectors
+                .iter()
+                .map(|i| i.revision.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(overlaps("ratings"), ["1-8-0", "1-8-1"]);
+        assert!(overlaps("opted").is_empty());
+        assert!(overlaps("edge-gw").is_empty());
+    }
 }
