@@ -1617,4 +1617,70 @@ mod tests {
         assert!(overlaps("opted").is_empty());
         assert!(overlaps("edge-gw").is_empty());
     }
+
+    #[test]
+    fn selections_that_depend_on_what_was_not_read_are_unknown() {
+        let y = [
+            istiod("1-8-1", "1.8.1", true),
+            namespace("bookinfo", &[("istio.io/rev", "1-8-1")]),
+            namespace("off", &[("istio-injection", "disabled")]),
+            namespace("plain", &[]),
+            pod("bookinfo", "ratings", 1, "1-8-1"),
+            gateway_pod(1, "1-8-1"),
+        ]
+        .concat();
+        let unread = |inputs: &[Input]| {
+            let mut inv = inventory(&y);
+            for i in inputs {
+                inv.unreadable.push(crate::inventory::Unreadable {
+                    resource: i.resource().to_string(),
+                    namespace: String::new(),
+                    reason: "forbidden".into(),
+                });
+            }
+            resolve(&inv, None)
+        };
+        let unknown = |s: &str| Selection::Unknown { unread: s.into() };
+        let ns = |m: &Mesh, name: &str| m.namespace(name).unwrap().selected.clone();
+        let workload = |m: &Mesh, name: &str| {
+            m.workloads
+                .iter()
+                .find(|w| w.name == name)
+                .unwrap()
+                .selected
+                .clone()
+        };
+        let rendered = Selection::Revision {
+            revision: "1-8-1".into(),
+            tag: None,
+            via: Via::Rendered,
+        };
+
+        let m = unread(&[Input::MutatingWebhookConfigurations]);
+        assert_eq!(ns(&m, "bookinfo"), unknown("mutatingwebhookconfigurations"));
+        assert_eq!(ns(&m, "off"), unknown("mutatingwebhookconfigurations"));
+        assert_eq!(ns(&m, "plain"), Selection::None);
+        assert_eq!(
+            workload(&m, "ratings"),
+            unknown("mutatingwebhookconfigurations")
+        );
+        assert_eq!(workload(&m, "istio-ingressgateway"), rendered);
+
+        let m = unread(&[Input::Namespaces]);
+        assert!(matches!(ns(&m, "bookinfo"), Selection::Unserved { .. }));
+        assert_eq!(workload(&m, "ratings"), unknown("namespaces"));
+        assert_eq!(workload(&m, "istio-ingressgateway"), rendered);
+
+        let m = unread(&[Input::MutatingWebhookConfigurations, Input::Namespaces]);
+        assert_eq!(
+            workload(&m, "ratings"),
+            unknown("mutatingwebhookconfigurations and namespaces")
+        );
+
+        let m = unread(&[]);
+        assert!(matches!(
+            workload(&m, "ratings"),
+            Selection::Unserved { .. }
+        ));
+    }
 }
