@@ -1683,4 +1683,28 @@ mod tests {
             Selection::Unserved { .. }
         ));
     }
+
+    #[test]
+    fn a_gateway_is_linked_to_its_own_deployment_only() {
+        // Deployments listed before it: one of the same name in another namespace, one in its
+        // namespace.
+        let yaml =
+            include_str!("../testdata/scenarios/broken-ir207-gateway-not-rerendered/cluster.yaml");
+        let extra = [
+            pod("bookinfo", "bookinfo-gateway-istio", 1, "1-30-3"),
+            pod("istio-ingress", "aaa", 1, "1-30-3"),
+        ]
+        .concat();
+        let m = mesh(&format!("{yaml}\n{extra}"));
+        let linked: Vec<String> = m
+            .workloads
+            .iter()
+            .filter(|w| w.gateway_name.is_some())
+            .map(|w| format!("{}/{}", w.namespace, w.name))
+            .collect();
+        assert_eq!(
+            linked,
+            ["bookinfo/waypoint", "istio-ingress/bookinfo-gateway-istio"]
+        );
+    }
 }
