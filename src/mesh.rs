@@ -1707,4 +1707,51 @@ mod tests {
             ["bookinfo/waypoint", "istio-ingress/bookinfo-gateway-istio"]
         );
     }
+
+    #[test]
+    fn a_gateway_selects_its_one_owner_through_its_tag_or_asks_for_what_no_istiod_answers() {
+        let gw = |labels: &str| {
+            format!(
+                "---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata:\n  name: web\n  namespace: shop\n  labels: {{{labels}}}\nspec:\n  gatewayClassName: istio\n"
+            )
+        };
+        let selection = |y: &str| {
+            let m = mesh(y);
+            gateway_selection(&m.gateway_api[0], &m.injectors)
+        };
+        let revision = |tag: Option<&str>, via: Via| Selection::Revision {
+            revision: "1-30-3".into(),
+            tag: tag.map(str::to_string),
+            via,
+        };
+        // Only the tag's webhook is installed: the selection still goes through the tag.
+        let y = [
+            istiod("1-30-3", "1.30.3", true),
+            tag("prod", "1-30-3"),
+            namespace("shop", &[]),
+        ]
+        .concat();
+        assert_eq!(
+            selection(&format!("{y}{}", gw("istio.io/rev: prod"))),
+            revision(Some("prod"), Via::GatewayLabel)
+        );
+        assert_eq!(
+            selection(&format!("{y}{}", gw("istio.io/rev: 1-30-3"))),
+            revision(None, Via::GatewayLabel)
+        );
+        assert_eq!(
+            selection(&format!("{y}{}", gw("istio.io/rev: 1-29-0"))),
+            Selection::Unserved {
+                requested: "1-29-0".into(),
+                via: Via::GatewayLabel
+            }
+        );
+        assert_eq!(
+            selection(&format!("{y}{}", gw("app: web"))),
+            Selection::Unserved {
+                requested: "default".into(),
+                via: Via::DefaultRevision
+            }
+        );
+    }
 }
