@@ -293,4 +293,12 @@ mod tests {
             r#"{"matchExpressions":[{"key":"x","operator":"Exists"}]}"#
         );
     }
+
+    #[test]
+    fn labels_debug_as_a_map_in_key_order() {
+        assert_eq!(
+            format!("{:?}", labels(&[("b", "2"), ("a", "1")])),
+            r#"{"a": "1", "b": "2"}"#
+        );
+    }
 }
