@@ -230,4 +230,10 @@ mod tests {
         assert_eq!(ds("cni", "k8s-app: istio-cni-node"), Some(Agent::IstioCni));
         assert_eq!(ds("fluentd", "app: fluentd"), None);
     }
+
+    #[test]
+    fn findings_and_fixes_name_the_agents_as_their_charts_do() {
+        assert_eq!(Agent::Ztunnel.name(), "ztunnel");
+        assert_eq!(Agent::IstioCni.name(), "istio-cni");
+    }
 }
