@@ -360,4 +360,14 @@ mod tests {
             "a user class with Istio's controller"
         );
     }
+
+    #[test]
+    fn programmed_reads_true_or_its_status_and_reason() {
+        let mut v = resolve(&inventory(&format!("{GW}{NS}")), &[], &[]).remove(0);
+        assert_eq!(v.programmed_text(), "-");
+        v.programmed = Some(("True".into(), "Programmed".into()));
+        assert_eq!(v.programmed_text(), "True");
+        v.programmed = Some(("False".into(), "AddressNotAssigned".into()));
+        assert_eq!(v.programmed_text(), "False (AddressNotAssigned)");
+    }
 }
