@@ -370,4 +370,15 @@ mod tests {
         v.programmed = Some(("False".into(), "AddressNotAssigned".into()));
         assert_eq!(v.programmed_text(), "False (AddressNotAssigned)");
     }
+
+    #[test]
+    fn the_built_in_east_west_class_deploys_a_gateway_without_its_gatewayclass_object() {
+        let gw = GW.replace(
+            "gatewayClassName: istio",
+            "gatewayClassName: istio-east-west",
+        );
+        let views = resolve(&inventory(&format!("{gw}{NS}")), &[], &[]);
+        assert_eq!(views.len(), 1);
+        assert_eq!(views[0].kind, DeployedKind::Gateway);
+    }
 }
