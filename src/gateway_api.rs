@@ -381,4 +381,32 @@ mod tests {
         assert_eq!(views.len(), 1);
         assert_eq!(views[0].kind, DeployedKind::Gateway);
     }
+
+    #[test]
+    fn only_the_default_validator_names_the_default_revision() {
+        // A revision's own validator, listed first, names its revision, not the default.
+        let vwc = |name: &str, rev: &str| {
+            format!(
+                "---\napiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingWebhookConfiguration\nmetadata:\n  name: {name}\n  labels:\n    istio.io/rev: {rev}\n"
+            )
+        };
+        let inv = inventory(&format!(
+            "{GW}{NS}{}{}",
+            vwc("istio-validator-1-28-0-istio-system", "1-28-0"),
+            vwc("istiod-default-validator", "1-28-1")
+        ));
+        let vwc_default = vwc("istiod-default-validator", "1-28-1");
+        let istiods = [cp("1-28-0", "1.28.0"), cp("1-28-1", "1.28.1")];
+        assert_eq!(owners(&inv, &istiods, &[]), ["1-28-1"]);
+        // Another injector is no default tag; the default tag's webhook turns the fallback off.
+        let injector = "---\napiVersion: admissionregistration.k8s.io/v1\nkind: MutatingWebhookConfiguration\nmetadata:\n  name: istio-sidecar-injector-1-28-1\n";
+        let with_injector = inventory(&format!("{GW}{NS}{vwc_default}{injector}"));
+        assert_eq!(owners(&with_injector, &istiods, &[]), ["1-28-1"]);
+        let tag = injector.replace(
+            "istio-sidecar-injector-1-28-1",
+            "istio-revision-tag-default",
+        );
+        let with_tag = inventory(&format!("{GW}{NS}{vwc_default}{tag}"));
+        assert!(owners(&with_tag, &istiods, &[]).is_empty());
+    }
 }
