@@ -409,4 +409,37 @@ mod tests {
         let with_tag = inventory(&format!("{GW}{NS}{vwc_default}{tag}"));
         assert!(owners(&with_tag, &istiods, &[]).is_empty());
     }
+
+    #[test]
+    fn a_waypoint_serves_its_namespace_and_those_that_name_it_with_its_namespace() {
+        let waypoint = GW.replace("name: web", "name: waypoint").replace(
+            "gatewayClassName: istio",
+            "gatewayClassName: istio-waypoint",
+        );
+        let ns = |name: &str, labels: &str| {
+            format!(
+                "---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: {name}\n  labels: {{{labels}}}\n"
+            )
+        };
+        let y = [
+            waypoint,
+            // Its own namespace, labelled for it too: listed once.
+            ns("shop", "istio.io/use-waypoint: waypoint"),
+            // Names a waypoint of that name in its own namespace, not shop's.
+            ns("a", "istio.io/use-waypoint: waypoint"),
+            ns(
+                "b",
+                "istio.io/use-waypoint: waypoint, istio.io/use-waypoint-namespace: shop",
+            ),
+            ns(
+                "c",
+                "istio.io/use-waypoint: other, istio.io/use-waypoint-namespace: shop",
+            ),
+            ns("d", "istio.io/use-waypoint-namespace: shop"),
+        ]
+        .concat();
+        let v = resolve(&inventory(&y), &[], &[]).remove(0);
+        assert_eq!(v.kind, DeployedKind::Waypoint);
+        assert_eq!(v.serves, ["shop", "b"]);
+    }
 }
