@@ -1754,4 +1754,48 @@ mod tests {
             }
         );
     }
+
+    #[test]
+    fn a_bare_replica_set_and_a_deployment_with_its_own_controller_select_by_their_templates() {
+        // Both templates opt out; their pods, created before, do not say so. A Deployment owned
+        // by another controller (a Gateway, an operator's CR) is still the workload.
+        let opted_out = "sidecar.istio.io/inject: \"false\"";
+        let owned = deployment("bookinfo", "ratings", &format!("app: ratings, {opted_out}"))
+            .replace(
+                "  namespace: bookinfo\nspec:",
+                "  namespace: bookinfo\n  ownerReferences:\n  - {apiVersion: example.com/v1, kind: App, name: ratings, uid: u, controller: true}\nspec:",
+            );
+        let bare = replica_set("bookinfo", "legacy", None).replace(
+            "labels: {app: legacy}",
+            &format!("labels: {{app: legacy, {opted_out}}}"),
+        );
+        let legacy_pod = pod("bookinfo", "legacy", 1, "1-8-1").replace(
+            "kind: ReplicaSet, name: legacy-5d8f7c9b4",
+            "kind: ReplicaSet, name: legacy",
+        );
+        let y = [
+            istiod("1-8-1", "1.8.1", true),
+            injector("1-8-1"),
+            namespace("bookinfo", &[("istio.io/rev", "1-8-1")]),
+            owned,
+            replica_set(
+                "bookinfo",
+                "ratings-5d8f7c9b4",
+                Some(("Deployment", "ratings")),
+            ),
+            pod("bookinfo", "ratings", 1, "1-8-1"),
+            bare,
+            legacy_pod,
+        ]
+        .concat();
+        let m = mesh(&y);
+        assert_eq!(
+            workload_names(&m),
+            ["Deployment/bookinfo/ratings", "ReplicaSet/bookinfo/legacy"]
+        );
+        for w in &m.workloads {
+            assert!(w.opted_out, "{}", w.name);
+            assert_eq!(w.selected, Selection::None, "{}", w.name);
+        }
+    }
 }
