@@ -215,4 +215,25 @@ mod tests {
             BTreeMap::from([("shop".to_string(), 1)])
         );
     }
+
+    #[test]
+    fn node_agents_are_known_by_their_name_or_their_pods_label() {
+        let ds = |name: &str, labels: &str| {
+            let inv = inventory(&format!(
+                "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: {name}\n  namespace: istio-system\nspec:\n  template:\n    metadata:\n      labels: {{{labels}}}\n    spec:\n      containers:\n      - name: c\n        image: c:1\n"
+            ));
+            agent_of(&inv.workloads[0])
+        };
+        assert_eq!(ds("ztunnel", "x: y"), Some(Agent::Ztunnel));
+        assert_eq!(ds("ambient-ztunnel", "app: ztunnel"), Some(Agent::Ztunnel));
+        assert_eq!(ds("istio-cni-node", "x: y"), Some(Agent::IstioCni));
+        assert_eq!(ds("cni", "k8s-app: istio-cni-node"), Some(Agent::IstioCni));
+        assert_eq!(ds("fluentd", "app: fluentd"), None);
+    }
+
+    #[test]
+    fn findings_and_fixes_name_the_agents_as_their_charts_do() {
+        assert_eq!(Agent::Ztunnel.name(), "ztunnel");
+        assert_eq!(Agent::IstioCni.name(), "istio-cni");
+    }
 }

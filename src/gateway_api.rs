@@ -360,4 +360,86 @@ mod tests {
             "a user class with Istio's controller"
         );
     }
+
+    #[test]
+    fn programmed_reads_true_or_its_status_and_reason() {
+        let mut v = resolve(&inventory(&format!("{GW}{NS}")), &[], &[]).remove(0);
+        assert_eq!(v.programmed_text(), "-");
+        v.programmed = Some(("True".into(), "Programmed".into()));
+        assert_eq!(v.programmed_text(), "True");
+        v.programmed = Some(("False".into(), "AddressNotAssigned".into()));
+        assert_eq!(v.programmed_text(), "False (AddressNotAssigned)");
+    }
+
+    #[test]
+    fn the_built_in_east_west_class_deploys_a_gateway_without_its_gatewayclass_object() {
+        let gw = GW.replace(
+            "gatewayClassName: istio",
+            "gatewayClassName: istio-east-west",
+        );
+        let views = resolve(&inventory(&format!("{gw}{NS}")), &[], &[]);
+        assert_eq!(views.len(), 1);
+        assert_eq!(views[0].kind, DeployedKind::Gateway);
+    }
+
+    #[test]
+    fn only_the_default_validator_names_the_default_revision() {
+        // A revision's own validator, listed first, names its revision, not the default.
+        let vwc = |name: &str, rev: &str| {
+            format!(
+                "---\napiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingWebhookConfiguration\nmetadata:\n  name: {name}\n  labels:\n    istio.io/rev: {rev}\n"
+            )
+        };
+        let inv = inventory(&format!(
+            "{GW}{NS}{}{}",
+            vwc("istio-validator-1-28-0-istio-system", "1-28-0"),
+            vwc("istiod-default-validator", "1-28-1")
+        ));
+        let vwc_default = vwc("istiod-default-validator", "1-28-1");
+        let istiods = [cp("1-28-0", "1.28.0"), cp("1-28-1", "1.28.1")];
+        assert_eq!(owners(&inv, &istiods, &[]), ["1-28-1"]);
+        // Another injector is no default tag; the default tag's webhook turns the fallback off.
+        let injector = "---\napiVersion: admissionregistration.k8s.io/v1\nkind: MutatingWebhookConfiguration\nmetadata:\n  name: istio-sidecar-injector-1-28-1\n";
+        let with_injector = inventory(&format!("{GW}{NS}{vwc_default}{injector}"));
+        assert_eq!(owners(&with_injector, &istiods, &[]), ["1-28-1"]);
+        let tag = injector.replace(
+            "istio-sidecar-injector-1-28-1",
+            "istio-revision-tag-default",
+        );
+        let with_tag = inventory(&format!("{GW}{NS}{vwc_default}{tag}"));
+        assert!(owners(&with_tag, &istiods, &[]).is_empty());
+    }
+
+    #[test]
+    fn a_waypoint_serves_its_namespace_and_those_that_name_it_with_its_namespace() {
+        let waypoint = GW.replace("name: web", "name: waypoint").replace(
+            "gatewayClassName: istio",
+            "gatewayClassName: istio-waypoint",
+        );
+        let ns = |name: &str, labels: &str| {
+            format!(
+                "---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: {name}\n  labels: {{{labels}}}\n"
+            )
+        };
+        let y = [
+            waypoint,
+            // Its own namespace, labelled for it too: listed once.
+            ns("shop", "istio.io/use-waypoint: waypoint"),
+            // Names a waypoint of that name in its own namespace, not shop's.
+            ns("a", "istio.io/use-waypoint: waypoint"),
+            ns(
+                "b",
+                "istio.io/use-waypoint: waypoint, istio.io/use-waypoint-namespace: shop",
+            ),
+            ns(
+                "c",
+                "istio.io/use-waypoint: other, istio.io/use-waypoint-namespace: shop",
+            ),
+            ns("d", "istio.io/use-waypoint-namespace: shop"),
+        ]
+        .concat();
+        let v = resolve(&inventory(&y), &[], &[]).remove(0);
+        assert_eq!(v.kind, DeployedKind::Waypoint);
+        assert_eq!(v.serves, ["shop", "b"]);
+    }
 }

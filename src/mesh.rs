@@ -301,11 +301,11 @@ impl Mesh {
     /// Orders two revisions: by their control planes' versions when known, else by the
     /// numbers in their names.
     pub fn revision_key(&self, revision: &str) -> Vec<u64> {
-        self.control_plane(revision)
-            .and_then(|c| c.version.as_deref())
-            .map(version_key)
-            .filter(|k| !k.is_empty())
-            .unwrap_or_else(|| version_key(revision))
+        order_key(
+            self.control_plane(revision)
+                .and_then(|c| c.version.as_deref()),
+            revision,
+        )
     }
 
     pub fn is_older(&self, a: &str, b: &str) -> bool {
@@ -353,6 +353,16 @@ impl Mesh {
     }
 }
 
+/// The version's numbers, or the revision name's when the version has none (`latest`): one
+/// order for the control planes and for `Mesh::revision_key`, so the newest control plane is
+/// the last revision.
+fn order_key(version: Option<&str>, revision: &str) -> Vec<u64> {
+    version
+        .map(version_key)
+        .filter(|k| !k.is_empty())
+        .unwrap_or_else(|| version_key(revision))
+}
+
 /// Resolves the inventory into the mesh view.
 pub fn resolve(inventory: &Inventory, narrowed_to: Option<&str>) -> Mesh {
     let injectors = injectors(inventory);
@@ -366,8 +376,8 @@ pub fn resolve(inventory: &Inventory, narrowed_to: Option<&str>) -> Mesh {
     // Oldest first, before anything reads them: a Gateway's claimants (IR206) and every list
     // built from them follow this order, never the order objects were read in.
     control_planes.sort_by(|a, b| {
-        version_key(a.version.as_deref().unwrap_or(&a.revision))
-            .cmp(&version_key(b.version.as_deref().unwrap_or(&b.revision)))
+        order_key(a.version.as_deref(), &a.revision)
+            .cmp(&order_key(b.version.as_deref(), &b.revision))
             .then(a.revision.cmp(&b.revision))
     });
     let known: BTreeSet<String> = control_planes
@@ -1079,5 +1089,714 @@ mod tests {
         let w = m.workloads.iter().find(|w| w.name == "ratings").unwrap();
         assert!(!w.opted_out);
         assert_eq!(w.selected.revision(), Some("1-8-1"), "{:?}", w.selected);
+    }
+
+    #[test]
+    fn control_planes_are_ordered_as_their_revisions_are() {
+        // An istiod whose image tag has no version in it (`latest`) is ordered by its revision
+        // name, as `Mesh::revision_key` orders it: the control planes (and so the newest, the
+        // default `--target`) must follow the same order as `revisions`, not put it first.
+        let y = [
+            istiod("1-31-0", "latest", true),
+            istiod("1-30-3", "1.30.3", true),
+        ]
+        .concat();
+        let m = mesh(&y);
+        let order: Vec<&str> = m
+            .control_planes
+            .iter()
+            .map(|c| c.revision.as_str())
+            .collect();
+        assert_eq!(order, m.revisions);
+        assert_eq!(m.newest_control_plane().unwrap().revision, "1-31-0");
+    }
+
+    fn findings_on(yaml: &str, object: &str) -> Vec<crate::finding::Code> {
+        let m = mesh(yaml);
+        let outcome = crate::checks::run(&m, &Default::default(), &m.unread);
+        outcome
+            .findings
+            .iter()
+            .filter(|f| f.object.to_string() == object)
+            .map(|f| f.code)
+            .collect()
+    }
+
+    #[test]
+    fn a_generated_gateways_stale_pods_are_ir207_and_no_stale_proxies_of_its_namespace() {
+        // istiod rolls a generated Deployment itself: a restart would not move it, so IR102
+        // (and the namespace's stale count, which asks for a restart) would be wrong advice.
+        let yaml =
+            include_str!("../testdata/scenarios/broken-ir207-gateway-not-rerendered/cluster.yaml");
+        let codes = findings_on(yaml, "Gateway/istio-ingress/bookinfo-gateway");
+        assert!(codes.contains(&crate::finding::Code::IR207), "{codes:?}");
+        assert!(!codes.contains(&crate::finding::Code::IR102), "{codes:?}");
+        let m = mesh(yaml);
+        let gw = m
+            .workloads
+            .iter()
+            .find(|w| w.gateway_name.as_deref() == Some("bookinfo-gateway"))
+            .unwrap();
+        assert!(gw.proxies() > 0);
+        assert_eq!(m.namespace("istio-ingress").unwrap().stale, 0);
+    }
+
+    #[test]
+    fn an_operator_gateways_stale_pods_are_ir102_and_stale_proxies_of_its_namespace() {
+        let yaml = include_str!(
+            "../testdata/scenarios/operator-5a-gateway-cr-applied-not-restarted/cluster.yaml"
+        );
+        let codes = findings_on(yaml, "Deployment/istio-system/istio-ingressgateway");
+        assert!(codes.contains(&crate::finding::Code::IR102), "{codes:?}");
+        let m = mesh(yaml);
+        assert_eq!(m.namespace("istio-system").unwrap().stale, 1);
+    }
+
+    #[test]
+    fn the_table_names_gateway_kinds_as_the_json_does() {
+        for kind in [
+            GatewayKind::Operator,
+            GatewayKind::Injected,
+            GatewayKind::GatewayApi,
+            GatewayKind::Waypoint,
+        ] {
+            assert_eq!(
+                serde_json::to_value(kind).unwrap(),
+                serde_json::Value::String(kind.as_str().to_string())
+            );
+        }
+    }
+
+    #[test]
+    fn an_injector_match_reads_configuration_webhook_and_revision() {
+        let m = InjectorMatch {
+            configuration: "istio-sidecar-injector-1-8-0".into(),
+            webhook: "sidecar-injector.istio.io".into(),
+            revision: "1-8-0".into(),
+            tag: None,
+        };
+        assert_eq!(
+            m.to_string(),
+            "istio-sidecar-injector-1-8-0/sidecar-injector.istio.io (1-8-0)"
+        );
+    }
+
+    #[test]
+    fn revisions_order_by_their_control_planes_versions_before_their_names() {
+        // Names that tell nothing ("stable", "canary"), and a name that tells the opposite of
+        // the version ("1-99-0" runs 1.20.0): the version decides.
+        let y = [
+            istiod("stable", "1.29.1", true),
+            istiod("canary", "1.30.3", true),
+            istiod("1-99-0", "1.20.0", true),
+            // No version in the image: the name is all there is.
+            istiod("1-31-0", "latest", true),
+        ]
+        .concat();
+        let m = mesh(&y);
+        assert!(m.is_older("stable", "canary"));
+        assert!(!m.is_older("canary", "stable"));
+        assert!(m.is_older("1-99-0", "stable"));
+        assert_eq!(m.revision_key("1-31-0"), vec![1, 31, 0]);
+        assert!(m.is_older("canary", "1-31-0"));
+        assert_eq!(m.revisions, ["1-99-0", "stable", "canary", "1-31-0"]);
+    }
+
+    #[test]
+    fn only_the_cr_of_that_namespace_and_name_that_an_operator_reconciles_is_reconciled() {
+        let iop = |ns: &str, name: &str, rev: &str| {
+            format!(
+                "---\napiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nmetadata:\n  name: {name}\n  namespace: {ns}\nspec:\n  revision: {rev}\n"
+            )
+        };
+        let y = [
+            iop("istio-system", "gateways", "1-8-1"),
+            iop("istio-operator", "gateways", "1-8-0"),
+            iop("istio-system", "installed-state-control-plane", "1-8-0"),
+        ]
+        .concat();
+        let m = mesh(&y);
+        let cr = |ns: &str, name: &str| CrRef {
+            namespace: ns.into(),
+            name: name.into(),
+        };
+        let found = |ns: &str, name: &str| {
+            m.reconciled_cr(&cr(ns, name))
+                .map(|o| (o.namespace.clone(), o.name.clone(), o.revision.clone()))
+        };
+        assert_eq!(
+            found("istio-system", "gateways"),
+            Some(("istio-system".into(), "gateways".into(), "1-8-1".into()))
+        );
+        assert_eq!(
+            found("istio-operator", "gateways"),
+            Some(("istio-operator".into(), "gateways".into(), "1-8-0".into()))
+        );
+        // istioctl's record of an install: nothing reconciles it.
+        assert_eq!(found("istio-system", "installed-state-control-plane"), None);
+        assert_eq!(found("istio-system", "control-plane"), None);
+        assert_eq!(found("default", "gateways"), None);
+    }
+
+    #[test]
+    fn the_mesh_is_ambient_with_a_node_agent_an_enrolled_namespace_or_an_enrolled_pod() {
+        let sidecars = [
+            istiod("1-30-3", "1.30.3", true),
+            namespace("shop", &[("istio.io/dataplane-mode", "none")]),
+            pod("shop", "web", 1, "1-30-3"),
+        ]
+        .concat();
+        assert!(!mesh(&sidecars).is_ambient());
+        let ztunnel = "---\napiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: ztunnel\n  namespace: istio-system\nspec:\n  template:\n    metadata:\n      labels: {app: ztunnel}\n    spec:\n      containers:\n      - name: istio-proxy\n        image: docker.io/istio/ztunnel:1.30.3\n";
+        assert!(mesh(&format!("{sidecars}{ztunnel}")).is_ambient());
+        // The namespace alone (no pod yet), or one pod alone (its namespace unlabelled).
+        assert!(
+            mesh(&namespace(
+                "shop",
+                &[("istio.io/dataplane-mode", "ambient")]
+            ))
+            .is_ambient()
+        );
+        let enrolled_pod = "---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: db\n  namespace: data\n  labels: {istio.io/dataplane-mode: ambient}\nspec:\n  containers:\n  - name: app\n    image: app:1\n";
+        let m = mesh(&format!(
+            "{sidecars}{}{enrolled_pod}",
+            namespace("data", &[])
+        ));
+        assert_eq!(m.namespace("data").unwrap().ambient_pods, 1);
+        assert!(m.is_ambient());
+    }
+
+    #[test]
+    fn a_namespace_counts_its_own_workloads_pods_and_those_behind_what_they_select() {
+        let y = [
+            istiod("1-8-0", "1.8.0", true),
+            istiod("1-8-1", "1.8.1", true),
+            injector("1-8-0"),
+            injector("1-8-1"),
+            namespace("bookinfo", &[("istio.io/rev", "1-8-1")]),
+            namespace("other", &[("istio.io/rev", "1-8-0")]),
+            pod("bookinfo", "ratings", 1, "1-8-0"),
+            pod("bookinfo", "ratings", 2, "1-8-0"),
+            pod("bookinfo", "ratings", 3, "1-8-1"),
+            pod("bookinfo", "reviews", 1, "1-8-1"),
+            pod("other", "db", 1, "1-8-0"),
+        ]
+        .concat();
+        let m = mesh(&y);
+        let ns = m.namespace("bookinfo").unwrap();
+        assert_eq!(
+            ns.running,
+            BTreeMap::from([("1-8-0".to_string(), 2), ("1-8-1".to_string(), 2)])
+        );
+        assert_eq!(ns.stale, 2);
+        let other = m.namespace("other").unwrap();
+        assert_eq!(other.running, BTreeMap::from([("1-8-0".to_string(), 1)]));
+        assert_eq!(other.stale, 0);
+    }
+
+    #[test]
+    fn a_revision_only_pods_run_is_a_revision_and_an_untold_one_is_not() {
+        // A proxy whose revision nothing tells runs "unknown": no revision of that name.
+        let untold = pod("bookinfo", "reviews", 1, "x").replace(
+            "    sidecar.istio.io/status: '{\"revision\":\"x\"}'\n",
+            "    other: a\n",
+        );
+        let y = [
+            istiod("1-8-1", "1.8.1", true),
+            injector("1-8-1"),
+            namespace("bookinfo", &[("istio.io/rev", "1-8-1")]),
+            pod("bookinfo", "ratings", 1, "1-7-0"),
+            untold,
+        ]
+        .concat();
+        let m = mesh(&y);
+        let reviews = m.workloads.iter().find(|w| w.name == "reviews").unwrap();
+        assert_eq!(
+            reviews.running.keys().collect::<Vec<_>>(),
+            [UNKNOWN_REVISION]
+        );
+        assert_eq!(m.revisions, ["1-7-0", "1-8-1"]);
+    }
+
+    fn unlabelled_mwc(webhook: &str, service: &str, path: &str) -> String {
+        format!(
+            "---\napiVersion: admissionregistration.k8s.io/v1\nkind: MutatingWebhookConfiguration\nmetadata:\n  name: mwc-{service}-{webhook}\nwebhooks:\n- name: {webhook}\n  clientConfig:\n    service: {{name: {service}, namespace: istio-system, path: {path}}}\n"
+        )
+    }
+
+    #[test]
+    fn an_unlabelled_injector_is_the_default_revisions_only_when_named_and_called_as_istios() {
+        let injects = |webhook: &str, service: &str, path: &str| {
+            let m = mesh(&unlabelled_mwc(webhook, service, path));
+            match m.injectors.as_slice() {
+                [] => false,
+                [i] => {
+                    assert_eq!(i.revision, DEFAULT_REVISION);
+                    true
+                }
+                more => panic!("{more:?}"),
+            }
+        };
+        assert!(injects("sidecar-injector.istio.io", "istiod", "/inject"));
+        assert!(injects(
+            "namespace.sidecar-injector.istio.io",
+            "istio-sidecar-injector",
+            "/inject"
+        ));
+        assert!(!injects(
+            "sidecar-injector.istio.io",
+            "cert-manager",
+            "/inject"
+        ));
+        assert!(!injects("sidecar-injector.istio.io", "istiod", "/validate"));
+        assert!(!injects("webhook.cert-manager.io", "istiod", "/inject"));
+        assert!(!injects("xsidecar-injector.istio.io", "istiod", "/inject"));
+        assert!(!injects(
+            "webhook.cert-manager.io",
+            "cert-manager",
+            "/mutate"
+        ));
+    }
+
+    #[test]
+    fn the_default_control_plane_is_the_one_whose_injector_answers_istio_injection_enabled() {
+        // A revisioned injector selects by `istio.io/rev` and refuses `istio-injection`; only
+        // an injector that takes `istio-injection=enabled` with any pod labels is the default.
+        let revisioned = [istiod("1-8-1", "1.8.1", true), injector("1-8-1")].concat();
+        assert!(!mesh(&revisioned).control_planes[0].default);
+        let unrevisioned = [
+            istiod("default", "1.8.1", true),
+            unlabelled_mwc("sidecar-injector.istio.io", "istiod", "/inject"),
+        ]
+        .concat();
+        assert!(mesh(&unrevisioned).control_planes[0].default);
+        // Answers only pods labelled for it: not `istio-injection=enabled` as such.
+        let object_only = unrevisioned.replace(
+            "  clientConfig:\n",
+            "  objectSelector:\n    matchLabels: {sidecar.istio.io/inject: \"true\"}\n  clientConfig:\n",
+        );
+        assert!(!mesh(&object_only).control_planes[0].default);
+    }
+
+    #[test]
+    fn a_control_plane_is_ready_with_a_ready_replica_and_not_unavailable() {
+        let cp = |ready_replicas: &str, conditions: &str| {
+            let y = istiod("1-8-1", "1.8.1", true)
+                .replace(
+                    "readyReplicas: 1",
+                    &format!("readyReplicas: {ready_replicas}"),
+                )
+                .replace(
+                    "  conditions:\n  - type: Available\n    status: \"True\"\n",
+                    conditions,
+                );
+            mesh(&y).control_planes[0].ready
+        };
+        let available = |status: &str| {
+            format!(
+                "  conditions:\n  - type: Progressing\n    status: \"True\"\n  - type: Available\n    status: \"{status}\"\n"
+            )
+        };
+        assert!(cp("1", &available("True")));
+        assert!(!cp("1", &available("False")));
+        assert!(!cp("0", &available("True")));
+        // No Available condition reported: the ready replica decides.
+        assert!(cp("1", ""));
+    }
+
+    #[test]
+    fn a_selection_says_which_label_makes_it() {
+        let y = [injector("1-8-1"), tag("prod", "1-8-1")].concat();
+        let m = mesh(&y);
+        let via = |ns: &[(&str, &str)], pod: &[(&str, &str)]| {
+            select(&m.injectors, &labels(ns), &labels(pod), false).via()
+        };
+        assert_eq!(
+            via(&[("istio-injection", "enabled")], &[]),
+            Some(Via::InjectionEnabled)
+        );
+        assert_eq!(
+            via(&[("istio.io/rev", "prod")], &[]),
+            Some(Via::NamespaceLabel)
+        );
+        assert_eq!(via(&[], &[("istio.io/rev", "1-8-1")]), Some(Via::PodLabel));
+        assert_eq!(via(&[("istio-injection", "disabled")], &[]), None);
+        let s = select(
+            &m.injectors,
+            &labels(&[("istio.io/rev", "prod")]),
+            &Labels::new(),
+            false,
+        );
+        assert_eq!((s.revision(), s.tag()), (Some("1-8-1"), Some("prod")));
+    }
+
+    /// A Deployment in `ns` with these pod-template labels and no pods.
+    fn deployment(ns: &str, name: &str, template_labels: &str) -> String {
+        format!(
+            "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\n  namespace: {ns}\nspec:\n  replicas: 0\n  template:\n    metadata:\n      labels: {{{template_labels}}}\n    spec:\n      containers:\n      - name: app\n        image: app:1\n"
+        )
+    }
+
+    fn replica_set(ns: &str, name: &str, controller: Option<(&str, &str)>) -> String {
+        let owner = controller
+            .map(|(kind, name)| {
+                format!("  ownerReferences:\n  - {{apiVersion: apps/v1, kind: {kind}, name: {name}, uid: u, controller: true}}\n")
+            })
+            .unwrap_or_default();
+        format!(
+            "---\napiVersion: apps/v1\nkind: ReplicaSet\nmetadata:\n  name: {name}\n  namespace: {ns}\n{owner}spec:\n  replicas: 0\n  template:\n    metadata:\n      labels: {{app: {name}}}\n    spec:\n      containers:\n      - name: app\n        image: app:1\n"
+        )
+    }
+
+    fn workload_names(m: &Mesh) -> Vec<String> {
+        m.workloads
+            .iter()
+            .map(|w| format!("{}/{}/{}", w.kind, w.namespace, w.name))
+            .collect()
+    }
+
+    #[test]
+    fn a_workload_selects_by_its_template_not_by_its_pods_labels() {
+        // The template opts out; the pod, created before, does not say so.
+        let y = [
+            istiod("1-8-1", "1.8.1", true),
+            injector("1-8-1"),
+            namespace("bookinfo", &[("istio.io/rev", "1-8-1")]),
+            deployment(
+                "bookinfo",
+                "ratings",
+                "app: ratings, sidecar.istio.io/inject: \"false\"",
+            ),
+            replica_set(
+                "bookinfo",
+                "ratings-5d8f7c9b4",
+                Some(("Deployment", "ratings")),
+            ),
+            pod("bookinfo", "ratings", 1, "1-8-1"),
+        ]
+        .concat();
+        let m = mesh(&y);
+        assert_eq!(workload_names(&m), ["Deployment/bookinfo/ratings"]);
+        let w = &m.workloads[0];
+        assert!(w.opted_out);
+        assert_eq!(w.selected, Selection::None);
+    }
+
+    #[test]
+    fn pods_belong_to_the_owner_their_replica_set_names() {
+        // An Argo Rollout's ReplicaSet: `<name>-<hash>` like a Deployment's, but not one.
+        let y = [
+            istiod("1-8-1", "1.8.1", true),
+            namespace("bookinfo", &[]),
+            replica_set("bookinfo", "web-5d8f7c9b4", Some(("Rollout", "web"))),
+            pod("bookinfo", "web", 1, "1-8-1"),
+        ]
+        .concat();
+        assert_eq!(workload_names(&mesh(&y)), ["Rollout/bookinfo/web"]);
+    }
+
+    #[test]
+    fn workloads_are_what_runs_a_proxy_or_selects_one_never_istiod_agents_or_replica_sets() {
+        let ztunnel = "---\napiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: ztunnel\n  namespace: istio-system\nspec:\n  template:\n    metadata:\n      labels: {app: ztunnel}\n    spec:\n      containers:\n      - name: istio-proxy\n        image: docker.io/istio/ztunnel:1.30.3\n";
+        let y = [
+            istiod("1-8-1", "1.8.1", true),
+            injector("1-8-1"),
+            // Some meshes label istiod's own namespace: istiod is still no sidecar workload.
+            namespace("istio-system", &[("istio.io/rev", "1-8-1")]),
+            ztunnel.to_string(),
+            namespace("bookinfo", &[("istio.io/rev", "1-8-1")]),
+            // Scaled to zero: selects 1-8-1 all the same; its ReplicaSet is no workload.
+            deployment("bookinfo", "ratings", "app: ratings"),
+            replica_set(
+                "bookinfo",
+                "ratings-5d8f7c9b4",
+                Some(("Deployment", "ratings")),
+            ),
+            // A ReplicaSet nothing owns is its own workload.
+            replica_set("bookinfo", "legacy", None),
+            namespace("plain", &[]),
+            deployment("plain", "tools", "app: tools"),
+        ]
+        .concat();
+        assert_eq!(
+            workload_names(&mesh(&y)),
+            ["Deployment/bookinfo/ratings", "ReplicaSet/bookinfo/legacy"]
+        );
+    }
+
+    fn router_pod(ns: &str, name: &str) -> String {
+        gateway_pod(1, "1-8-1")
+            .replace("    operator.istio.io/component: IngressGateways\n", "")
+            .replace("    sidecar.istio.io/inject: \"false\"\n", "")
+            .replace("namespace: istio-system", &format!("namespace: {ns}"))
+            .replace("istio-ingressgateway", name)
+    }
+
+    #[test]
+    fn a_workload_whose_pods_run_proxy_router_is_a_gateway_even_without_a_template() {
+        let m = mesh(&[namespace("edge", &[]), router_pod("edge", "edge-gw")].concat());
+        let w = m.workloads.iter().find(|w| w.name == "edge-gw").unwrap();
+        assert_eq!(w.gateway, Some(GatewayKind::Operator));
+        // The revision its template renders.
+        assert_eq!(
+            w.selected,
+            Selection::Revision {
+                revision: "1-8-1".into(),
+                tag: None,
+                via: Via::Rendered
+            }
+        );
+    }
+
+    #[test]
+    fn pods_without_a_proxy_are_counted_apart() {
+        let bare = |i: usize| {
+            pod("bookinfo", "ratings", i, "1-8-1")
+                .replace("  - name: istio-proxy\n    image: docker.io/istio/proxyv2:1\n    args: [proxy, sidecar]\n", "")
+                .replace("    sidecar.istio.io/status: '{\"revision\":\"1-8-1\"}'\n", "    other: a\n")
+        };
+        let y = [
+            namespace("bookinfo", &[]),
+            bare(1),
+            bare(2),
+            pod("bookinfo", "ratings", 3, "1-8-1"),
+        ]
+        .concat();
+        let m = mesh(&y);
+        let w = m.workloads.iter().find(|w| w.name == "ratings").unwrap();
+        assert_eq!((w.proxies(), w.without_proxy), (1, 2));
+    }
+
+    #[test]
+    fn an_operator_gateway_selects_the_revision_rendered_into_it_or_none() {
+        let y = [istiod("1-8-1", "1.8.1", true), injector("1-8-1")].concat();
+        let m = mesh(&format!("{y}{}", gateway_pod(1, "1-8-0")));
+        let gw = m.gateways().next().unwrap();
+        assert_eq!(
+            gw.selected,
+            Selection::Revision {
+                revision: "1-8-0".into(),
+                tag: None,
+                via: Via::Rendered
+            }
+        );
+        let unlabelled = gateway_pod(1, "1-8-0")
+            .replace("    istio.io/rev: 1-8-0\n", "    istio.io/rev: \"\"\n");
+        let m = mesh(&format!("{y}{unlabelled}"));
+        assert_eq!(m.gateways().next().unwrap().selected, Selection::None);
+    }
+
+    #[test]
+    fn overlapping_injectors_are_listed_for_the_workloads_they_would_inject() {
+        // A second injector that answers every pod, beside the namespace's own.
+        let everything = "---\napiVersion: admissionregistration.k8s.io/v1\nkind: MutatingWebhookConfiguration\nmetadata:\n  name: istio-sidecar-injector-1-8-0\n  labels:\n    istio.io/rev: 1-8-0\nwebhooks:\n- name: sidecar-injector.istio.io\n";
+        let y = [
+            istiod("1-8-1", "1.8.1", true),
+            injector("1-8-1"),
+            everything.to_string(),
+            namespace("bookinfo", &[("istio.io/rev", "1-8-1")]),
+            pod("bookinfo", "ratings", 1, "1-8-1"),
+            pod("bookinfo", "opted", 1, "1-8-1").replace(
+                "    pod-template-hash: 5d8f7c9b4\n",
+                "    pod-template-hash: 5d8f7c9b4\n    sidecar.istio.io/inject: \"false\"\n",
+            ),
+            router_pod("bookinfo", "edge-gw"),
+        ]
+        .concat();
+        let m = mesh(&y);
+        let overlaps = |name: &str| {
+            m.workloads
+                .iter()
+                .find(|w| w.name == name)
+                .unwrap()
+                .overlapping_injectors
+                .iter()
+                .map(|i| i.revision.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(overlaps("ratings"), ["1-8-0", "1-8-1"]);
+        assert!(overlaps("opted").is_empty());
+        assert!(overlaps("edge-gw").is_empty());
+    }
+
+    #[test]
+    fn selections_that_depend_on_what_was_not_read_are_unknown() {
+        let y = [
+            istiod("1-8-1", "1.8.1", true),
+            namespace("bookinfo", &[("istio.io/rev", "1-8-1")]),
+            namespace("off", &[("istio-injection", "disabled")]),
+            namespace("plain", &[]),
+            pod("bookinfo", "ratings", 1, "1-8-1"),
+            gateway_pod(1, "1-8-1"),
+        ]
+        .concat();
+        let unread = |inputs: &[Input]| {
+            let mut inv = inventory(&y);
+            for i in inputs {
+                inv.unreadable.push(crate::inventory::Unreadable {
+                    resource: i.resource().to_string(),
+                    namespace: String::new(),
+                    reason: "forbidden".into(),
+                });
+            }
+            resolve(&inv, None)
+        };
+        let unknown = |s: &str| Selection::Unknown { unread: s.into() };
+        let ns = |m: &Mesh, name: &str| m.namespace(name).unwrap().selected.clone();
+        let workload = |m: &Mesh, name: &str| {
+            m.workloads
+                .iter()
+                .find(|w| w.name == name)
+                .unwrap()
+                .selected
+                .clone()
+        };
+        let rendered = Selection::Revision {
+            revision: "1-8-1".into(),
+            tag: None,
+            via: Via::Rendered,
+        };
+
+        let m = unread(&[Input::MutatingWebhookConfigurations]);
+        assert_eq!(ns(&m, "bookinfo"), unknown("mutatingwebhookconfigurations"));
+        assert_eq!(ns(&m, "off"), unknown("mutatingwebhookconfigurations"));
+        assert_eq!(ns(&m, "plain"), Selection::None);
+        assert_eq!(
+            workload(&m, "ratings"),
+            unknown("mutatingwebhookconfigurations")
+        );
+        assert_eq!(workload(&m, "istio-ingressgateway"), rendered);
+
+        let m = unread(&[Input::Namespaces]);
+        assert!(matches!(ns(&m, "bookinfo"), Selection::Unserved { .. }));
+        assert_eq!(workload(&m, "ratings"), unknown("namespaces"));
+        assert_eq!(workload(&m, "istio-ingressgateway"), rendered);
+
+        let m = unread(&[Input::MutatingWebhookConfigurations, Input::Namespaces]);
+        assert_eq!(
+            workload(&m, "ratings"),
+            unknown("mutatingwebhookconfigurations and namespaces")
+        );
+
+        let m = unread(&[]);
+        assert!(matches!(
+            workload(&m, "ratings"),
+            Selection::Unserved { .. }
+        ));
+    }
+
+    #[test]
+    fn a_gateway_is_linked_to_its_own_deployment_only() {
+        // Deployments listed before it: one of the same name in another namespace, one in its
+        // namespace.
+        let yaml =
+            include_str!("../testdata/scenarios/broken-ir207-gateway-not-rerendered/cluster.yaml");
+        let extra = [
+            pod("bookinfo", "bookinfo-gateway-istio", 1, "1-30-3"),
+            pod("istio-ingress", "aaa", 1, "1-30-3"),
+        ]
+        .concat();
+        let m = mesh(&format!("{yaml}\n{extra}"));
+        let linked: Vec<String> = m
+            .workloads
+            .iter()
+            .filter(|w| w.gateway_name.is_some())
+            .map(|w| format!("{}/{}", w.namespace, w.name))
+            .collect();
+        assert_eq!(
+            linked,
+            ["bookinfo/waypoint", "istio-ingress/bookinfo-gateway-istio"]
+        );
+    }
+
+    #[test]
+    fn a_gateway_selects_its_one_owner_through_its_tag_or_asks_for_what_no_istiod_answers() {
+        let gw = |labels: &str| {
+            format!(
+                "---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata:\n  name: web\n  namespace: shop\n  labels: {{{labels}}}\nspec:\n  gatewayClassName: istio\n"
+            )
+        };
+        let selection = |y: &str| {
+            let m = mesh(y);
+            gateway_selection(&m.gateway_api[0], &m.injectors)
+        };
+        let revision = |tag: Option<&str>, via: Via| Selection::Revision {
+            revision: "1-30-3".into(),
+            tag: tag.map(str::to_string),
+            via,
+        };
+        // Only the tag's webhook is installed: the selection still goes through the tag.
+        let y = [
+            istiod("1-30-3", "1.30.3", true),
+            tag("prod", "1-30-3"),
+            namespace("shop", &[]),
+        ]
+        .concat();
+        assert_eq!(
+            selection(&format!("{y}{}", gw("istio.io/rev: prod"))),
+            revision(Some("prod"), Via::GatewayLabel)
+        );
+        assert_eq!(
+            selection(&format!("{y}{}", gw("istio.io/rev: 1-30-3"))),
+            revision(None, Via::GatewayLabel)
+        );
+        assert_eq!(
+            selection(&format!("{y}{}", gw("istio.io/rev: 1-29-0"))),
+            Selection::Unserved {
+                requested: "1-29-0".into(),
+                via: Via::GatewayLabel
+            }
+        );
+        assert_eq!(
+            selection(&format!("{y}{}", gw("app: web"))),
+            Selection::Unserved {
+                requested: "default".into(),
+                via: Via::DefaultRevision
+            }
+        );
+    }
+
+    #[test]
+    fn a_bare_replica_set_and_a_deployment_with_its_own_controller_select_by_their_templates() {
+        // Both templates opt out; their pods, created before, do not say so. A Deployment owned
+        // by another controller (a Gateway, an operator's CR) is still the workload.
+        let opted_out = "sidecar.istio.io/inject: \"false\"";
+        let owned = deployment("bookinfo", "ratings", &format!("app: ratings, {opted_out}"))
+            .replace(
+                "  namespace: bookinfo\nspec:",
+                "  namespace: bookinfo\n  ownerReferences:\n  - {apiVersion: example.com/v1, kind: App, name: ratings, uid: u, controller: true}\nspec:",
+            );
+        let bare = replica_set("bookinfo", "legacy", None).replace(
+            "labels: {app: legacy}",
+            &format!("labels: {{app: legacy, {opted_out}}}"),
+        );
+        let legacy_pod = pod("bookinfo", "legacy", 1, "1-8-1").replace(
+            "kind: ReplicaSet, name: legacy-5d8f7c9b4",
+            "kind: ReplicaSet, name: legacy",
+        );
+        let y = [
+            istiod("1-8-1", "1.8.1", true),
+            injector("1-8-1"),
+            namespace("bookinfo", &[("istio.io/rev", "1-8-1")]),
+            owned,
+            replica_set(
+                "bookinfo",
+                "ratings-5d8f7c9b4",
+                Some(("Deployment", "ratings")),
+            ),
+            pod("bookinfo", "ratings", 1, "1-8-1"),
+            bare,
+            legacy_pod,
+        ]
+        .concat();
+        let m = mesh(&y);
+        assert_eq!(
+            workload_names(&m),
+            ["Deployment/bookinfo/ratings", "ReplicaSet/bookinfo/legacy"]
+        );
+        for w in &m.workloads {
+            assert!(w.opted_out, "{}", w.name);
+            assert_eq!(w.selected, Selection::None, "{}", w.name);
+        }
     }
 }

@@ -1170,4 +1170,25 @@ mod tests {
                 .starts_with("istioctl uninstall --revision 1-8-0")
         );
     }
+
+    #[test]
+    fn a_server_side_apply_names_its_object_by_namespace_and_name_or_name_alone() {
+        let apply = |namespace: &str| {
+            Step::ServerSideApply {
+                api_version: "apps/v1".into(),
+                object: ObjectRef::new("Deployment", namespace, "istiod-1-8-1"),
+                field_manager: "istio-operator".into(),
+                force: false,
+            }
+            .command_line()
+        };
+        assert_eq!(
+            apply("istio-system"),
+            "kubectl apply --server-side --field-manager=istio-operator -f <rendered Deployment istio-system/istiod-1-8-1>"
+        );
+        assert_eq!(
+            apply(""),
+            "kubectl apply --server-side --field-manager=istio-operator -f <rendered Deployment istiod-1-8-1>"
+        );
+    }
 }

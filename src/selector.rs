@@ -228,6 +228,11 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("a string"), "{err}");
+        // What a snapshot with a list for its labels is told.
+        let err = serde_json::from_str::<Labels>(r#"["a"]"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("expected a map of labels"), "{err}");
     }
 
     #[test]
@@ -272,5 +277,28 @@ mod tests {
         assert!(sel.matches(&labels(&[("istio-injection", "enabled"), ("x", "")])));
         assert!(!sel.matches(&labels(&[("istio-injection", "enabled")])));
         assert!(!req("x", "Bogus", &[]).matches(&labels(&[("x", "1")])));
+    }
+
+    #[test]
+    fn an_empty_label_map_is_empty_and_left_out_of_a_written_selector() {
+        assert!(Labels::new().is_empty());
+        assert!(!labels(&[("a", "1")]).is_empty());
+        // A snapshot written back carries no `matchLabels: {}` the cluster never had.
+        let sel = LabelSelector {
+            match_labels: Labels::new(),
+            match_expressions: vec![req("x", "Exists", &[])],
+        };
+        assert_eq!(
+            serde_json::to_string(&sel).unwrap(),
+            r#"{"matchExpressions":[{"key":"x","operator":"Exists"}]}"#
+        );
+    }
+
+    #[test]
+    fn labels_debug_as_a_map_in_key_order() {
+        assert_eq!(
+            format!("{:?}", labels(&[("b", "2"), ("a", "1")])),
+            r#"{"a": "1", "b": "2"}"#
+        );
     }
 }
