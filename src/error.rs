@@ -86,9 +86,18 @@ fn rust_types_in_words(s: &str) -> String {
         let bare = word.trim_end_matches([',', ';', ':', ')']);
         let tail = &word[bare.len()..];
         let replaced = if INTEGERS.contains(&bare) {
-            Some(match previous {
-                "invalid" => "integer".to_string(),
-                _ => "an integer".to_string(),
+            // A field narrower than 64 bits says so: `3000000000` for `replicas` is an integer,
+            // just not one an int32 field can hold.
+            let integer = match bare {
+                "i8" | "u8" => "8-bit integer",
+                "i16" | "u16" => "16-bit integer",
+                "i32" | "u32" => "32-bit integer",
+                _ => "integer",
+            };
+            Some(match (previous, integer) {
+                ("invalid", _) => integer.to_string(),
+                (_, "integer") => "an integer".to_string(),
+                _ => format!("a {integer}"),
             })
         } else if matches!(bare, "f32" | "f64") {
             Some(match previous {
@@ -197,6 +206,14 @@ mod tests {
             (
                 "invalid i64 at line 7, column 13",
                 "invalid integer at line 7, column 13",
+            ),
+            (
+                "invalid i32 at line 8, column 13",
+                "invalid 32-bit integer at line 8, column 13",
+            ),
+            (
+                "invalid value: integer `3000000000`, expected i32 at line 1 column 138",
+                "invalid value: integer `3000000000`, expected a 32-bit integer at line 1 column 138",
             ),
             (
                 "item 1: invalid i64 at line 10, column 17 at line 4, column 3",

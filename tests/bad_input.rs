@@ -265,6 +265,19 @@ fn wrong_type_is_named_as_yaml_names_it() {
 }
 
 #[test]
+fn a_replica_count_beyond_int32_is_refused_in_either_encoding() {
+    let e = bad("replicas-out-of-range.yaml");
+    assert!(e.contains("32-bit integer") && e.contains("line 8"), "{e}");
+    in_plain_words(&e);
+    let e = bad("replicas-out-of-range.json");
+    assert!(
+        e.contains("3000000000") && e.contains("expected a 32-bit integer"),
+        "{e}"
+    );
+    in_plain_words(&e);
+}
+
+#[test]
 fn null_where_a_string_belongs() {
     let e = bad("null-label.yaml");
     assert!(e.contains("null") && e.contains("line 6"), "{e}");
