@@ -22,13 +22,7 @@ fn meta(m: &Meta, cluster_scoped: bool) -> Value {
     if let Some(uid) = &m.uid {
         out.insert("uid".into(), json!(uid));
     }
-    if !m.labels.is_empty() {
-        out.insert("labels".into(), json!(m.labels));
-    }
-    let annotations = annotations(&m.annotations);
-    if !annotations.is_empty() {
-        out.insert("annotations".into(), Value::Object(annotations));
-    }
+    labels_and_annotations(&mut out, &m.labels, &m.annotations);
     if !m.owner_references.is_empty() {
         let refs: Vec<Value> = m
             .owner_references
@@ -49,6 +43,21 @@ fn meta(m: &Meta, cluster_scoped: bool) -> Value {
         out.insert("ownerReferences".into(), Value::Array(refs));
     }
     Value::Object(out)
+}
+
+/// What a pod template's metadata and an object's share.
+fn labels_and_annotations(
+    out: &mut Map<String, Value>,
+    labels: &crate::selector::Labels,
+    istio: &IstioAnnotations,
+) {
+    if !labels.is_empty() {
+        out.insert("labels".into(), json!(labels));
+    }
+    let annotations = annotations(istio);
+    if !annotations.is_empty() {
+        out.insert("annotations".into(), Value::Object(annotations));
+    }
 }
 
 fn owner_api_version(kind: &str) -> &'static str {
@@ -138,13 +147,11 @@ fn workload(w: &Workload) -> Value {
             Value::Array(t.spec.init_containers.iter().map(container).collect());
     }
     let mut template_meta = Map::new();
-    if !t.metadata.labels.is_empty() {
-        template_meta.insert("labels".into(), json!(t.metadata.labels));
-    }
-    let template_annotations = annotations(&t.metadata.annotations);
-    if !template_annotations.is_empty() {
-        template_meta.insert("annotations".into(), Value::Object(template_annotations));
-    }
+    labels_and_annotations(
+        &mut template_meta,
+        &t.metadata.labels,
+        &t.metadata.annotations,
+    );
     spec.insert(
         "template".into(),
         json!({ "metadata": template_meta, "spec": template_spec }),
