@@ -1191,4 +1191,62 @@ mod tests {
             "kubectl apply --server-side --field-manager=istio-operator -f <rendered Deployment istiod-1-8-1>"
         );
     }
+
+    #[test]
+    fn both_labels_drop_the_shadowing_one_only_when_the_revision_label_is_served() {
+        let both = |rev: &str, extra: String| {
+            let m = mesh(
+                &[
+                    two(),
+                    extra,
+                    namespace("shop", &[("istio.io/rev", rev), ("istio-injection", "enabled")]),
+                ]
+                .concat(),
+            );
+            for_both_labels(&m, m.namespace("shop").unwrap()).command_line()
+        };
+        let drop_injection = "kubectl label namespace shop istio-injection-";
+        let drop_rev = "kubectl label namespace shop istio.io/rev-";
+        assert_eq!(both("1-8-1", String::new()), drop_injection);
+        assert_eq!(both("prod", tag("prod", "1-8-0")), drop_injection);
+        // Nothing answers `1-7-0`, though untagged injectors of other revisions are installed.
+        assert_eq!(both("1-7-0", String::new()), drop_rev);
+        // A tag whose revision has no istiod serves nothing either.
+        assert_eq!(both("old", tag("old", "1-7-0")), drop_rev);
+    }
+
+    #[test]
+    fn a_generated_deployment_takes_its_fix_from_its_own_gateway() {
+        let deployment = "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: shop\n  labels:\n    gateway.istio.io/managed: istio.io-mesh-controller\n    gateway.networking.k8s.io/gateway-name: web\nspec:\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web, sidecar.istio.io/inject: \"false\"}\n    spec:\n      containers:\n      - name: istio-proxy\n        image: docker.io/istio/proxyv2:1\n        args: [proxy, waypoint]\n";
+        // Another Gateway in its namespace, listed first, and one of its name elsewhere.
+        let other = |namespace: &str, name: &str| {
+            GATEWAY
+                .replace("name: web", &format!("name: {name}"))
+                .replace("namespace: shop", &format!("namespace: {namespace}"))
+                .replace("{LABELS}", "{istio.io/rev: 1-8-0}")
+        };
+        let m = mesh(
+            &[
+                two(),
+                namespace("shop", &[]),
+                namespace("aaa", &[]),
+                other("shop", "api"),
+                other("aaa", "web"),
+                GATEWAY.replace("{LABELS}", "{istio.io/rev: 1-8-0}"),
+                deployment.to_string(),
+                pod("shop", "web", 1, "1-8-0"),
+            ]
+            .concat(),
+        );
+        let w = m
+            .workloads
+            .iter()
+            .find(|w| w.namespace == "shop" && w.name == "web")
+            .unwrap();
+        assert_eq!(w.gateway_name.as_deref(), Some("web"));
+        assert_eq!(
+            for_workload(&m, w, Goal::MoveTo("1-8-1")).command_line(),
+            "kubectl label gateway web -n shop istio.io/rev=1-8-1 --overwrite && kubectl rollout status deployment/web -n shop"
+        );
+    }
 }
