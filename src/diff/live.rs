@@ -9,7 +9,7 @@ use crate::inventory::Unreadable;
 use crate::istio::installer::{Installer, Ownership};
 use crate::istio::labels::LABEL_VERSION;
 use crate::istio::manifest::Rendered;
-use crate::source::live::error_chain;
+use crate::source::live::{error_chain, with_retries};
 use kube::Client;
 use kube::api::{
     Api, ApiResource, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams,
@@ -33,7 +33,7 @@ async fn observe_one(
     asked_for_dry_run: bool,
 ) -> Result<(Observed, Option<String>), Error> {
     let api = api_for(client, &r.api_version, &r.id.kind, &r.id.namespace);
-    let live = match api.get_opt(&r.id.name).await {
+    let live = match with_retries(|| api.get_opt(&r.id.name)).await {
         Ok(o) => o.map(|o| serde_json::to_value(o).expect("objects serialize")),
         Err(kube::Error::Api(s)) if s.code == 401 => {
             return Err(Error::Cluster(format!("unauthorized: {}", s.message)));
@@ -67,10 +67,8 @@ async fn observe_one(
     }
     let applied = applied_object(r, owner, Some(live));
     let params = PatchParams::apply(owner.field_manager()).force().dry_run();
-    let note = match api
-        .patch(&r.id.name, &params, &Patch::Apply(&applied))
-        .await
-    {
+    let patch = Patch::Apply(&applied);
+    let note = match with_retries(|| api.patch(&r.id.name, &params, &patch)).await {
         Ok(m) => {
             o.merged = Some(serde_json::to_value(m).expect("objects serialize"));
             None
@@ -211,7 +209,7 @@ async fn observe_async(
         let api = api_for(&client, &api_version, kind, "");
         let mut params = ListParams::default().labels(&selector).limit(page.max(1));
         loop {
-            match api.list(&params).await {
+            match with_retries(|| api.list(&params)).await {
                 Ok(list) => {
                     let next = list.metadata.continue_.clone().filter(|c| !c.is_empty());
                     for mut item in list.items {

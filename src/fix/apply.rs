@@ -8,6 +8,7 @@ use crate::diff::live::api_for;
 use crate::error::Error;
 use crate::istio::labels::ANNOTATION_RESTARTED_AT;
 use crate::remedy::{Step, WorkloadRef};
+use crate::source::live::with_retries;
 use kube::Client;
 use kube::api::{
     Api, ApiResource, DeleteParams, DynamicObject, GroupVersionKind, Patch, PatchParams,
@@ -348,7 +349,8 @@ async fn send_drift(client: &Client, change: &Change, options: &Options) -> Outc
             if options.server_dry_run {
                 pp = pp.dry_run();
             }
-            match api.patch(&object.name, &pp, &Patch::Apply(&body.0)).await {
+            let patch = Patch::Apply(&body.0);
+            match with_retries(|| api.patch(&object.name, &pp, &patch)).await {
                 Ok(_) => dry(&format!("applied as {field_manager}")),
                 Err(kube::Error::Api(s)) if s.code == 409 && !conflicts(&s).is_empty() => {
                     Outcome::Conflicts(conflicts(&s))
@@ -365,7 +367,7 @@ async fn send_drift(client: &Client, change: &Change, options: &Options) -> Outc
                 dry_run: options.server_dry_run,
                 ..DeleteParams::background()
             };
-            match api.delete(&object.name, &dp).await {
+            match with_retries(|| api.delete(&object.name, &dp)).await {
                 Ok(_) => dry("deleted"),
                 Err(kube::Error::Api(s)) if s.code == 404 => {
                     Outcome::Applied("already gone".to_string())
@@ -390,25 +392,23 @@ async fn send(client: &Client, change: &Change, options: &Options) -> Outcome {
     let pp = params(options);
     let sent = match &change.step {
         Step::RelabelNamespace { namespace, .. } => {
-            Api::<DynamicObject>::all_with(client.clone(), &resource("", "v1", "Namespace"))
-                .patch(namespace, &pp, &patch)
-                .await
+            let api =
+                Api::<DynamicObject>::all_with(client.clone(), &resource("", "v1", "Namespace"));
+            with_retries(|| api.patch(namespace, &pp, &patch)).await
         }
         Step::PatchIstioOperator {
             namespace, name, ..
         } => {
-            Api::<DynamicObject>::namespaced_with(
+            let api = Api::<DynamicObject>::namespaced_with(
                 client.clone(),
                 namespace,
                 &resource("install.istio.io", "v1alpha1", "IstioOperator"),
-            )
-            .patch(name, &pp, &patch)
-            .await
+            );
+            with_retries(|| api.patch(name, &pp, &patch)).await
         }
         Step::Restart { workload } | Step::RelabelPodTemplate { workload, .. } => {
-            workload_api(client, workload)
-                .patch(&workload.name, &pp, &patch)
-                .await
+            let api = workload_api(client, workload);
+            with_retries(|| api.patch(&workload.name, &pp, &patch)).await
         }
         _ => return Outcome::Skipped("not carried out by fix".to_string()),
     };
@@ -436,7 +436,7 @@ async fn rollout(
     let started = Instant::now();
     let mut last = String::new();
     loop {
-        match api.get(&workload.name).await {
+        match with_retries(|| api.get(&workload.name)).await {
             Ok(obj) => match progress_of(
                 &workload.kind,
                 &serde_json::to_value(&obj).unwrap_or_default(),
@@ -492,7 +492,7 @@ pub async fn stamp_versions(client: &Client, plan: &mut Plan) -> Result<(), Erro
             }
             _ => continue,
         };
-        match api.get_opt(name).await {
+        match with_retries(|| api.get_opt(name)).await {
             Ok(o) => {
                 c.resource_version = o.and_then(|o| o.metadata.resource_version);
             }
@@ -679,6 +679,10 @@ mod tests {
             json!({"kind": "Secret", "data": {"token": "c2VjcmV0"}}),
         ));
         assert!(!format!("{c:?}").contains("c2VjcmV0"));
+        assert!(
+            format!("{c:?}").contains("body: Some(<rendered object>)"),
+            "{c:?}"
+        );
     }
 
     #[test]

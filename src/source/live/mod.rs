@@ -640,7 +640,10 @@ async fn list_istio_operators(
 
 /// Retries throttling (429) and server errors (5xx) with bounded backoff, waiting what the
 /// server asks (`retryAfterSeconds`, which the API server sets with its `Retry-After` header).
-async fn with_retries<T, F, Fut>(mut call: F) -> Result<T, kube::Error>
+/// Also used for `fix`'s and `diff`'s writes: every one of them (label and annotation merge
+/// patches, server-side applies, deletes) is idempotent, so sending one again after an answer
+/// was lost changes nothing more than the first did.
+pub(crate) async fn with_retries<T, F, Fut>(mut call: F) -> Result<T, kube::Error>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, kube::Error>>,
@@ -691,8 +694,15 @@ fn is_unreachable(e: &kube::Error) -> bool {
         || text.contains("no route to host")
 }
 
+/// An error and its causes on one line, as a person reads them: kube's own prefixes, which are
+/// the names of its error variants (`ServiceError: `), are left out.
 pub fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
+    let top = e.to_string();
+    let mut s = ["ServiceError: ", "HyperError: ", "HttpError: "]
+        .iter()
+        .find_map(|prefix| top.strip_prefix(prefix))
+        .unwrap_or(&top)
+        .to_string();
     let mut source = e.source();
     while let Some(inner) = source {
         let part = inner.to_string();
@@ -829,5 +839,28 @@ fn full_pod(p: core::Pod) -> Pod {
         status: PodStatus {
             phase: p.status.and_then(|s| s.phase).map(crate::atom::Atom::from),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_transport_error_reads_without_kubes_variant_names() {
+        let reset = kube::Error::Service(Box::new(std::io::Error::other(
+            "connection closed before message completed",
+        )));
+        assert_eq!(
+            error_chain(&reset),
+            "connection closed before message completed"
+        );
+        let http =
+            kube::Error::HttpError(http::Request::builder().uri("a b").body(()).unwrap_err());
+        assert!(
+            !error_chain(&http).starts_with("HttpError"),
+            "{}",
+            error_chain(&http)
+        );
     }
 }
