@@ -1,7 +1,9 @@
 //! No output, error or `snapshot` file ever holds a credential or Secret data: kubeconfigs with a
 //! bearer token, a client key, an exec plugin's credential and a basic-auth password, against a
 //! healthy server, a storm of faults, a server that refuses the credential and a damaged
-//! kubeconfig; and the request log shows that only `diff` ever asks for Secrets.
+//! kubeconfig, for every command that reads a cluster (status, snapshot, check-overlap, diff, the
+//! gates, fix's plan); the request log shows that only `diff`, and `fix drift` through it, ever
+//! asks for Secrets; and `fix drift` plans and applies a Secret without printing its data.
 
 use assert_cmd::cargo::cargo_bin_cmd;
 use fake_apiserver::{FakeApiServer, Fault, ServerHandle};
@@ -190,6 +192,8 @@ fn no_credential_is_ever_printed() {
                     "-o",
                     "yaml",
                 ],
+                vec!["gate", "pre-upgrade", "--target", "1-8-1", "-o", "json"],
+                vec!["fix", "--dry-run=client", "-o", "json"],
             ];
             for args in &commands {
                 runs += 1;
@@ -210,7 +214,7 @@ fn no_credential_is_ever_printed() {
             }
         }
     }
-    assert!(runs >= 64, "{runs}");
+    assert!(runs >= 96, "{runs}");
     assert!(leaks.is_empty(), "{}", leaks.join("\n\n"));
 }
 
@@ -224,6 +228,10 @@ fn only_diff_asks_for_secrets() {
         vec!["status", "-o", "json"],
         vec!["snapshot"],
         vec!["check-overlap", "-f", overlap_cr.to_str().unwrap()],
+        vec!["gate", "pre-upgrade", "--target", "1-8-1"],
+        vec!["gate", "post-upgrade", "--target", "1-8-1"],
+        vec!["gate", "remove-revision", "1-8-0"],
+        vec!["fix", "--dry-run=client"],
     ] {
         run(&kc, &args);
     }
@@ -235,7 +243,7 @@ fn only_diff_asks_for_secrets() {
         .collect();
     assert!(
         secret_requests.is_empty(),
-        "status, snapshot and check-overlap asked for Secrets: {secret_requests:?}"
+        "status, snapshot, check-overlap, the gates or fix's plan asked for Secrets: {secret_requests:?}"
     );
     assert!(
         !srv.requests().is_empty(),
@@ -243,37 +251,106 @@ fn only_diff_asks_for_secrets() {
     );
 
     let manifest = repo("testdata/diff/secret-manifest.yaml");
-    srv.clear_requests();
-    run(&kc, &["diff", "--manifest", manifest.to_str().unwrap()]);
-    let asked: Vec<String> = srv
-        .requests()
-        .iter()
-        .filter(|r| r.path.contains("/secrets"))
-        .map(|r| format!("{} {}", r.method, r.path))
-        .collect();
-    // The rendered Secret by name, and the prune search's label-selected LIST.
-    assert!(
-        asked
+    let manifest = manifest.to_str().unwrap();
+    for args in [
+        vec!["diff", "--manifest", manifest],
+        vec!["fix", "drift", "--manifest", manifest, "--dry-run=client"],
+    ] {
+        srv.clear_requests();
+        run(&kc, &args);
+        let asked: Vec<String> = srv
+            .requests()
             .iter()
-            .any(|r| r.starts_with("GET") && r.contains("/secrets/")),
-        "{asked:?}"
+            .filter(|r| r.path.contains("/secrets"))
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect();
+        // The rendered Secret by name, and the prune search's label-selected LIST.
+        assert!(
+            asked
+                .iter()
+                .any(|r| r.starts_with("GET") && r.contains("/secrets/")),
+            "{}: {asked:?}",
+            args[0]
+        );
+        let unexpected: Vec<String> = srv
+            .requests()
+            .iter()
+            .filter(|r| r.path.contains("/secrets"))
+            .filter(|r| {
+                let rendered = r.path.ends_with("/secrets/istio-remote-secret-east");
+                let prune_search = r.method == "GET"
+                    && r.path.ends_with("/secrets")
+                    && r.query_param("labelSelector")
+                        .is_some_and(|s| s.contains("operator.istio.io/managed=Reconcile"));
+                !(rendered || prune_search)
+            })
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect();
+        assert!(
+            unexpected.is_empty(),
+            "{} asked for Secrets other than the rendered one and the prune search: {unexpected:?}",
+            args.join(" ")
+        );
+    }
+}
+
+/// The rendered Secret's value, its live value, and both as base64.
+const SECRET_VALUES: [&str; 4] = [
+    "rendered-token-value",
+    "cmVuZGVyZWQtdG9rZW4tdmFsdWU=",
+    "live-token-value",
+    "bGl2ZS10b2tlbi12YWx1ZQ==",
+];
+
+#[test]
+fn fix_drift_plans_and_applies_a_secret_without_printing_its_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = server(false, None);
+    // The Secret as the operator installed it, since changed: the rendered install wants its
+    // token back.
+    srv.load_str(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: istio-remote-secret-east\n  namespace: istio-system\n  labels:\n    install.operator.istio.io/owning-resource: control-plane\n    install.operator.istio.io/owning-resource-namespace: istio-system\n    operator.istio.io/managed: Reconcile\n    operator.istio.io/component: Pilot\n    istio.io/rev: default\ntype: Opaque\ndata:\n  token: bGl2ZS10b2tlbi12YWx1ZQ==\n  server: aHR0cHM6Ly9lYXN0LmV4YW1wbGU6NjQ0Mw==\n",
+    )
+    .unwrap();
+    let kc = kubeconfig(dir.path(), &srv, &format!("    token: {TOKEN}\n"), false);
+    let manifest = repo("testdata/diff/secret-manifest.yaml");
+    let drift = |extra: &[&str]| {
+        let mut args = vec![
+            "fix",
+            "drift",
+            "--manifest",
+            manifest.to_str().unwrap(),
+            "--owner",
+            "istio-system/control-plane",
+            "--no-color",
+        ];
+        args.extend_from_slice(extra);
+        run(&kc, &args)
+    };
+    let mut outputs = Vec::new();
+    for format in ["table", "json", "yaml"] {
+        let plan = drift(&["--dry-run=client", "-o", format]);
+        assert!(plan.starts_with("exit Some(0)"), "{plan}");
+        assert!(plan.contains("istio-remote-secret-east"), "{plan}");
+        outputs.push(plan);
+    }
+    outputs.push(drift(&["--dry-run=server", "-o", "json"]));
+    let applied = drift(&["--yes", "-o", "json"]);
+    assert!(applied.starts_with("exit Some(0)"), "{applied}");
+    outputs.push(applied);
+    for output in &outputs {
+        for value in SECRET_VALUES {
+            assert!(!output.contains(value), "prints {value}:\n{output}");
+        }
+    }
+    // It did apply the rendered value.
+    let stored = srv
+        .get_object("secrets", Some("istio-system"), "istio-remote-secret-east")
+        .unwrap();
+    // stringData folds into data, as the API server stores it.
+    assert_eq!(
+        stored["data"]["token"], "cmVuZGVyZWQtdG9rZW4tdmFsdWU=",
+        "{stored:#}"
     );
-    let requests = srv.requests();
-    let unexpected: Vec<String> = requests
-        .iter()
-        .filter(|r| r.path.contains("/secrets"))
-        .filter(|r| {
-            let rendered = r.path.ends_with("/secrets/istio-remote-secret-east");
-            let prune_search = r.method == "GET"
-                && r.path.ends_with("/secrets")
-                && r.query_param("labelSelector")
-                    .is_some_and(|s| s.contains("operator.istio.io/managed=Reconcile"));
-            !(rendered || prune_search)
-        })
-        .map(|r| format!("{} {}", r.method, r.path))
-        .collect();
-    assert!(
-        unexpected.is_empty(),
-        "diff asked for Secrets other than the rendered one and the prune search: {unexpected:?}"
-    );
+    assert!(stored.get("stringData").is_none(), "{stored:#}");
 }

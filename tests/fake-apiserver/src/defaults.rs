@@ -168,6 +168,25 @@ fn template_defaults(spec: &mut Value) {
 pub fn apply(res: &ResourceType, v: &mut Value, create: bool) {
     let name = v["metadata"]["name"].as_str().unwrap_or("").to_string();
     match res.plural {
+        // stringData is write-only: the API server folds it into data (base64), over data's
+        // keys, and never returns it.
+        "secrets" => {
+            use base64::Engine as _;
+            let Some(m) = obj(v) else { return };
+            let Some(Value::Object(string_data)) = m.remove("stringData") else {
+                return;
+            };
+            let data = m.entry("data").or_insert_with(|| json!({}));
+            if let Some(d) = obj(data) {
+                for (k, text) in string_data {
+                    let text = text.as_str().unwrap_or_default().to_string();
+                    d.insert(
+                        k,
+                        json!(base64::engine::general_purpose::STANDARD.encode(text)),
+                    );
+                }
+            }
+        }
         "namespaces" => {
             let Some(m) = obj(v) else { return };
             let meta = m.entry("metadata").or_insert_with(|| json!({}));

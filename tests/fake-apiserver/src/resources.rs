@@ -121,6 +121,9 @@ pub static RESOURCES: &[ResourceType] = &[
         true,
         true,
     ),
+    // Last, so the indexes above stay put. Served for `diff` and `fix drift`, which GET and
+    // apply rendered Secrets (the plugin's other commands never ask for them).
+    rt("", "v1", "secrets", "Secret", true, false, false),
 ];
 
 pub fn by_kind(api_version: &str, kind: &str) -> Option<usize> {
