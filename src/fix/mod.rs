@@ -736,4 +736,207 @@ mod tests {
         assert_eq!(p.changes[0].phase, Phase::Namespaces);
         assert!(p.then.is_empty());
     }
+
+    fn row(c: &Change) -> String {
+        format!(
+            "{:?} {:?} {} | {} -> {} | {}",
+            c.phase,
+            c.code,
+            c.object,
+            c.from,
+            c.to,
+            c.note.as_deref().unwrap_or("")
+        )
+    }
+
+    fn deployment(ns: &str, name: &str, paused: bool) -> String {
+        format!(
+            "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\n  namespace: {ns}\nspec:\n  paused: {paused}\n  selector:\n    matchLabels: {{app: {name}}}\n  template:\n    metadata:\n      labels: {{app: {name}}}\n    spec:\n      containers:\n      - name: app\n        image: app:1\n"
+        )
+    }
+
+    #[test]
+    fn each_row_says_what_it_changes_from_and_to() {
+        let yaml = [
+            two(),
+            namespace("bookinfo", &[("istio.io/rev", "1-8-0")]),
+            pod("bookinfo", "ratings", 1, "1-8-0"),
+            pod("bookinfo", "ratings", 2, "1-8-0"),
+        ]
+        .concat();
+        let p = plan_of(&yaml, &Options::default());
+        assert!(!p.is_settled());
+        assert_eq!(p.to_apply().count(), 2);
+        assert_eq!(
+            p.changes.iter().map(row).collect::<Vec<_>>(),
+            [
+                "Namespaces IR106 Namespace bookinfo | istio.io/rev=1-8-0 -> istio.io/rev=1-8-1 | ",
+                "Workloads IR106 Deployment bookinfo/ratings | 1-8-0 (2 pods) -> 1-8-1 | ",
+            ]
+        );
+    }
+
+    #[test]
+    fn totals_count_each_disposition() {
+        let yaml = [
+            two(),
+            tag("prod-stable", "1-8-0"),
+            namespace("shop", &[("istio.io/rev", "prod-stable")]),
+            pod("shop", "cart", 1, "1-8-0"),
+            pod("shop", "web", 1, "1-8-0"),
+        ]
+        .concat();
+        let p = plan_of(&yaml, &Options::default());
+        let tag_move = &p.changes[0];
+        assert_eq!(
+            (
+                tag_move.object.as_str(),
+                tag_move.from.as_str(),
+                tag_move.to.as_str()
+            ),
+            ("tag prod-stable", "1-8-0", "1-8-1")
+        );
+        // One tag move to run, two restarts refused until it is done.
+        assert_eq!(
+            p.totals,
+            Totals {
+                apply: 0,
+                run: 1,
+                manual: 0,
+                refused: 2
+            },
+            "{:#?}",
+            p.changes.iter().map(row).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn a_paused_deployment_is_refused_and_only_that_one() {
+        let yaml = [
+            two(),
+            namespace("bookinfo", &[("istio.io/rev", "1-8-1")]),
+            deployment("bookinfo", "ratings", true),
+            pod("bookinfo", "ratings", 1, "1-8-0"),
+            deployment("bookinfo", "reviews", false),
+            pod("bookinfo", "reviews", 1, "1-8-0"),
+        ]
+        .concat();
+        let p = plan_of(&yaml, &Options::default());
+        let dispositions: Vec<(String, bool)> = p
+            .changes
+            .iter()
+            .map(|c| (c.object.clone(), c.applies()))
+            .collect();
+        assert_eq!(
+            dispositions,
+            [
+                ("Deployment bookinfo/ratings".to_string(), false),
+                ("Deployment bookinfo/reviews".to_string(), true),
+            ]
+        );
+        assert_eq!(p.totals.refused, 1);
+    }
+
+    #[test]
+    fn a_namespace_asking_for_a_revision_nothing_serves_moves_to_the_target() {
+        let yaml = [
+            two(),
+            namespace("shop", &[("istio.io/rev", "gone")]),
+            pod("shop", "cart", 1, "1-8-0"),
+        ]
+        .concat();
+        let p = plan_of(&yaml, &Options::default());
+        assert_eq!(
+            row(&p.changes[0]),
+            "Namespaces IR105 Namespace shop | istio.io/rev=gone -> istio.io/rev=1-8-1 | "
+        );
+    }
+
+    #[test]
+    fn a_removed_label_says_which_shadows_which() {
+        let relabel = |set: Option<&str>, remove: &str| Step::RelabelNamespace {
+            namespace: "shop".into(),
+            set: set.map(|v| remedy::Label::new(LABEL_REV, v)),
+            remove: Some(remove.into()),
+        };
+        assert_eq!(
+            shadow_note(&relabel(Some("1-8-1"), LABEL_INJECTION)).as_deref(),
+            Some("removes istio-injection=enabled, which would shadow istio.io/rev")
+        );
+        assert_eq!(
+            shadow_note(&relabel(None, LABEL_INJECTION)).as_deref(),
+            Some("removes istio-injection, which shadows istio.io/rev")
+        );
+        assert_eq!(
+            shadow_note(&relabel(None, LABEL_REV)).as_deref(),
+            Some("removes istio.io/rev, which istio-injection shadows and no control plane serves")
+        );
+        assert_eq!(shadow_note(&relabel(None, "team")), None);
+        assert_eq!(none_if_empty(String::new()), "-");
+        assert_eq!(none_if_empty("a=b".into()), "a=b");
+    }
+
+    #[test]
+    fn mixed_workloads_are_ir101_and_gateways_move_last() {
+        let yaml = [
+            two(),
+            namespace("bookinfo", &[("istio.io/rev", "1-8-1")]),
+            pod("bookinfo", "ratings", 1, "1-8-0"),
+            pod("bookinfo", "ratings", 2, "1-8-1"),
+            gateway_pod(1, "1-8-0"),
+        ]
+        .concat();
+        let p = plan_of(&yaml, &Options::default());
+        let rows: Vec<String> = p.changes.iter().map(row).collect();
+        assert_eq!(
+            rows[0],
+            "Workloads IR101 Deployment bookinfo/ratings | 1-8-0 (1 pod), 1-8-1 (1 pod) -> 1-8-1 | "
+        );
+        assert!(
+            rows.last().unwrap().starts_with("Gateways IR201 "),
+            "{rows:#?}"
+        );
+    }
+
+    #[test]
+    fn a_gateway_on_two_revisions_is_ir204() {
+        let yaml = [
+            two(),
+            namespace("bookinfo", &[("istio.io/rev", "1-8-1")]),
+            gateway_pod(1, "1-8-0"),
+            gateway_pod(2, "1-8-1"),
+        ]
+        .concat();
+        let p = plan_of(
+            &yaml,
+            &Options {
+                target: Some("1-8-0".into()),
+                ..Options::default()
+            },
+        );
+        let codes: Vec<(Phase, Code)> = p.changes.iter().map(|c| (c.phase, c.code)).collect();
+        assert!(codes.contains(&(Phase::Gateways, Code::IR204)), "{codes:?}");
+    }
+
+    #[test]
+    fn a_narrowed_plan_prints_no_removal() {
+        // Only the restart is left, and it is outside the scope asked for.
+        let yaml = [
+            two(),
+            namespace("bookinfo", &[("istio.io/rev", "1-8-1")]),
+            pod("bookinfo", "ratings", 1, "1-8-0"),
+        ]
+        .concat();
+        let all = plan_of(&yaml, &Options::default());
+        assert_eq!(all.then.len(), 1, "{:?}", all.then);
+        let p = plan_of(
+            &yaml,
+            &Options {
+                scope: Scope::Workloads,
+                ..Options::default()
+            },
+        );
+        assert_eq!(p.changes.len(), 1);
+        assert!(p.then.is_empty(), "{:?}", p.then);
+    }
 }
