@@ -939,4 +939,146 @@ mod tests {
         assert_eq!(p.changes.len(), 1);
         assert!(p.then.is_empty(), "{:?}", p.then);
     }
+
+    /// The default revision's injector, answering `istio-injection=enabled`.
+    const DEFAULT_INJECTOR: &str = "---\napiVersion: admissionregistration.k8s.io/v1\nkind: MutatingWebhookConfiguration\nmetadata:\n  name: istio-sidecar-injector\nwebhooks:\n- name: namespace.sidecar-injector.istio.io\n  clientConfig:\n    service: {name: istiod, namespace: istio-system, path: /inject}\n  namespaceSelector:\n    matchLabels: {istio-injection: enabled}\n";
+
+    #[test]
+    fn the_label_an_injection_label_shadows_stays_only_when_served() {
+        let plan_for = |rev: &str| {
+            let yaml = [
+                two(),
+                istiod("default", "1.8.1", true),
+                DEFAULT_INJECTOR.to_string(),
+                namespace(
+                    "shop",
+                    &[("istio.io/rev", rev), ("istio-injection", "enabled")],
+                ),
+                pod("shop", "cart", 1, "default"),
+            ]
+            .concat();
+            let p = plan_of(
+                &yaml,
+                &Options {
+                    target: Some("default".into()),
+                    ..Options::default()
+                },
+            );
+            p.changes.iter().map(row).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            plan_for("1-8-1"),
+            [
+                "Namespaces IR104 Namespace shop | istio.io/rev=1-8-1, istio-injection=enabled -> istio.io/rev=1-8-1 | removes istio-injection, which shadows istio.io/rev"
+            ]
+        );
+        assert_eq!(
+            plan_for("1-7-0"),
+            [
+                "Namespaces IR104 Namespace shop | istio.io/rev=1-7-0, istio-injection=enabled -> - | removes istio.io/rev, which istio-injection shadows and no control plane serves"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_bare_pod_is_a_manual_step_and_counted_so() {
+        let bare = "---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: debug\n  namespace: shop\n  labels:\n    istio.io/rev: 1-8-0\n  annotations:\n    sidecar.istio.io/status: '{\"revision\":\"1-8-0\"}'\nspec:\n  containers:\n  - name: app\n    image: app:1\n  - name: istio-proxy\n    image: docker.io/istio/proxyv2:1\n    args: [proxy, sidecar]\nstatus:\n  phase: Running\n";
+        let yaml = [two(), namespace("shop", &[]), bare.to_string()].concat();
+        let p = plan_of(&yaml, &Options::default());
+        assert_eq!(
+            p.totals,
+            Totals {
+                apply: 0,
+                run: 0,
+                manual: 1,
+                refused: 0
+            },
+            "{:#?}",
+            p.changes.iter().map(row).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn a_tag_move_starts_from_the_revision_that_tag_points_at() {
+        // The tag is on 1-8-1 and moves back to 1-8-0; 1-8-0's own injector is listed first.
+        let yaml = [
+            two(),
+            tag("prod-stable", "1-8-1"),
+            namespace("shop", &[("istio.io/rev", "prod-stable")]),
+            pod("shop", "cart", 1, "1-8-1"),
+        ]
+        .concat();
+        let p = plan_of(
+            &yaml,
+            &Options {
+                target: Some("1-8-0".into()),
+                ..Options::default()
+            },
+        );
+        let tag_move = &p.changes[0];
+        assert_eq!(
+            (
+                tag_move.object.as_str(),
+                tag_move.from.as_str(),
+                tag_move.to.as_str()
+            ),
+            ("tag prod-stable", "1-8-1", "1-8-0")
+        );
+    }
+
+    #[test]
+    fn an_operator_gateway_moves_by_its_own_cr_and_the_row_shows_that_crs_revision() {
+        let iop = |ns: &str, name: &str, rev: &str| {
+            format!(
+                "---\napiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nmetadata:\n  name: {name}\n  namespace: {ns}\nspec:\n  revision: {rev}\n"
+            )
+        };
+        // Its CR's namesake in another namespace and its namespace's other CR, listed first.
+        let deployment = "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: istio-ingressgateway\n  namespace: istio-system\n  labels:\n    install.operator.istio.io/owning-resource: gateways\n    install.operator.istio.io/owning-resource-namespace: istio-system\n    istio.io/rev: 1-8-0\n    operator.istio.io/component: IngressGateways\nspec:\n  selector:\n    matchLabels: {app: istio-ingressgateway}\n  template:\n    metadata:\n      labels: {app: istio-ingressgateway, istio.io/rev: 1-8-0, operator.istio.io/component: IngressGateways, sidecar.istio.io/inject: \"false\"}\n    spec:\n      containers:\n      - name: istio-proxy\n        image: docker.io/istio/proxyv2:1\n        args: [proxy, router]\n";
+        let gateway = [deployment.to_string(), gateway_pod(1, "1-8-0")].concat();
+        let yaml = [
+            two(),
+            iop("aaa", "gateways", "1-7-0"),
+            iop("istio-system", "aaa-gateways", "1-7-5"),
+            iop("istio-system", "gateways", "1-8-0"),
+            gateway,
+        ]
+        .concat();
+        let p = plan_of(&yaml, &Options::default());
+        let rows: Vec<String> = p.changes.iter().map(row).collect();
+        assert_eq!(
+            rows,
+            ["Gateways IR201 IstioOperator istio-system/gateways | 1-8-0 -> 1-8-1 | "]
+        );
+    }
+
+    #[test]
+    fn a_namespace_without_workloads_moves_too_and_one_on_the_target_stays() {
+        // New pods there would still get the old revision.
+        let yaml = [
+            two(),
+            namespace("empty", &[("istio.io/rev", "1-8-0")]),
+            namespace("moved", &[("istio.io/rev", "1-8-1")]),
+        ]
+        .concat();
+        let p = plan_of(&yaml, &Options::default());
+        assert_eq!(
+            p.changes.iter().map(row).collect::<Vec<_>>(),
+            ["Namespaces IR106 Namespace empty | istio.io/rev=1-8-0 -> istio.io/rev=1-8-1 | "]
+        );
+    }
+
+    #[test]
+    fn a_gateway_already_on_the_target_is_left_alone() {
+        let yaml = [
+            two(),
+            namespace("bookinfo", &[("istio.io/rev", "1-8-1")]),
+            pod("bookinfo", "ratings", 1, "1-8-1"),
+            gateway_pod(1, "1-8-1"),
+            gateway_pod(2, "1-8-1"),
+        ]
+        .concat();
+        let p = plan_of(&yaml, &Options::default());
+        assert!(p.changes.is_empty(), "{:?}", rows(&p));
+    }
 }
