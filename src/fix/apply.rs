@@ -704,4 +704,208 @@ mod tests {
             .unwrap();
         assert_eq!(at.len(), "2026-12-01T23:30:00Z".len(), "{at}");
     }
+
+    fn waiting(r: Rollout) -> bool {
+        matches!(r, Rollout::Waiting(_))
+    }
+
+    #[test]
+    fn a_stateful_set_is_done_when_every_replica_is_updated_ready_and_on_the_update_revision() {
+        let obj = |updated: i64, ready: i64, update_revision: &str| {
+            json!({"metadata": {"generation": 3}, "spec": {"replicas": 2},
+                   "status": {"observedGeneration": 3, "updatedReplicas": updated,
+                              "readyReplicas": ready, "updateRevision": update_revision,
+                              "currentRevision": "web-2"}})
+        };
+        assert!(waiting(progress_of("StatefulSet", &obj(1, 2, "web-2"))));
+        assert!(waiting(progress_of("StatefulSet", &obj(2, 1, "web-2"))));
+        assert!(waiting(progress_of("StatefulSet", &obj(2, 2, "web-3"))));
+        assert_eq!(
+            progress_of("StatefulSet", &obj(2, 2, "web-2")),
+            Rollout::Done("2 of 2 replicas updated and ready".to_string())
+        );
+        // More than asked for (scaling down) is done too.
+        assert!(!waiting(progress_of("StatefulSet", &obj(3, 3, "web-2"))));
+        let mut on_delete = obj(2, 2, "web-2");
+        on_delete["spec"]["updateStrategy"] = json!({"type": "OnDelete"});
+        assert!(matches!(
+            progress_of("StatefulSet", &on_delete),
+            Rollout::Failed(_)
+        ));
+    }
+
+    #[test]
+    fn a_daemon_set_is_done_when_every_scheduled_pod_is_updated_and_available() {
+        let obj = |desired: i64, updated: i64, available: i64| {
+            json!({"metadata": {"generation": 3},
+                   "status": {"observedGeneration": 3, "desiredNumberScheduled": desired,
+                              "updatedNumberScheduled": updated, "numberAvailable": available}})
+        };
+        assert_eq!(
+            progress_of("DaemonSet", &obj(3, 2, 3)),
+            Rollout::Waiting("2 of 3 updated, 3 available".to_string())
+        );
+        assert!(waiting(progress_of("DaemonSet", &obj(3, 3, 2))));
+        assert_eq!(
+            progress_of("DaemonSet", &obj(3, 3, 3)),
+            Rollout::Done("3 of 3 pods updated and available".to_string())
+        );
+        assert!(!waiting(progress_of("DaemonSet", &obj(3, 4, 4))));
+        assert!(matches!(
+            progress_of("CronJob", &obj(1, 1, 1)),
+            Rollout::Failed(_)
+        ));
+    }
+
+    #[test]
+    fn only_applied_changes_count_as_done_and_only_failures_as_failed() {
+        let failed = [
+            Outcome::Failed("x".into()),
+            Outcome::TimedOut("x".into()),
+            Outcome::Conflicts(Vec::new()),
+        ];
+        let not_failed = [
+            Outcome::Applied("x".into()),
+            Outcome::WouldApply("x".into()),
+            Outcome::Skipped("x".into()),
+        ];
+        assert!(failed.iter().all(Outcome::failed));
+        assert!(!not_failed.iter().any(Outcome::failed));
+        let report = |outcomes: &[Outcome]| Report {
+            results: outcomes.iter().cloned().enumerate().collect(),
+        };
+        let done = report(&not_failed[..2]);
+        assert!(done.complete() && !done.failed());
+        let skipped = report(&not_failed);
+        assert!(!skipped.complete() && !skipped.failed());
+        let broken = report(&[not_failed[0].clone(), failed[0].clone()]);
+        assert!(!broken.complete() && broken.failed());
+    }
+
+    #[test]
+    fn a_restart_waits_on_its_namespaces_relabel_only() {
+        let plan = Plan {
+            changes: vec![relabel("1")],
+            ..Plan::default()
+        };
+        let report = |o: Outcome| Report {
+            results: vec![(0, o)],
+        };
+        assert!(namespace_not_done(
+            &plan,
+            &report(Outcome::Failed("x".into())),
+            "shop"
+        ));
+        assert!(!namespace_not_done(
+            &plan,
+            &report(Outcome::Failed("x".into())),
+            "bookinfo"
+        ));
+        assert!(!namespace_not_done(
+            &plan,
+            &report(Outcome::Applied("labelled".into())),
+            "shop"
+        ));
+        assert!(!namespace_not_done(
+            &plan,
+            &report(Outcome::WouldApply("labelled".into())),
+            "shop"
+        ));
+    }
+
+    #[test]
+    fn a_change_shown_differently_by_the_fresh_plan_is_not_applied() {
+        let fresh = |c: Change| Plan {
+            changes: vec![c],
+            ..Plan::default()
+        };
+        let mut to = relabel("7");
+        to.to = "istio.io/rev=1-8-2".into();
+        let mut from = relabel("7");
+        from.from = "istio.io/rev=1-7-0".into();
+        let mut refused = relabel("7");
+        refused.disposition = super::super::Disposition::Refused("paused".into());
+        for changed in [to, from, refused] {
+            let why = still_current(&relabel("7"), &fresh(changed)).unwrap_err();
+            assert_eq!(
+                why,
+                "Namespace shop changed since the plan; fix again to see the new plan"
+            );
+        }
+    }
+
+    #[test]
+    fn each_outcome_prints_as_one_progress_line() {
+        let c = relabel("1");
+        assert_eq!(
+            line(&c, &Outcome::Applied("labelled".into())),
+            "applied: Namespace shop: labelled"
+        );
+        assert_eq!(
+            line(&c, &Outcome::TimedOut("slow".into())),
+            "timed out: Namespace shop: slow"
+        );
+        assert_eq!(
+            line(
+                &c,
+                &Outcome::Conflicts(vec![Conflict {
+                    field: ".spec.replicas".into(),
+                    manager: "kubectl-edit".into()
+                }])
+            ),
+            "conflict: Namespace shop: .spec.replicas (kubectl-edit)"
+        );
+    }
+
+    #[test]
+    fn a_refused_apply_names_each_field_and_its_manager() {
+        let status: kube::core::Status = serde_json::from_value(json!({
+            "status": "Failure", "code": 409, "reason": "Conflict",
+            "message": "Apply failed with 1 conflict",
+            "details": {"causes": [
+                {"reason": "FieldManagerConflict", "message": "conflict with \"kubectl-edit\" using apps/v1", "field": ".spec.replicas"},
+                {"reason": "FieldValueInvalid", "message": "other", "field": ".spec.x"}
+            ]}
+        }))
+        .unwrap();
+        assert_eq!(
+            conflicts(&status),
+            [Conflict {
+                field: ".spec.replicas".into(),
+                manager: "\"kubectl-edit\" using apps/v1".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn a_cluster_error_reads_as_its_message_and_code() {
+        let e = kube::Error::Api(
+            serde_json::from_value(
+                json!({"status": "Failure", "code": 403, "reason": "Forbidden",
+                "message": "namespaces \"shop\" is forbidden"}),
+            )
+            .unwrap(),
+        );
+        assert_eq!(cluster_error(&e), "namespaces \"shop\" is forbidden (403)");
+    }
+
+    #[test]
+    fn only_restarts_and_pod_template_relabels_roll_a_workload() {
+        let w = WorkloadRef {
+            kind: "Deployment".into(),
+            namespace: "n".into(),
+            name: "d".into(),
+        };
+        let mut c = relabel("1");
+        assert_eq!(rolled(&c), None);
+        c.step = Step::Restart {
+            workload: w.clone(),
+        };
+        assert_eq!(rolled(&c), Some(&w));
+        c.step = Step::RelabelPodTemplate {
+            workload: w.clone(),
+            set: crate::remedy::Label::new("istio.io/rev", "1-8-1"),
+        };
+        assert_eq!(rolled(&c), Some(&w));
+    }
 }

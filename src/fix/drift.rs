@@ -165,4 +165,26 @@ mod tests {
             &json!({"kind": "ConfigMap", "data": {"k": "***"}})
         ));
     }
+
+    #[test]
+    fn a_row_names_its_object_and_the_first_three_paths_that_differ() {
+        let paths = |n: usize| (0..n).map(|i| format!("/spec/f{i}")).collect::<Vec<_>>();
+        assert_eq!(
+            differs(&paths(3)),
+            "differs at /spec/f0, /spec/f1, /spec/f2"
+        );
+        assert_eq!(
+            differs(&paths(5)),
+            "differs at /spec/f0, /spec/f1, /spec/f2 and 2 more"
+        );
+        let object =
+            |namespace: &str| crate::finding::ObjectRef::new("Deployment", namespace, "istiod");
+        assert_eq!(named(&object("istio-system")), "istio-system/istiod");
+        assert_eq!(named(&object("")), "istiod");
+        assert_eq!(
+            resource_version(&json!({"metadata": {"resourceVersion": "42"}})).as_deref(),
+            Some("42")
+        );
+        assert_eq!(resource_version(&json!({"metadata": {}})), None);
+    }
 }
