@@ -1050,6 +1050,8 @@ mod tests {
             rows,
             ["Gateways IR201 IstioOperator istio-system/gateways | 1-8-0 -> 1-8-1 | "]
         );
+        // Once its CR is patched, the gateway's pods no longer hold 1-8-0.
+        assert_eq!(p.then.len(), 1, "{:?}", p.then);
     }
 
     #[test]
@@ -1080,5 +1082,19 @@ mod tests {
         .concat();
         let p = plan_of(&yaml, &Options::default());
         assert!(p.changes.is_empty(), "{:?}", rows(&p));
+    }
+
+    #[test]
+    fn a_revision_a_tag_still_points_at_is_not_removed() {
+        let yaml = [
+            two(),
+            tag("prod", "1-8-0"),
+            namespace("bookinfo", &[("istio.io/rev", "1-8-0")]),
+            pod("bookinfo", "ratings", 1, "1-8-0"),
+        ]
+        .concat();
+        let p = plan_of(&yaml, &Options::default());
+        assert_eq!(p.totals.apply, 2, "{:?}", rows(&p));
+        assert!(p.then.is_empty(), "{:?}", p.then);
     }
 }
