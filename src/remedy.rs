@@ -1199,7 +1199,10 @@ mod tests {
                 &[
                     two(),
                     extra,
-                    namespace("shop", &[("istio.io/rev", rev), ("istio-injection", "enabled")]),
+                    namespace(
+                        "shop",
+                        &[("istio.io/rev", rev), ("istio-injection", "enabled")],
+                    ),
                 ]
                 .concat(),
             );

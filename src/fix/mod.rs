@@ -612,6 +612,16 @@ mod tests {
         plan(&inv, &mesh, None, options)
     }
 
+    fn plan_to(yaml: &str, target: &str) -> Plan {
+        plan_of(
+            yaml,
+            &Options {
+                target: Some(target.into()),
+                ..Options::default()
+            },
+        )
+    }
+
     fn rows(p: &Plan) -> Vec<String> {
         p.changes
             .iter()
@@ -684,13 +694,7 @@ mod tests {
             pod("shop", "cart", 1, "default"),
         ]
         .concat();
-        let p = plan_of(
-            &yaml,
-            &Options {
-                target: Some("1-8-1".into()),
-                ..Options::default()
-            },
-        );
+        let p = plan_to(&yaml, "1-8-1");
         let ns = &p.changes[0];
         assert_eq!(
             ns.command,
@@ -907,13 +911,7 @@ mod tests {
             gateway_pod(2, "1-8-1"),
         ]
         .concat();
-        let p = plan_of(
-            &yaml,
-            &Options {
-                target: Some("1-8-0".into()),
-                ..Options::default()
-            },
-        );
+        let p = plan_to(&yaml, "1-8-0");
         let codes: Vec<(Phase, Code)> = p.changes.iter().map(|c| (c.phase, c.code)).collect();
         assert!(codes.contains(&(Phase::Gateways, Code::IR204)), "{codes:?}");
     }
@@ -957,13 +955,7 @@ mod tests {
                 pod("shop", "cart", 1, "default"),
             ]
             .concat();
-            let p = plan_of(
-                &yaml,
-                &Options {
-                    target: Some("default".into()),
-                    ..Options::default()
-                },
-            );
+            let p = plan_to(&yaml, "default");
             p.changes.iter().map(row).collect::<Vec<_>>()
         };
         assert_eq!(
@@ -1008,13 +1000,7 @@ mod tests {
             pod("shop", "cart", 1, "1-8-1"),
         ]
         .concat();
-        let p = plan_of(
-            &yaml,
-            &Options {
-                target: Some("1-8-0".into()),
-                ..Options::default()
-            },
-        );
+        let p = plan_to(&yaml, "1-8-0");
         let tag_move = &p.changes[0];
         assert_eq!(
             (
