@@ -187,4 +187,86 @@ mod tests {
         );
         assert_eq!(resource_version(&json!({"metadata": {}})), None);
     }
+
+    /// A ConfigMap in istio-system, as the operator labels what it installs.
+    fn config_map(name: &str, value: &str, resource_version: &str) -> Value {
+        json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": name, "namespace": "istio-system", "uid": name,
+                "resourceVersion": resource_version, "labels": {
+                "install.operator.istio.io/owning-resource": "control-plane",
+                "install.operator.istio.io/owning-resource-namespace": "istio-system",
+                "operator.istio.io/managed": "Reconcile",
+                "operator.istio.io/component": "Pilot",
+                "istio.io/rev": "default"}},
+            "data": {"k": value}})
+    }
+
+    #[test]
+    fn each_drifted_missing_and_orphaned_object_is_one_change_with_its_own_body_and_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let rendered = |name: &str, value: &str| {
+            format!(
+                "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  namespace: istio-system\n  labels:\n    operator.istio.io/component: Pilot\n    istio.io/rev: default\ndata:\n  k: {value}\n"
+            )
+        };
+        // Rendered: one in sync, one drifted, one missing; live: those two and an orphan.
+        let manifest = dir.path().join("manifest.yaml");
+        std::fs::write(
+            &manifest,
+            [
+                rendered("a-same", "v"),
+                rendered("b-drifted", "new"),
+                rendered("c-missing", "v"),
+            ]
+            .concat(),
+        )
+        .unwrap();
+        let snapshot = dir.path().join("live.json");
+        let live = json!({"apiVersion": "v1", "kind": "List", "items": [
+            config_map("a-same", "v", "11"),
+            config_map("b-drifted", "old", "12"),
+            config_map("d-orphan", "v", "14"),
+        ]});
+        std::fs::write(&snapshot, live.to_string()).unwrap();
+        let options = crate::diff::Options {
+            manifest: Some(manifest.display().to_string()),
+            owner: Some("istio-system/control-plane".into()),
+            default_ignores: true,
+            source: crate::source::Options {
+                snapshots: vec![snapshot.display().to_string()],
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let rendering = crate::diff::render(&options).unwrap();
+        let compared = crate::diff::compare(&options, &rendering).unwrap();
+        let rows: Vec<String> = changes(&rendering, &compared, Options::default())
+            .iter()
+            .map(|c| {
+                let body = c.body.as_ref().map(|b| {
+                    format!(
+                        "{}={}",
+                        b.0["metadata"]["name"].as_str().unwrap(),
+                        b.0["data"]["k"].as_str().unwrap()
+                    )
+                });
+                format!(
+                    "{:?} {} | {} | rv {} | body {}",
+                    c.code,
+                    c.object,
+                    c.from,
+                    c.resource_version.as_deref().unwrap_or("-"),
+                    body.as_deref().unwrap_or("-")
+                )
+            })
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                "IR501 ConfigMap istio-system/b-drifted | differs at /data/k | rv 12 | body b-drifted=new",
+                "IR502 ConfigMap istio-system/c-missing | missing | rv - | body c-missing=v",
+                "IR503 ConfigMap istio-system/d-orphan | orphaned (istioctl install no longer renders it) | rv 14 | body -",
+            ]
+        );
+    }
 }
