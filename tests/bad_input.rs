@@ -163,6 +163,42 @@ fn bad_request_timeout_and_chunk_size_are_usage_errors() {
 }
 
 #[test]
+fn a_fix_timeout_of_zero_or_nonsense_is_a_usage_error() {
+    for timeout in ["0", "0s", "soon"] {
+        let out = cargo_bin_cmd!("kubectl-istio_rev")
+            .args(["fix", "--dry-run=client", "--timeout", timeout])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{timeout}: {stderr}");
+        // clap's usage error: the flag and the reason on its first line.
+        let first = stderr.lines().next().unwrap_or_default();
+        assert!(first.contains("--timeout"), "{timeout}: {stderr}");
+        assert!(
+            first.contains(&format!("{timeout:?}")),
+            "{timeout}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn prune_and_force_conflicts_without_a_rendered_install_are_refused() {
+    for flag in ["--prune", "--force-conflicts"] {
+        let out = cargo_bin_cmd!("kubectl-istio_rev")
+            .args(["fix", "--dry-run=client", flag])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flag}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{flag}: {stderr}");
+        assert!(
+            stderr.contains("--prune and --force-conflicts are for drift"),
+            "{flag}: {stderr}"
+        );
+    }
+}
+
+#[test]
 fn a_fleet_cannot_read_a_snapshot() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/bad/multi-doc.yaml");
     let (code, stderr) = run_status(&["--context", "a,b", "--snapshot", path.to_str().unwrap()]);
