@@ -189,6 +189,10 @@ fn yes_changes_exactly_the_plan_in_the_guides_order_and_a_rerun_plans_nothing() 
 
     let again = plan(&server);
     assert_eq!(again["totals"]["apply"], 0, "{again:#}");
+    // Nothing to apply: a plain fix prints the plan and asks nothing, even without a terminal.
+    let settled = run(&["fix", "-o", "json"], &server);
+    assert_eq!(settled.code, 0, "{}", settled.stderr);
+    assert_eq!(json(&settled.stdout)["totals"]["apply"], 0);
     let status = run(&["status", "-o", "json"], &server);
     let lines = common::finding_lines(&json(&status.stdout));
     // What fix leaves to a person: the bare pod and the istioctl-installed gateway.
