@@ -1,7 +1,7 @@
 //! End-to-end: the plugin at home in a terminal. Impersonation (`--as`, `--as-group`,
 //! `--as-uid`), `version`, shell completion (scripts, the dynamic completer, kubectl's plugin
 //! completion through the real kubectl), `status --watch` against a loopback API server that
-//! changes between frames, and progress output only on a terminal.
+//! changes between frames, progress output only on a terminal, and fix's question on one.
 
 mod common;
 
@@ -828,4 +828,57 @@ fn no_progress_with_json_output_or_a_dumb_terminal() {
     json(&stdout);
     let (_, dumb) = progress_run(&[], &[("TERM", "dumb")]);
     assert!(!dumb.contains("listing"), "{dumb:?}");
+}
+
+// ---- fix asks on a terminal ------------------------------------------------------------------
+
+/// `fix` with stdin on a terminal that answers `answer` to its question: exit code, stderr and
+/// the PATCHes the server received.
+fn fix_answering(answer: &str) -> (i32, String, Vec<String>) {
+    use std::io::Write;
+    let server = FakeApiServer::new()
+        .objects_from_file(scenario("istioctl-2-canary-up"))
+        .unwrap()
+        .rollout_delay(Duration::ZERO)
+        .start();
+    let (mut master, slave) = pty();
+    // Typed ahead: the terminal holds the line until fix reads it.
+    master.write_all(format!("{answer}\n").as_bytes()).unwrap();
+    // Its echo is read off, so the terminal never fills.
+    let _echo = drain(master);
+    let out = plugin()
+        .args(["fix", "--no-color"])
+        .arg("--kubeconfig")
+        .arg(server.kubeconfig_path())
+        .stdin(Stdio::from(slave))
+        .output()
+        .unwrap();
+    let patches = server
+        .requests()
+        .iter()
+        .filter(|r| r.method == "PATCH")
+        .map(|r| r.path.clone())
+        .collect();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stderr).unwrap(),
+        patches,
+    )
+}
+
+#[test]
+fn on_a_terminal_fix_asks_and_applies_only_on_yes() {
+    let (code, stderr, patches) = fix_answering("n");
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("? [y/N]"), "the question: {stderr}");
+    assert!(stderr.contains("Nothing applied."), "{stderr}");
+    assert!(patches.is_empty(), "{patches:?}");
+
+    let (code, stderr, patches) = fix_answering("y");
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stderr.contains("Nothing applied."), "{stderr}");
+    assert!(
+        patches.iter().any(|p| p.ends_with("/namespaces/bookinfo")),
+        "{patches:?}"
+    );
 }
