@@ -24,8 +24,9 @@ tests=(-C --lib)
 if [ "${1:-}" = "--e2e" ]; then
     shift
     # partial: the gates' and checks' IR901 path (a partly readable cluster); suppress: the
-    # annotations and --config rules end to end.
-    for t in status properties fix gate partial suppress; do
+    # annotations and --config rules end to end; bad_input: fix's flag errors; terminal: fix's
+    # question on a terminal.
+    for t in status properties fix gate partial suppress bad_input terminal; do
         [ -e "tests/$t.rs" ] && tests+=(-C --test -C "$t")
     done
 fi
