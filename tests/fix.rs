@@ -692,3 +692,49 @@ fn the_plan_prints_in_the_envelope_and_finding_formats_are_refused() {
         assert!(out.stderr.contains("table, json or yaml"), "{}", out.stderr);
     }
 }
+
+#[test]
+fn gateways_wait_until_every_change_before_them_succeeded() {
+    // Workload restarts refused (a token that may not patch Deployments): the operator
+    // gateways' CR is not patched either, so the gateways do not move ahead of the workloads.
+    let server = serve_scenario(
+        "operator-3-relabeled",
+        Duration::ZERO,
+        &[Fault::ForbiddenVerb {
+            resource: "deployments",
+            verb: "patch",
+        }],
+    );
+    let planned = plan(&server);
+    let gateway = planned["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|c| c["phase"] == "gateways" && c["disposition"]["kind"] == "apply")
+        .unwrap_or_else(|| panic!("an applied gateway change: {planned:#}"));
+    let out = run(&["fix", "--yes", "-o", "json"], &server);
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    let report = json(&out.stdout);
+    let result = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r[0] == gateway)
+        .map(|r| r[1].clone())
+        .unwrap();
+    assert_eq!(result["result"], "skipped", "{report:#}");
+    assert!(
+        result["detail"]
+            .as_str()
+            .unwrap()
+            .contains("gateways move last"),
+        "{result}"
+    );
+    assert!(
+        !patches(&server)
+            .iter()
+            .any(|p| p.contains("istiooperators")),
+        "{:?}",
+        patches(&server)
+    );
+}
