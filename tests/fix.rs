@@ -517,6 +517,31 @@ fn orphans_are_deleted_only_with_prune_and_each_is_listed() {
             .is_some()
     );
 
+    // A server dry run of the prune deletes nothing either: the DELETE carries dryRun.
+    let out = drift(&server, &["--prune", "--dry-run=server", "-o", "json"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let dry_deletes: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "DELETE")
+        .collect();
+    assert_eq!(dry_deletes.len(), 1);
+    // As kubectl's DeleteOptions: in the query or in the body.
+    let body = String::from_utf8_lossy(&dry_deletes[0].body);
+    assert!(
+        dry_deletes[0].query_param("dryRun").as_deref() == Some("All")
+            || body.contains(r#""dryRun":["All"]"#),
+        "{:?} {body}",
+        dry_deletes[0].query
+    );
+    assert!(
+        server
+            .get_object("deployments", Some("istio-system"), "istiod-old")
+            .is_some(),
+        "a server dry run deleted the orphan"
+    );
+    server.clear_requests();
+
     let out = drift(&server, &["--yes", "--prune"]);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     assert!(

@@ -352,10 +352,7 @@ async fn send_drift(client: &Client, change: &Change, options: &Options) -> Outc
             let patch = Patch::Apply(&body.0);
             match with_retries(|| api.patch(&object.name, &pp, &patch)).await {
                 Ok(_) => dry(&format!("applied as {field_manager}")),
-                Err(kube::Error::Api(s)) if s.code == 409 && !conflicts(&s).is_empty() => {
-                    Outcome::Conflicts(conflicts(&s))
-                }
-                Err(e) => Outcome::Failed(cluster_error(&e)),
+                Err(e) => refused_apply(&e),
             }
         }
         Step::Delete {
@@ -369,13 +366,29 @@ async fn send_drift(client: &Client, change: &Change, options: &Options) -> Outc
             };
             match with_retries(|| api.delete(&object.name, &dp)).await {
                 Ok(_) => dry("deleted"),
-                Err(kube::Error::Api(s)) if s.code == 404 => {
-                    Outcome::Applied("already gone".to_string())
-                }
-                Err(e) => Outcome::Failed(cluster_error(&e)),
+                Err(e) => refused_delete(&e),
             }
         }
         _ => Outcome::Skipped("not carried out by fix".to_string()),
+    }
+}
+
+/// A refused server-side apply: the fields other managers own when the 409 names them, else
+/// the error itself.
+fn refused_apply(e: &kube::Error) -> Outcome {
+    match e {
+        kube::Error::Api(s) if s.code == 409 && !conflicts(s).is_empty() => {
+            Outcome::Conflicts(conflicts(s))
+        }
+        e => Outcome::Failed(cluster_error(e)),
+    }
+}
+
+/// A refused delete: an orphan already gone is what the delete was for.
+fn refused_delete(e: &kube::Error) -> Outcome {
+    match e {
+        kube::Error::Api(s) if s.code == 404 => Outcome::Applied("already gone".to_string()),
+        e => Outcome::Failed(cluster_error(e)),
     }
 }
 
@@ -907,5 +920,40 @@ mod tests {
             set: crate::remedy::Label::new("istio.io/rev", "1-8-1"),
         };
         assert_eq!(rolled(&c), Some(&w));
+    }
+
+    fn api_error(code: u16, causes: Value) -> kube::Error {
+        kube::Error::Api(
+            serde_json::from_value(json!({"status": "Failure", "code": code,
+                "reason": "Conflict", "message": "refused", "details": {"causes": causes}}))
+            .unwrap(),
+        )
+    }
+
+    #[test]
+    fn only_a_409_naming_fields_is_a_conflict_and_only_a_404_delete_is_done() {
+        let field = json!([{"reason": "FieldManagerConflict",
+            "message": "conflict with \"helm\"", "field": ".data.mesh"}]);
+        assert!(matches!(
+            refused_apply(&api_error(409, field.clone())),
+            Outcome::Conflicts(c) if c.len() == 1
+        ));
+        // A 409 without field causes (the object was modified), or causes on another code.
+        assert_eq!(
+            refused_apply(&api_error(409, json!([]))),
+            Outcome::Failed("refused (409)".to_string())
+        );
+        assert_eq!(
+            refused_apply(&api_error(422, field)),
+            Outcome::Failed("refused (422)".to_string())
+        );
+        assert_eq!(
+            refused_delete(&api_error(404, json!([]))),
+            Outcome::Applied("already gone".to_string())
+        );
+        assert_eq!(
+            refused_delete(&api_error(403, json!([]))),
+            Outcome::Failed("refused (403)".to_string())
+        );
     }
 }
