@@ -709,6 +709,21 @@ fn the_plan_prints_in_the_envelope_and_finding_formats_are_refused() {
     assert_eq!(planned["command"], "fix");
     assert_eq!(planned["result"], "pass");
     assert_eq!(planned["exitCode"], 0);
+    // Every change fix would send carries its object's resourceVersion, namespaces and
+    // workloads alike: what "moved on since the plan" is measured against.
+    let applied: Vec<&Value> = planned["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["disposition"]["kind"] == "apply")
+        .collect();
+    assert!(
+        applied.iter().any(|c| c["phase"] == "workloads"),
+        "{planned:#}"
+    );
+    for c in applied {
+        assert!(c["resource_version"].is_string(), "{c:#}");
+    }
     for format in ["junit", "sarif", "markdown", "github"] {
         let out = run(&["fix", "--dry-run=client", "-o", format], &server);
         assert_eq!(out.code, 2, "{format}: {}", out.stderr);
