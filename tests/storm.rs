@@ -11,7 +11,8 @@
 //! having written nothing; a second fix on the calm cluster then finishes the job.
 //!
 //! Never a clean verdict, nor a different verdict, on data the tool did not see. `STORM_RUNS`
-//! (default 6 per scenario, so CI stays bounded) and `STORM_SEED` replay or extend a run.
+//! (default 6 per scenario, so CI stays bounded) and `STORM_SEED` replay or extend a run;
+//! `scripts/storm-long.sh` makes a long run.
 
 mod common;
 
