@@ -164,7 +164,8 @@ fn bad_request_timeout_and_chunk_size_are_usage_errors() {
 
 #[test]
 fn a_fix_timeout_of_zero_or_nonsense_is_a_usage_error() {
-    for timeout in ["0", "0s", "soon"] {
+    // The last is more than 0 but under a nanosecond: a zero Duration all the same.
+    for timeout in ["0", "0s", "soon", "0.0000000001s"] {
         let out = cargo_bin_cmd!("kubectl-istio_rev")
             .args(["fix", "--dry-run=client", "--timeout", timeout])
             .output()
