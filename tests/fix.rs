@@ -752,6 +752,11 @@ fn gateways_wait_until_every_change_before_them_succeeded() {
         .iter()
         .position(|c| c["phase"] == "gateways" && c["disposition"]["kind"] == "apply")
         .unwrap_or_else(|| panic!("an applied gateway change: {planned:#}"));
+    // Its CR's resourceVersion, as every change fix sends carries its object's.
+    assert!(
+        planned["changes"][gateway]["resource_version"].is_string(),
+        "{planned:#}"
+    );
     let out = run(&["fix", "--yes", "-o", "json"], &server);
     assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
     let report = json(&out.stdout);

@@ -635,6 +635,11 @@ mod tests {
             progress_of("Deployment", &obj(2, 2, 2, 2)),
             Rollout::Done(_)
         ));
+        // Scaled down mid-rollout: more new replicas than asked for is done, as kubectl has it.
+        assert!(matches!(
+            progress_of("Deployment", &obj(2, 3, 3, 3)),
+            Rollout::Done(_)
+        ));
     }
 
     #[test]
