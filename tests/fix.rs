@@ -43,6 +43,17 @@ fn plan(server: &ServerHandle) -> Value {
     json(&out.stdout)
 }
 
+/// What a fix report says became of the change at `index` of its plan.
+fn result_of(report: &Value, index: usize) -> Value {
+    report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r[0] == index)
+        .map(|r| r[1].clone())
+        .unwrap_or_else(|| panic!("no result for change {index}: {report:#}"))
+}
+
 /// `Kind namespace/name` of every PATCH the tool sent, in order.
 fn patches(server: &ServerHandle) -> Vec<String> {
     server
@@ -657,13 +668,7 @@ fn a_change_whose_object_moved_on_since_the_plan_is_skipped_and_reported() {
     let outcome = |object: &str| {
         let changes = applied["changes"].as_array().unwrap();
         let i = changes.iter().position(|c| c["object"] == object).unwrap();
-        applied["results"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r[0] == i)
-            .map(|r| r[1].clone())
-            .unwrap()
+        result_of(&applied, i)
     };
     let skipped = outcome("Namespace bookinfo");
     assert_eq!(skipped["result"], "skipped", "{applied:#}");
@@ -760,13 +765,7 @@ fn gateways_wait_until_every_change_before_them_succeeded() {
     let out = run(&["fix", "--yes", "-o", "json"], &server);
     assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
     let report = json(&out.stdout);
-    let result = report["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r[0] == gateway)
-        .map(|r| r[1].clone())
-        .unwrap();
+    let result = result_of(&report, gateway);
     assert_eq!(result["result"], "skipped", "{report:#}");
     assert!(
         result["detail"]
