@@ -10,7 +10,7 @@ use kubectl_istio_rev::inventory::Inventory;
 use kubectl_istio_rev::inventory::write::write_json;
 use kubectl_istio_rev::selector::{LabelSelector, Labels, Requirement};
 use kubectl_istio_rev::source::snapshot::{self, Input};
-use kubectl_istio_rev::{checks, mesh, status};
+use kubectl_istio_rev::{checks, fix, gate, mesh, status};
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 use serde_json::{Value, json};
@@ -329,6 +329,39 @@ fn scenarios() -> Vec<String> {
     names
 }
 
+/// The objects in an order drawn from `seed` (Fisher-Yates over a 64-bit LCG).
+fn shuffle(objects: &[Value], seed: u64) -> Vec<Value> {
+    let mut shuffled = objects.to_vec();
+    let mut rng = seed;
+    for i in (1..shuffled.len()).rev() {
+        rng = rng
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        shuffled.swap(i, (rng >> 33) as usize % (i + 1));
+    }
+    shuffled
+}
+
+/// fix's plan, and the post-upgrade and remove-revision verdicts, as one comparable text.
+fn plan_and_gates(inventory: &Inventory) -> String {
+    let mesh = mesh::resolve(inventory, None);
+    let plan = fix::plan(inventory, &mesh, None, &fix::Options::default());
+    let mut out = serde_json::to_string(&plan).unwrap();
+    let newest = mesh.newest_control_plane().map(|c| c.revision.clone());
+    let oldest = mesh.control_planes.first().map(|c| c.revision.clone());
+    if let Some(target) = newest {
+        out.push_str(
+            &serde_json::to_string(&gate::post_upgrade(&target, inventory).report).unwrap(),
+        );
+    }
+    if let Some(old) = oldest {
+        out.push_str(
+            &serde_json::to_string(&gate::remove_revision(&old, inventory).report).unwrap(),
+        );
+    }
+    out
+}
+
 fn inventory_of(objects: &[Value]) -> Inventory {
     let list = json!({"apiVersion": "v1", "kind": "List", "items": objects});
     let text = serde_json::to_vec(&list).unwrap();
@@ -348,13 +381,20 @@ proptest! {
         seed in any::<u64>(),
     ) {
         let objects = scenario_objects(&name);
-        let mut shuffled = objects.clone();
-        let mut rng = seed;
-        for i in (1..shuffled.len()).rev() {
-            rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            shuffled.swap(i, (rng >> 33) as usize % (i + 1));
-        }
+        let shuffled = shuffle(&objects, seed);
         prop_assert_eq!(report_json(&inventory_of(&objects)), report_json(&inventory_of(&shuffled)));
+    }
+
+    /// Nor does what `fix` would change (its rows, their order, the removals it prints), nor a
+    /// gate's verdict: post-upgrade to the newest control plane, remove-revision of the oldest.
+    #[test]
+    fn fix_plans_and_gate_verdicts_never_depend_on_object_order(
+        name in proptest::sample::select(scenarios()),
+        seed in any::<u64>(),
+    ) {
+        let objects = scenario_objects(&name);
+        let shuffled = shuffle(&objects, seed);
+        prop_assert_eq!(plan_and_gates(&inventory_of(&objects)), plan_and_gates(&inventory_of(&shuffled)));
     }
 
     /// `service.istio.io/canonical-revision` is the application's version: a value found only
