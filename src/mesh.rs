@@ -30,6 +30,9 @@ pub struct ControlPlane {
     /// it.
     #[serde(skip)]
     pub release: Option<crate::istio::helm::Release>,
+    /// The IstioOperator CR istioctl or the operator stamped on its Deployment: what removes it.
+    #[serde(skip)]
+    pub owning_cr: Option<CrRef>,
 }
 
 impl ControlPlane {
@@ -471,8 +474,10 @@ pub fn resolve(inventory: &Inventory, narrowed_to: Option<&str>) -> Mesh {
     mesh
 }
 
+/// The cluster's IstioOperator CRs, by namespace and name (not in the order the API listed them:
+/// a choice among them must not depend on it).
 fn operators(inventory: &Inventory) -> Vec<OperatorCr> {
-    inventory
+    let mut out: Vec<OperatorCr> = inventory
         .istio_operators
         .iter()
         .map(|iop| OperatorCr {
@@ -487,7 +492,9 @@ fn operators(inventory: &Inventory) -> Vec<OperatorCr> {
                 .to_string(),
             installed_state: iop.meta.name().starts_with(INSTALLED_STATE_PREFIX),
         })
-        .collect()
+        .collect();
+    out.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    out
 }
 
 fn injectors(inventory: &Inventory) -> Vec<Injector> {
@@ -584,9 +591,21 @@ fn control_planes(inventory: &Inventory, injectors: &[Injector]) -> Vec<ControlP
                 replicas,
                 tags,
                 release: crate::istio::helm::Release::of_meta(&w.meta),
+                owning_cr: owning_cr(&w.meta),
             }
         })
         .collect()
+}
+
+/// The IstioOperator CR named by an object's `install.operator.istio.io/owning-resource` labels.
+fn owning_cr(meta: &crate::inventory::Meta) -> Option<CrRef> {
+    Some(CrRef {
+        name: meta.label(LABEL_OWNER)?.to_string(),
+        namespace: meta
+            .label(LABEL_OWNER_NS)
+            .unwrap_or(meta.namespace())
+            .to_string(),
+    })
 }
 
 /// Whether a pod opts out of injection, exactly as Istio's `injectRequired`
@@ -878,16 +897,7 @@ fn workloads(
         {
             continue;
         }
-        let owning_cr = acc.template.and_then(|w| {
-            Some(CrRef {
-                name: w.meta.label(LABEL_OWNER)?.to_string(),
-                namespace: w
-                    .meta
-                    .label(LABEL_OWNER_NS)
-                    .unwrap_or(w.meta.namespace())
-                    .to_string(),
-            })
-        });
+        let owning_cr = acc.template.and_then(|w| owning_cr(&w.meta));
         let overlapping_injectors = match gateway {
             Some(GatewayKind::Operator) => Vec::new(),
             _ if opted_out => Vec::new(),

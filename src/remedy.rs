@@ -502,11 +502,14 @@ pub fn for_dangling_tag(mesh: &Mesh, tag: &str) -> Remedy {
 
 /// A control plane nothing uses any more: the guide's removal, never carried out by `fix`.
 pub fn for_unused_revision(mesh: &Mesh, cp: &ControlPlane) -> Remedy {
-    if let Some(cr) = mesh
-        .operators
-        .iter()
-        .find(|o| !o.installed_state && o.revision == cp.revision)
-    {
+    // The CR its istiod names as owner; else one that installs its revision. A gateways-only
+    // CR at the same revision is not it: deleting that one removes the gateways.
+    let owner = cp.owning_cr.as_ref().and_then(|cr| mesh.reconciled_cr(cr));
+    if let Some(cr) = owner.or_else(|| {
+        mesh.operators
+            .iter()
+            .find(|o| !o.installed_state && o.revision == cp.revision)
+    }) {
         return Remedy::one(Step::manual(
             format!(
                 "kubectl delete istiooperator -n {} {}",
@@ -1251,5 +1254,35 @@ mod tests {
             for_workload(&m, w, Goal::MoveTo("1-8-1")).command_line(),
             "kubectl label gateway web -n shop istio.io/rev=1-8-1 --overwrite && kubectl rollout status deployment/web -n shop"
         );
+    }
+
+    #[test]
+    fn an_unused_revision_is_removed_by_the_cr_its_istiod_names_never_a_gateways_cr() {
+        let iop = |name: &str| {
+            format!(
+                "---\napiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nmetadata:\n  name: {name}\n  namespace: istio-system\nspec:\n  revision: 1-8-0\n"
+            )
+        };
+        let owned = istiod("1-8-0", "1.8.0", true).replace(
+            "    istio.io/rev: 1-8-0\nspec:",
+            "    istio.io/rev: 1-8-0\n    install.operator.istio.io/owning-resource: control-plane-1-8-0\n    install.operator.istio.io/owning-resource-namespace: istio-system\nspec:",
+        );
+        // A gateways-only CR at the same revision, listed (and named) first.
+        let crs = [iop("control-plane-1-8-0"), iop("aaa-gateways")].concat();
+        let removal = |istiod_yaml: &str, crs: &str| {
+            let m = mesh(&[istiod_yaml, crs].concat());
+            for_unused_revision(&m, m.control_plane("1-8-0").unwrap()).command_line()
+        };
+        let want = "kubectl delete istiooperator -n istio-system control-plane-1-8-0";
+        assert!(
+            removal(&owned, &crs).starts_with(want),
+            "{}",
+            removal(&owned, &crs)
+        );
+        let reversed = [iop("aaa-gateways"), iop("control-plane-1-8-0")].concat();
+        assert!(removal(&owned, &reversed).starts_with(want));
+        // No owner label: one CR of that revision, the same whatever the listing order.
+        let plain = istiod("1-8-0", "1.8.0", true);
+        assert_eq!(removal(&plain, &crs), removal(&plain, &reversed));
     }
 }
