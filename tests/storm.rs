@@ -18,24 +18,19 @@ mod common;
 
 use assert_cmd::cargo::cargo_bin_cmd;
 use common::finding_lines;
+use common::live::Run;
 use fake_apiserver::{FakeApiServer, Fault, ServerHandle, StormReport};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-struct Outcome {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 /// The plugin against `server`, paging in small chunks so a list spans many requests, with a
 /// request timeout shorter than the storm's slow answers (which then fail as timeouts).
-fn plugin(server: &ServerHandle, args: &[&str]) -> Outcome {
+fn plugin(server: &ServerHandle, args: &[&str]) -> Run {
     plugin_waiting(server, args, "2s")
 }
 
-fn plugin_waiting(server: &ServerHandle, args: &[&str], request_timeout: &str) -> Outcome {
+fn plugin_waiting(server: &ServerHandle, args: &[&str], request_timeout: &str) -> Run {
     let out = cargo_bin_cmd!("kubectl-istio_rev")
         .args(args)
         .args(["--chunk-size", "4", "--request-timeout", request_timeout])
@@ -45,14 +40,14 @@ fn plugin_waiting(server: &ServerHandle, args: &[&str], request_timeout: &str) -
         .timeout(Duration::from_secs(300))
         .output()
         .unwrap();
-    Outcome {
+    Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8(out.stdout).unwrap(),
         stderr: String::from_utf8(out.stderr).unwrap(),
     }
 }
 
-fn status(server: &ServerHandle) -> Outcome {
+fn status(server: &ServerHandle) -> Run {
     plugin(server, &["status", "-o", "json"])
 }
 
@@ -116,7 +111,7 @@ fn env_u64(name: &str, default: u64) -> u64 {
 }
 
 /// Exit 3 with nothing on stdout and one `error:` line on stderr: the cluster could not be read.
-fn one_line(got: &Outcome) -> bool {
+fn one_line(got: &Run) -> bool {
     let lines: Vec<&str> = got.stderr.lines().collect();
     got.code == 3
         && got.stdout.trim().is_empty()
@@ -128,8 +123,8 @@ fn one_line(got: &Outcome) -> bool {
 /// `Ok(false)` a partial one that says so, `Err` anything else. `view` reduces a report to what
 /// must match (its findings, and for a gate its checks' states).
 fn judge(
-    clean: &Outcome,
-    got: &Outcome,
+    clean: &Run,
+    got: &Run,
     view: fn(&serde_json::Value) -> Vec<String>,
     incomplete: fn(&serde_json::Value) -> bool,
 ) -> Result<bool, String> {
@@ -193,8 +188,8 @@ fn tally_run(
     tally: &mut Tally,
     failures: &mut Vec<String>,
     context: &str,
-    clean: &Outcome,
-    got: &Outcome,
+    clean: &Run,
+    got: &Run,
     judged: impl FnOnce() -> Result<bool, String>,
 ) {
     tally.runs += 1;
@@ -419,11 +414,13 @@ fn fix_under_a_storm_finishes_or_says_what_it_left_and_a_rerun_converges() {
                 "{context}: the re-run exits {}: {}",
                 again.code, again.stderr
             ));
-        } else if left_to_do(&server) != settled {
-            failures.push(format!(
-                "{context}: the re-run left {:?}, want {settled:?}",
-                left_to_do(&server)
-            ));
+        } else {
+            let left = left_to_do(&server);
+            if left != settled {
+                failures.push(format!(
+                    "{context}: the re-run left {left:?}, want {settled:?}"
+                ));
+            }
         }
     }
     report("fix", &tally);
